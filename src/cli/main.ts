@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The `squeeze` command: the same engine and server as the VS Code extension, without VS Code.
+import { VERSION } from "../core/version";
+import { serve, SERVE_HELP } from "./serve";
+import { UsageError } from "./usage";
+
+const HELP = `Squeeze ${VERSION}: a local AI model server with an OpenAI-compatible API.
+
+Usage: squeeze <command> [options]
+
+Commands:
+  serve     load a GGUF model and serve it at http://127.0.0.1:8000/v1
+
+Run "squeeze <command> --help" for a command's options.
+
+${SERVE_HELP}`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve };
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (name === "-v" || name === "--version") {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}" (try "squeeze --help")`);
+  await command(rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  process.stderr.write(`squeeze: error: ${(err as Error).message ?? String(err)}\n`);
+  process.exit(usage ? 2 : 1);
+});

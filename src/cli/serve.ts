@@ -1,0 +1,102 @@
+// `squeeze serve`: load a model and serve the OpenAI-compatible API until interrupted.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { EngineHost } from "../core/engine/engineHost";
+import { startServer } from "../core/server/server";
+import { VERSION } from "../core/version";
+import { intOption, UsageError } from "./usage";
+
+export const SERVE_HELP = `Usage: squeeze serve --model <file.gguf> [options]
+
+Loads a GGUF model and serves an OpenAI-compatible API (chat, completions with
+fill-in-the-middle, SSE streaming) at http://<host>:<port>/v1 and /api/v1.
+
+Options:
+  -m, --model <file>       GGUF model file to load (required)
+      --alias <name>       model id clients use (default: the file name without .gguf)
+  -p, --port <n>           port to listen on (default 8000)
+      --host <addr>        address to bind (default 127.0.0.1, loopback only)
+  -c, --ctx-size <n>       context size in tokens (default: up to 8192, as memory allows)
+      --api-key <key>      require "Authorization: Bearer <key>" (or set SQUEEZE_API_KEY)
+      --allow-origin <o>   let browser pages from origin <o> call the API (repeatable)
+      --cpu                do not use a GPU even where one is available
+      --queue <n>          requests that may wait while one runs (default 8)
+  -h, --help               show this help
+`;
+
+export async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      model: { type: "string", short: "m" },
+      alias: { type: "string" },
+      port: { type: "string", short: "p" },
+      host: { type: "string" },
+      "ctx-size": { type: "string", short: "c" },
+      "api-key": { type: "string" },
+      "allow-origin": { type: "string", multiple: true },
+      cpu: { type: "boolean" },
+      queue: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return;
+  }
+  if (!values.model) throw new UsageError("--model <file.gguf> is required");
+  const modelPath = path.resolve(values.model);
+  if (!existsSync(modelPath)) throw new UsageError(`no such model file: ${modelPath}`);
+  const port = intOption("port", values.port, 0, 65535) ?? 8000;
+  const contextSize = intOption("ctx-size", values["ctx-size"], 64, 1 << 20);
+  const maxQueue = intOption("queue", values.queue, 0, 1024);
+  const apiKey = values["api-key"] ?? process.env.SQUEEZE_API_KEY;
+  if (apiKey !== undefined && apiKey.trim() === "") throw new UsageError("--api-key must not be empty");
+
+  const engine = new EngineHost({ maxQueue });
+  // Listen first: a taken port is reported at once, before a slow model load.
+  const server = await startServer(engine, {
+    host: values.host,
+    port,
+    apiKey,
+    allowedOrigins: values["allow-origin"],
+    version: VERSION,
+  }).catch(async (err: unknown) => {
+    await engine.dispose();
+    throw err;
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) process.exit(130); // a second Ctrl+C does not wait
+    stopping = true;
+    log(`${signal}: shutting down`);
+    await server.close();
+    await engine.dispose();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  const id = values.alias ?? path.basename(modelPath).replace(/\.gguf$/i, "");
+  log(`loading ${modelPath}`);
+  const started = Date.now();
+  try {
+    const info = await engine.load({ id, path: modelPath, backend: "llama.cpp", contextSize, gpu: values.cpu ? false : "auto" });
+    log(
+      `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
+        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.threads} threads, flash attention ${info.flashAttention ? "on" : "off"}`,
+    );
+  } catch (err) {
+    await server.close();
+    await engine.dispose();
+    throw err;
+  }
+  log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);
+}
+
+function log(message: string): void {
+  process.stderr.write(`squeeze: ${message}\n`);
+}

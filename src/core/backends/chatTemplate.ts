@@ -1,0 +1,42 @@
+// Renders chat messages to a prompt with the model's own Jinja chat template.
+import { Template } from "@huggingface/jinja";
+import { EngineError } from "../engine/errors";
+import type { ChatMessage } from "../engine/types";
+
+/** Used only for models that carry no template of their own. */
+const CHATML_TEMPLATE =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+export interface ChatTemplateTokens {
+  bosToken: string;
+  eosToken: string;
+}
+
+export class ChatTemplate {
+  private readonly template: Template;
+  readonly source: "model" | "chatml-default";
+
+  constructor(text: string | undefined, private readonly tokens: ChatTemplateTokens) {
+    this.source = text ? "model" : "chatml-default";
+    try {
+      this.template = new Template(text || CHATML_TEMPLATE);
+    } catch (err) {
+      throw new EngineError("invalid_model", `the model's chat template does not parse: ${(err as Error).message}`);
+    }
+  }
+
+  render(messages: ChatMessage[]): string {
+    try {
+      return this.template.render({
+        messages,
+        add_generation_prompt: true,
+        bos_token: this.tokens.bosToken,
+        eos_token: this.tokens.eosToken,
+      });
+    } catch (err) {
+      // Templates reject some conversations on purpose (raise_exception), e.g. roles out of order.
+      throw new EngineError("invalid_request", `the model's chat template refused the messages: ${(err as Error).message}`);
+    }
+  }
+}

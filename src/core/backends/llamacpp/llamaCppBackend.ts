@@ -1,0 +1,252 @@
+// GGUF models on llama.cpp through node-llama-cpp. Runs inside the engine worker.
+import type {
+  Llama,
+  LlamaCompletion,
+  LlamaCompletionGenerationOptions,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+  Token,
+} from "node-llama-cpp";
+import { EngineError } from "../../engine/errors";
+import type {
+  Backend,
+  ChatMessage,
+  FinishReason,
+  GenerationEvent,
+  GenerationOptions,
+  LoadSpec,
+  ModelInfo,
+} from "../../engine/types";
+import { AsyncQueue } from "../../util/asyncQueue";
+import { ChatTemplate } from "../chatTemplate";
+import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
+
+/** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
+const DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const;
+/** Context size when none is configured: enough for chat with code, modest on a laptop. */
+const DEFAULT_MAX_CONTEXT = 8192;
+/** How many recent tokens the repeat/presence/frequency penalties look at. */
+const PENALTY_WINDOW = 64;
+
+interface Loaded {
+  info: ModelInfo;
+  model: LlamaModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  completion: LlamaCompletion;
+  template: ChatTemplate;
+}
+
+type Generate = (options: LlamaCompletionGenerationOptions) => Promise<{ metadata: { stopReason: string } }>;
+
+export class LlamaCppBackend implements Backend {
+  private llama: { gpu: LoadSpec["gpu"]; instance: Llama } | undefined;
+  private loaded: Loaded | undefined;
+
+  async load(spec: LoadSpec): Promise<ModelInfo> {
+    await this.unload();
+    const llama = await this.runtime(spec.gpu ?? "auto");
+    const model = await this.loadModel(llama, spec.path);
+    try {
+      const context = await model.createContext({
+        contextSize: spec.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
+        // llama.cpp enables flash attention where the device supports it (CPU included).
+        flashAttention: "auto",
+        threads: llama.cpuMathCores,
+      });
+      const sequence = context.getSequence();
+      const { LlamaCompletion } = await loadNodeLlamaCpp();
+      const metadata = model.fileInfo.metadata;
+      const template = new ChatTemplate(metadata.tokenizer?.chat_template, {
+        bosToken: tokenText(model, model.tokens.bos),
+        eosToken: tokenText(model, model.tokens.eos),
+      });
+      const info: ModelInfo = {
+        id: spec.id,
+        path: spec.path,
+        backend: "llama.cpp",
+        architecture: String(metadata.general.architecture),
+        contextSize: context.contextSize,
+        gpu: model.gpuLayers > 0 ? llama.gpu : false,
+        threads: context.idealThreads,
+        flashAttention: context.flashAttention === true,
+      };
+      this.loaded = { info, model, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), template };
+      return info;
+    } catch (err) {
+      await model.dispose();
+      throw err;
+    }
+  }
+
+  async unload(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = undefined;
+    if (!loaded) return;
+    loaded.completion.dispose();
+    await loaded.context.dispose();
+    await loaded.model.dispose();
+  }
+
+  info(): ModelInfo | undefined {
+    return this.loaded?.info;
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    return this.require().model.tokenize(text, true);
+  }
+
+  chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+    const loaded = this.require();
+    return this.prompt(loaded, loaded.template.render(messages), options, signal);
+  }
+
+  complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+    return this.prompt(this.require(), prompt, options, signal);
+  }
+
+  infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+    const { model, completion } = this.require();
+    if (!completion.infillSupported) {
+      throw new EngineError("invalid_request", "this model has no fill-in-the-middle tokens; send the prompt without `suffix`");
+    }
+    // The FIM markers around prefix and suffix; llama.cpp trims long inputs to fit the context.
+    const promptTokens = Math.min(
+      model.tokenize(prefix).length + model.tokenize(suffix).length + 3,
+      this.require().context.contextSize,
+    );
+    return this.stream(promptTokens, options, signal, (o) =>
+      completion.generateInfillCompletionWithMeta(prefix, suffix, o),
+    );
+  }
+
+  /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
+  private prompt(loaded: Loaded, text: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+    const { model, context, completion } = loaded;
+    let tokens = model.tokenize(text, true);
+    // node-llama-cpp prepends BOS itself where the model wants one: never send two.
+    if (model.tokens.shouldPrependBosToken && tokens[0] === model.tokens.bos) tokens = tokens.slice(1);
+    if (tokens.length + 1 >= context.contextSize) {
+      throw new EngineError(
+        "context_length_exceeded",
+        `the prompt is ${tokens.length} tokens, more than this model's context of ${context.contextSize} tokens allows`,
+      );
+    }
+    return this.stream(tokens.length, options, signal, (o) => completion.generateCompletionWithMeta(tokens, o));
+  }
+
+  /** Runs one generation, turning node-llama-cpp's callbacks into a stream of events. */
+  private async *stream(
+    promptTokens: number,
+    options: GenerationOptions,
+    signal: AbortSignal,
+    generate: Generate,
+  ): AsyncIterable<GenerationEvent> {
+    const { sequence } = this.require();
+    const events = new AsyncQueue<GenerationEvent>();
+    const outputBefore = sequence.tokenMeter.usedOutputTokens;
+    let tokens = 0;
+    generate({
+      ...samplingOptions(options),
+      signal,
+      disableContextShift: true,
+      // node-llama-cpp calls onToken then onTextChunk for each released piece.
+      onToken: (released) => (tokens += released.length),
+      onTextChunk: (text) => {
+        events.push({ type: "text", text, tokens });
+        tokens = 0;
+      },
+    }).then(
+      ({ metadata }) => {
+        events.push({
+          type: "done",
+          finishReason: finishReason(metadata.stopReason),
+          usage: { promptTokens, completionTokens: sequence.tokenMeter.usedOutputTokens - outputBefore },
+        });
+        events.close();
+      },
+      (err) => events.fail(signal.aborted ? new EngineError("cancelled", "the request was cancelled") : err),
+    );
+    yield* events;
+  }
+
+  private require(): Loaded {
+    if (!this.loaded) throw new EngineError("no_model", "no model is loaded");
+    return this.loaded;
+  }
+
+  /** GPU "auto" picks CUDA, Vulkan or Metal where a prebuilt binary and a device exist, else the CPU. */
+  private async runtime(gpu: "auto" | false): Promise<Llama> {
+    if (this.llama?.gpu === gpu) return this.llama.instance;
+    await this.llama?.instance.dispose();
+    this.llama = undefined;
+    const { getLlama, LlamaLogLevel } = await loadNodeLlamaCpp();
+    // Never compile from source at run time (there is no toolchain inside an editor).
+    const options = { build: "never", logLevel: LlamaLogLevel.warn, progressLogs: false } as const;
+    let instance: Llama;
+    try {
+      instance = await getLlama({ ...options, gpu });
+    } catch (gpuError) {
+      if (gpu === false) throw runtimeUnavailable(gpuError);
+      try {
+        instance = await getLlama({ ...options, gpu: false });
+      } catch (cpuError) {
+        throw runtimeUnavailable(cpuError);
+      }
+    }
+    this.llama = { gpu, instance };
+    return instance;
+  }
+
+  /** Offloads what fits to the GPU; on a GPU failure loads again on the CPU. */
+  private async loadModel(llama: Llama, modelPath: string): Promise<LlamaModel> {
+    try {
+      return await llama.loadModel({ modelPath, gpuLayers: "auto" });
+    } catch (err) {
+      if (llama.gpu === false) throw new EngineError("invalid_model", `llama.cpp could not load ${modelPath}: ${(err as Error).message}`);
+      return await llama.loadModel({ modelPath, gpuLayers: 0 });
+    }
+  }
+}
+
+function runtimeUnavailable(err: unknown): EngineError {
+  return new EngineError(
+    "runtime_unavailable",
+    `llama.cpp has no prebuilt binary that runs on this machine (${process.platform}-${process.arch}): ${(err as Error).message}`,
+  );
+}
+
+function tokenText(model: LlamaModel, token: Token | null): string {
+  return token == null ? "" : model.detokenize([token], true);
+}
+
+function finishReason(stopReason: string): FinishReason {
+  return stopReason === "maxTokens" ? "length" : "stop";
+}
+
+function samplingOptions(o: GenerationOptions): LlamaCompletionGenerationOptions {
+  const penalised =
+    (o.repeatPenalty !== undefined && o.repeatPenalty !== 1) || !!o.presencePenalty || !!o.frequencyPenalty;
+  const temperature = o.temperature ?? DEFAULTS.temperature;
+  return {
+    maxTokens: o.maxTokens,
+    temperature,
+    // Greedy decoding ignores the truncation samplers; leave them unset so it stays exact.
+    ...(temperature > 0 && {
+      topK: o.topK ?? DEFAULTS.topK,
+      topP: o.topP ?? DEFAULTS.topP,
+      minP: DEFAULTS.minP,
+      seed: o.seed,
+    }),
+    customStopTriggers: o.stop,
+    repeatPenalty: penalised
+      ? {
+          penalty: o.repeatPenalty,
+          presencePenalty: o.presencePenalty,
+          frequencyPenalty: o.frequencyPenalty,
+          lastTokens: PENALTY_WINDOW,
+        }
+      : false,
+  };
+}

@@ -1,0 +1,32 @@
+// The engine as its callers (server, CLI, benchmarks) see it: the host side of the worker.
+import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo } from "./types";
+
+export interface EngineStats {
+  /** Requests waiting for the worker (not counting the one running). */
+  queued: number;
+  /** Requests finished normally, cancelled by their caller, and failed. */
+  completed: number;
+  cancelled: number;
+  failed: number;
+  /** Tokens generated since start, over all requests. */
+  generatedTokens: number;
+  /** Worker threads started since start (1 + restarts after crashes). */
+  workerStarts: number;
+}
+
+export interface Engine {
+  /** The loaded model, or undefined. */
+  readonly model: ModelInfo | undefined;
+  load(spec: LoadSpec): Promise<ModelInfo>;
+  unload(): Promise<void>;
+  tokenize(text: string): Promise<number[]>;
+  /**
+   * Each stream yields text deltas then one `done` event. It throws EngineError
+   * (queue_full before the first event; cancelled when `signal` aborts).
+   */
+  chat(messages: ChatMessage[], options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
+  complete(prompt: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
+  infill(prefix: string, suffix: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
+  stats(): EngineStats;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,242 @@
+// The host side of the engine: owns the worker thread, queues requests, and turns worker
+// messages back into streams. A dead worker fails what it was running; the next request
+// starts a new worker and loads the model again.
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { validateModel } from "../models/validateModel";
+import { AsyncQueue } from "../util/asyncQueue";
+import type { Engine, EngineStats } from "./engine";
+import { EngineError } from "./errors";
+import type { CallRequest, CallResults, HostMessage, WorkerMessage } from "./protocol";
+import { RequestQueue } from "./requestQueue";
+import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo } from "./types";
+
+/** How long a worker may take to cancel and free its model when the engine shuts down. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+export interface EngineHostOptions {
+  /** The bundled worker script; defaults to worker.js beside this bundle. */
+  workerPath?: string;
+  /** Requests that may wait while one runs; more are refused with queue_full. */
+  maxQueue?: number;
+  /** Told of every worker started (logging, diagnostics). */
+  onWorkerStart?: (worker: Worker) => void;
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class EngineHost implements Engine {
+  private readonly workerPath: string;
+  private readonly queue: RequestQueue;
+  /** The live worker thread, and the promise of it being ready (model loaded). */
+  private current: Worker | undefined;
+  private ready: Promise<Worker> | undefined;
+  private nextId = 1;
+  private readonly calls = new Map<number, PendingCall>();
+  private readonly streams = new Map<number, AsyncQueue<GenerationEvent>>();
+  /** What to load again into a new worker after a crash. */
+  private spec: LoadSpec | undefined;
+  private info: ModelInfo | undefined;
+  private disposed = false;
+  private readonly counters = { completed: 0, cancelled: 0, failed: 0, generatedTokens: 0, workerStarts: 0 };
+
+  constructor(private readonly options: EngineHostOptions = {}) {
+    this.workerPath = options.workerPath ?? path.join(__dirname, "worker.js");
+    this.queue = new RequestQueue(options.maxQueue ?? 8);
+  }
+
+  get model(): ModelInfo | undefined {
+    return this.info;
+  }
+
+  async load(spec: LoadSpec): Promise<ModelInfo> {
+    // Native runtimes abort the whole process on some malformed files: check first, in JS.
+    await validateModel(spec);
+    const release = await this.queue.enter(undefined, { exclusive: true });
+    try {
+      this.info = undefined;
+      this.spec = undefined;
+      this.info = await this.call({ op: "load", spec }, false);
+      this.spec = spec;
+      return this.info;
+    } finally {
+      release();
+    }
+  }
+
+  async unload(): Promise<void> {
+    const release = await this.queue.enter(undefined, { exclusive: true });
+    try {
+      this.spec = undefined;
+      this.info = undefined;
+      if (this.current) await this.call({ op: "unload" }, false);
+    } finally {
+      release();
+    }
+  }
+
+  tokenize(text: string): Promise<number[]> {
+    return this.call({ op: "tokenize", text });
+  }
+
+  chat(messages: ChatMessage[], options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    return this.generate({ kind: "chat", messages, options }, signal);
+  }
+
+  complete(prompt: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    return this.generate({ kind: "completion", prompt, options }, signal);
+  }
+
+  infill(prefix: string, suffix: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    return this.generate({ kind: "infill", prefix, suffix, options }, signal);
+  }
+
+  stats(): EngineStats {
+    return { queued: this.queue.length, ...this.counters };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const worker = this.current;
+    if (worker) {
+      // Terminating a worker with native work in flight aborts the process: let it wind down first.
+      await Promise.race([this.post<"shutdown">(worker, { op: "shutdown" }), delay(SHUTDOWN_TIMEOUT_MS)]).catch(() => undefined);
+    }
+    this.current = undefined;
+    this.ready = undefined;
+    this.failPending(new EngineError("cancelled", "the engine was shut down"));
+    await worker?.terminate();
+  }
+
+  /** Admission happens now, so a full queue is an error before any response has started. */
+  private generate(request: GenerationRequest, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    if (!this.spec) throw new EngineError("no_model", "no model is loaded");
+    const turn = this.queue.enter(signal);
+    return this.run(turn, request, signal);
+  }
+
+  private async *run(
+    turn: Promise<() => void>,
+    request: GenerationRequest,
+    signal?: AbortSignal,
+  ): AsyncGenerator<GenerationEvent> {
+    let release: (() => void) | undefined;
+    let outcome: "completed" | "cancelled" | "failed" = "failed";
+    try {
+      release = await turn;
+      const worker = await this.ensureWorker();
+      const id = this.nextId++;
+      const events = new AsyncQueue<GenerationEvent>();
+      this.streams.set(id, events);
+      const cancel = () => worker.postMessage({ type: "cancel", id } satisfies HostMessage);
+      signal?.addEventListener("abort", cancel, { once: true });
+      worker.postMessage({ type: "generate", id, request } satisfies HostMessage);
+      try {
+        for await (const event of events) {
+          this.counters.generatedTokens += event.type === "text" ? event.tokens : 0;
+          yield event;
+        }
+        outcome = "completed";
+      } finally {
+        signal?.removeEventListener("abort", cancel);
+        if (!events.isEnded) {
+          // The caller stopped reading: stop the worker too, and keep the turn until it has.
+          cancel();
+          await drain(events);
+        }
+        this.streams.delete(id);
+      }
+    } catch (err) {
+      const error = EngineError.from(err);
+      if (error.code === "cancelled") outcome = "cancelled";
+      throw error;
+    } finally {
+      this.counters[outcome]++;
+      release?.();
+    }
+  }
+
+  private async call<K extends CallRequest["op"]>(
+    request: Extract<CallRequest, { op: K }>,
+    reload = true,
+  ): Promise<CallResults[K]> {
+    return this.post<K>(await this.ensureWorker(reload), request);
+  }
+
+  /** The running worker, or a new one with the current model loaded into it. */
+  private ensureWorker(reload = true): Promise<Worker> {
+    if (this.disposed) return Promise.reject(new EngineError("cancelled", "the engine was shut down"));
+    if (!this.ready) {
+      const ready = this.start(reload ? this.spec : undefined);
+      this.ready = ready;
+      ready.catch(() => {
+        if (this.ready === ready) this.ready = undefined;
+      });
+    }
+    return this.ready;
+  }
+
+  private async start(spec: LoadSpec | undefined): Promise<Worker> {
+    const worker = new Worker(this.workerPath);
+    this.current = worker;
+    this.counters.workerStarts++;
+    worker.on("message", (message: WorkerMessage) => this.onMessage(message));
+    worker.on("error", (err) => this.onWorkerGone(worker, `it threw: ${err.message}`));
+    worker.on("exit", (code) => this.onWorkerGone(worker, `it exited with code ${code}`));
+    this.options.onWorkerStart?.(worker);
+    if (spec) await this.post<"load">(worker, { op: "load", spec });
+    return worker;
+  }
+
+  private post<K extends CallRequest["op"]>(worker: Worker, request: Extract<CallRequest, { op: K }>): Promise<CallResults[K]> {
+    return new Promise<CallResults[K]>((resolve, reject) => {
+      const id = this.nextId++;
+      this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ type: "call", id, request } satisfies HostMessage);
+    });
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    const stream = this.streams.get(message.id);
+    if (stream) {
+      if (message.type === "event") stream.push(message.event);
+      else if (message.type === "result") stream.close();
+      else stream.fail(new EngineError(message.error.code, message.error.message));
+      return;
+    }
+    const call = this.calls.get(message.id);
+    if (!call) return;
+    this.calls.delete(message.id);
+    if (message.type === "error") call.reject(new EngineError(message.error.code, message.error.message));
+    else if (message.type === "result") call.resolve(message.value);
+  }
+
+  /** Everything pending ran on this worker: fail it all; the next request starts afresh. */
+  private onWorkerGone(worker: Worker, why: string): void {
+    if (this.current !== worker) return;
+    this.current = undefined;
+    this.ready = undefined;
+    this.failPending(new EngineError("worker_crashed", `the engine worker stopped (${why}); the next request starts a new one`));
+  }
+
+  private failPending(error: EngineError): void {
+    for (const call of this.calls.values()) call.reject(error);
+    this.calls.clear();
+    for (const stream of this.streams.values()) stream.fail(error);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+async function drain(events: AsyncIterable<unknown>): Promise<void> {
+  try {
+    for await (const _ of events);
+  } catch {
+    // The cancellation the caller asked for.
+  }
+}

@@ -1,0 +1,33 @@
+// The typed message protocol between the engine host and its worker thread.
+import type { EngineErrorCode } from "./errors";
+import type { GenerationEvent, GenerationRequest, LoadSpec, ModelInfo } from "./types";
+
+/** Calls that answer once. */
+export type CallRequest =
+  | { op: "load"; spec: LoadSpec }
+  | { op: "unload" }
+  | { op: "tokenize"; text: string }
+  /** Cancel everything, free the model and the runtime: the worker may then be terminated safely. */
+  | { op: "shutdown" };
+
+export interface CallResults {
+  load: ModelInfo;
+  unload: void;
+  tokenize: number[];
+  shutdown: void;
+}
+
+export type HostMessage =
+  | { type: "call"; id: number; request: CallRequest }
+  | { type: "generate"; id: number; request: GenerationRequest }
+  | { type: "cancel"; id: number };
+
+export interface WireError {
+  code: EngineErrorCode;
+  message: string;
+}
+
+export type WorkerMessage =
+  | { type: "result"; id: number; value: unknown }
+  | { type: "event"; id: number; event: GenerationEvent }
+  | { type: "error"; id: number; error: WireError };

@@ -1,0 +1,81 @@
+// Types shared by the backends, the worker protocol, the engine host and the server.
+// Plain data only: everything here crosses the worker boundary by structured clone.
+
+export type Role = "system" | "user" | "assistant" | "tool";
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+/** Sampling and stopping options, already validated and in the engine's own names. */
+export interface GenerationOptions {
+  /** Upper bound on generated tokens; the backend also stops at the end of the context. */
+  maxTokens?: number;
+  /** 0 means greedy. */
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  /** Multiplicative penalty on recent tokens (llama.cpp's repeat_penalty); 1 disables it. */
+  repeatPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** Text stop sequences; the returned text ends before the first one found. */
+  stop?: string[];
+}
+
+export type GenerationRequest =
+  | { kind: "chat"; messages: ChatMessage[]; options: GenerationOptions }
+  | { kind: "completion"; prompt: string; options: GenerationOptions }
+  | { kind: "infill"; prefix: string; suffix: string; options: GenerationOptions };
+
+export type FinishReason = "stop" | "length";
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** What a generation stream yields: text deltas, then exactly one `done`. */
+export type GenerationEvent =
+  /** `tokens` is how many generated tokens this text stands for (0 when text was held back earlier). */
+  | { type: "text"; text: string; tokens: number }
+  | { type: "done"; finishReason: FinishReason; usage: Usage };
+
+export type BackendName = "llama.cpp";
+
+/** How to load a model; validated by the host before it reaches a native runtime. */
+export interface LoadSpec {
+  /** Public id under which the server lists the model. */
+  id: string;
+  path: string;
+  backend: BackendName;
+  /** Context size in tokens; undefined lets the backend choose from the model and memory. */
+  contextSize?: number;
+  /** "auto" tries the GPU and falls back to the CPU; false forces the CPU. */
+  gpu?: "auto" | false;
+}
+
+export interface ModelInfo {
+  id: string;
+  path: string;
+  backend: BackendName;
+  architecture: string;
+  contextSize: number;
+  /** The GPU API in use ("cuda", "vulkan", "metal"), or false on the CPU. */
+  gpu: string | false;
+  threads: number;
+  flashAttention: boolean;
+}
+
+/** One model runtime. Lives inside the engine worker; the host never calls it directly. */
+export interface Backend {
+  load(spec: LoadSpec): Promise<ModelInfo>;
+  unload(): Promise<void>;
+  info(): ModelInfo | undefined;
+  tokenize(text: string): Promise<number[]>;
+  chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
+  complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
+  infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
+}

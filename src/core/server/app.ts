@@ -1,0 +1,113 @@
+// The Express application: security first, then JSON bodies, then one API router mounted under
+// /v1 (OpenAI clients) and /api/v1 (Lemonade's prefix), and OpenAI-shaped errors for everything else.
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
+import type { Engine } from "../engine/engine";
+import { ApiError, sendError, toApiError } from "./errors";
+import { chatCompletions } from "./routes/chat";
+import { completions } from "./routes/completions";
+import { health } from "./routes/health";
+import { modelsRouter } from "./routes/models";
+import { stats } from "./routes/stats";
+import { security } from "./security";
+
+export interface ServerOptions {
+  /** Address to listen on; default "127.0.0.1". */
+  host?: string;
+  /** Default 8000; 0 picks a free port. */
+  port?: number;
+  /** When set, API routes (all but health) need `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Browser origins allowed to call the API; "*" allows any. */
+  allowedOrigins?: string[];
+  /** Host names accepted besides localhost, for users who bind other addresses; "*" accepts any. */
+  allowedHosts?: string[];
+  /** Largest accepted request body; default 4 MiB (a long chat with pasted files). */
+  maxBodyBytes?: number;
+  /** Squeeze's version, reported by /health. */
+  version: string;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]"]);
+
+export function createApp(engine: Engine, options: ServerOptions): express.Application {
+  const app = express();
+  app.disable("x-powered-by");
+  // Every answer describes live state; a 304 would only confuse clients.
+  app.disable("etag");
+
+  // Binding a specific address means clients will name it in Host; an IP literal cannot be rebound.
+  const boundHost = options.host && !WILDCARD_ADDRESSES.has(options.host) ? [options.host] : [];
+  app.use(
+    security({
+      allowedHosts: [...(options.allowedHosts ?? []), ...boundHost],
+      allowedOrigins: options.allowedOrigins,
+      apiKey: options.apiKey,
+    }),
+  );
+  // Not strict: a JSON string or number parses, so jsonObjectBody can say what is wrong in plain words.
+  app.use(express.json({ limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, strict: false }));
+  app.use(bodyErrors);
+  app.use(["/v1", "/api/v1"], apiRouter(engine, options.version));
+  app.get("/health", health(engine, options.version));
+  app.use(notFound);
+  app.use(lastResort);
+  return app;
+}
+
+function apiRouter(engine: Engine, version: string): Router {
+  const router = Router();
+  router.post("/chat/completions", jsonObjectBody, chatCompletions(engine));
+  router.post("/completions", jsonObjectBody, completions(engine));
+  router.use(modelsRouter(engine, Math.floor(Date.now() / 1000)));
+  router.get("/health", health(engine, version));
+  router.get("/stats", stats(engine));
+  return router;
+}
+
+/** express.json skips bodies of other types, which would otherwise reach the routes as `undefined`. */
+const jsonObjectBody: RequestHandler = (req, res, next) => {
+  const isJson = req.is("application/json");
+  if (isJson === null) {
+    return sendError(res, new ApiError(400, "The request has no body: send a JSON object with 'Content-Type: application/json'.", { code: "invalid_body" }));
+  }
+  if (!isJson) {
+    return sendError(res, new ApiError(400,
+      `The request body must be JSON sent with 'Content-Type: application/json', not '${req.headers["content-type"] ?? ""}'.`,
+      { code: "invalid_body" }));
+  }
+  if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
+    return sendError(res, new ApiError(400, "The request body must be a JSON object.", { code: "invalid_body" }));
+  }
+  next();
+};
+
+/** body-parser's failures, in OpenAI's shape. */
+const bodyErrors: ErrorRequestHandler = (err: { type?: unknown; message?: unknown; limit?: unknown }, _req, res, next) => {
+  if (err.type === "entity.parse.failed") {
+    return sendError(res, new ApiError(400, `The request body is not valid JSON: ${String(err.message)}`, { code: "invalid_json" }));
+  }
+  if (err.type === "entity.too.large") {
+    return sendError(res, new ApiError(413, `The request body is larger than the server's limit of ${String(err.limit)} bytes.`, { code: "request_too_large" }));
+  }
+  next(err);
+};
+
+const notFound: RequestHandler = (req, res) => {
+  sendError(res, new ApiError(404, `There is no endpoint ${req.method} ${req.path}.`, { code: "unknown_url" }));
+};
+
+/** Catches everything else; a stack never reaches the client and the process keeps serving. */
+const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  // Too late for a JSON error: cut the connection so the client sees a failure, not a truncated success.
+  if (res.headersSent) return void res.destroy();
+  sendError(res, err instanceof ApiError ? err : (httpError(err) ?? toApiError(err)));
+};
+
+/** Client errors raised by Express and body-parser (bad URL encoding, unsupported charset). */
+function httpError(err: unknown): ApiError | undefined {
+  const { status, message } = (err ?? {}) as { status?: unknown; message?: unknown };
+  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, String(message));
+  return undefined;
+}

@@ -1,0 +1,33 @@
+// POST /completions: plain continuation, or fill-in-the-middle when `suffix` is given.
+import type { RequestHandler } from "express";
+import type { Engine } from "../../engine/engine";
+import { checkMaxTokens, parseCompletionRequest } from "../schemas";
+import { requireModel, runGeneration, type GenerationShape } from "./generation";
+
+const completionShape: GenerationShape = {
+  idPrefix: "cmpl",
+  object: "text_completion",
+  // OpenAI's legacy endpoint names its stream chunks like the full object.
+  chunkObject: "text_completion",
+  piece: (text) => ({ text }),
+  last: (finishReason) => ({ text: "", finish_reason: finishReason }),
+  whole: (text, finishReason) => ({ text, finish_reason: finishReason }),
+};
+
+export function completions(engine: Engine): RequestHandler {
+  return async (req, res) => {
+    const request = parseCompletionRequest(req.body);
+    const model = requireModel(engine, request.model);
+    checkMaxTokens(request, model.contextSize);
+    const { prompt, suffix, options } = request;
+    await runGeneration(res, {
+      shape: completionShape,
+      model: model.id,
+      stream: request.stream,
+      includeUsage: request.includeUsage,
+      promptParam: "prompt",
+      start: (signal) =>
+        suffix === undefined ? engine.complete(prompt, options, signal) : engine.infill(prompt, suffix, options, signal),
+    });
+  };
+}

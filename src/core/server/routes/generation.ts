@@ -1,0 +1,123 @@
+// Drives one engine stream into an OpenAI response, JSON or SSE. Chat and completions differ
+// only in object names and in how a piece of text sits in a choice, which `GenerationShape` holds.
+import { randomBytes } from "node:crypto";
+import type { Response } from "express";
+import type { Engine } from "../../engine/engine";
+import { EngineError } from "../../engine/errors";
+import type { FinishReason, GenerationEvent, ModelInfo } from "../../engine/types";
+import { ApiError, sendError, toApiError } from "../errors";
+import { SseWriter } from "../sse";
+
+type ChoiceFields = Record<string, unknown>;
+
+export interface GenerationShape {
+  /** "chatcmpl" or "cmpl", as OpenAI prefixes its ids. */
+  idPrefix: string;
+  object: string;
+  chunkObject: string;
+  /** Sent as the first chunk as soon as the request is accepted (chat: the assistant role). */
+  opening?: ChoiceFields;
+  /** A streamed piece of text. */
+  piece(text: string): ChoiceFields;
+  /** The streamed chunk that carries finish_reason. */
+  last(finishReason: FinishReason): ChoiceFields;
+  /** The single choice of a non-streamed response. */
+  whole(text: string, finishReason: FinishReason): ChoiceFields;
+}
+
+export interface GenerationJob {
+  shape: GenerationShape;
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  /** The request field a context overflow is blamed on. */
+  promptParam: "messages" | "prompt";
+  start(signal: AbortSignal): AsyncIterable<GenerationEvent>;
+}
+
+/** The loaded model, if `requested` names it: requests for another model must not silently run this one. */
+export function requireModel(engine: Engine, requested: string): ModelInfo {
+  const model = engine.model;
+  if (!model) throw toApiError(new EngineError("no_model", "no model is loaded"));
+  if (requested !== model.id) {
+    throw new ApiError(404, `The model '${requested}' is not loaded; the loaded model is '${model.id}'.`, {
+      param: "model",
+      code: "model_not_found",
+    });
+  }
+  return model;
+}
+
+export async function runGeneration(res: Response, job: GenerationJob): Promise<void> {
+  const { shape } = job;
+  // A client that hangs up (closed editor, cancelled completion) must free the engine at once.
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+
+  const id = `${shape.idPrefix}-${randomBytes(12).toString("hex")}`;
+  const created = Math.floor(Date.now() / 1000);
+  const envelope = (object: string, choices: ChoiceFields[]) => ({ id, object, created, model: job.model, choices });
+  const choice = ({ finish_reason = null, ...fields }: ChoiceFields) => ({ index: 0, ...fields, logprobs: null, finish_reason });
+  const chunk = (fields: ChoiceFields) => ({
+    ...envelope(shape.chunkObject, [choice(fields)]),
+    // OpenAI puts `usage: null` on every chunk but the last when usage was asked for.
+    ...(job.includeUsage && { usage: null }),
+  });
+
+  let sse: SseWriter | undefined;
+  try {
+    const events = job.start(controller.signal)[Symbol.asyncIterator]();
+    const first = events.next();
+    if (job.stream) {
+      // Refusals (queue full) arrive before any token: catching them before the headers keeps
+      // a real status and Retry-After instead of an in-stream error the client will not retry.
+      const refusal = await rejectionWithinOneTurn(first);
+      if (refusal) throw refusal.error;
+      sse = new SseWriter(res);
+      if (shape.opening) await sse.send(chunk(shape.opening));
+    }
+
+    let text = "";
+    let done: Extract<GenerationEvent, { type: "done" }> | undefined;
+    for (let step = await first; !step.done; step = await events.next()) {
+      const event = step.value;
+      if (event.type === "done") {
+        done = event;
+      } else if (event.text) {
+        if (sse) await sse.send(chunk(shape.piece(event.text)));
+        else text += event.text;
+      }
+    }
+    if (!done) throw new EngineError("internal", "the generation ended without a result");
+
+    const usage = {
+      prompt_tokens: done.usage.promptTokens,
+      completion_tokens: done.usage.completionTokens,
+      total_tokens: done.usage.promptTokens + done.usage.completionTokens,
+    };
+    if (sse) {
+      await sse.send(chunk(shape.last(done.finishReason)));
+      if (job.includeUsage) await sse.send({ ...envelope(shape.chunkObject, []), usage });
+      sse.done();
+    } else if (!controller.signal.aborted) {
+      res.json({ ...envelope(shape.object, [choice(shape.whole(text, done.finishReason))]), usage });
+    }
+  } catch (err) {
+    if (controller.signal.aborted) return; // The client is gone: there is no one to tell.
+    const apiError = toApiError(err, job.promptParam);
+    if (sse) sse.error(apiError);
+    else sendError(res, apiError);
+  }
+}
+
+/** Waits one event-loop turn and reports whether `promise` rejected in it. */
+async function rejectionWithinOneTurn(promise: Promise<unknown>): Promise<{ error: unknown } | undefined> {
+  let rejection: { error: unknown } | undefined;
+  promise.catch((error: unknown) => {
+    rejection = { error };
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return rejection;
+}

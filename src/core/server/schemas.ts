@@ -1,0 +1,218 @@
+// Request validation for the generation routes: OpenAI's JSON in, the engine's types out.
+// Objects are loose because real clients send fields we do not use (Continue always sends
+// `tools`; others send `user`, `logit_bias`, `response_format`...): those are ignored, not refused.
+import { z } from "zod";
+import type { ChatMessage, GenerationOptions } from "../engine/types";
+import { ApiError } from "./errors";
+
+const MAX_STOP_SEQUENCES = 16;
+
+const chatRoles = z.enum(["system", "developer", "user", "assistant", "tool"]);
+
+const textPart = z.looseObject({
+  type: z.literal("text", {
+    // Undefined falls back to the generic map, which reports a missing field.
+    error: (issue) =>
+      issue.input === undefined ? undefined : `only "text" content parts are supported, not ${show(issue.input)}`,
+  }),
+  text: z.string(),
+});
+
+const chatMessage = z
+  .looseObject({
+    role: chatRoles,
+    // null is what an assistant message carrying `tool_calls` has; it reads as empty text.
+    content: z.union([z.string(), z.null(), z.array(textPart)], {
+      error: "must be a string, null, or an array of text parts",
+    }).optional(),
+  })
+  .transform(
+    (m): ChatMessage => ({
+      // The engine's templates know "system"; "developer" is OpenAI's newer name for it.
+      role: m.role === "developer" ? "system" : m.role,
+      content: Array.isArray(m.content) ? m.content.map((p) => p.text).join("\n") : (m.content ?? ""),
+    }),
+  );
+
+const stop = z.union(
+  [z.string().min(1), z.array(z.string().min(1)).max(MAX_STOP_SEQUENCES)],
+  { error: `must be a string or an array of at most ${MAX_STOP_SEQUENCES} strings` },
+);
+
+// Optional fields accept null too: several clients send `"temperature": null` for "unset".
+const sampling = {
+  model: z.string().min(1),
+  max_tokens: z.int().min(1).nullish(),
+  max_completion_tokens: z.int().min(1).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  // Not OpenAI; llama.cpp's server and Ollama accept them, and some clients send them.
+  top_k: z.int().min(0).nullish(),
+  repeat_penalty: z.number().gt(0).nullish(),
+  seed: z.int().nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  stop: stop.nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
+};
+
+const chatBody = z.looseObject({ ...sampling, messages: z.array(chatMessage).min(1) });
+
+const completionBody = z.looseObject({
+  ...sampling,
+  prompt: z.union(
+    [
+      z.string(),
+      z
+        .array(z.string({ error: "token-id prompts are not supported; send the prompt as text" }))
+        .refine((prompts) => prompts.length === 1, { error: "must hold exactly one prompt; batches are not supported" }),
+    ],
+    { error: "must be a string (or an array holding one string)" },
+  ),
+  // A string (even "") asks for fill-in-the-middle: the text goes between prompt and suffix.
+  suffix: z.string().nullish(),
+  echo: z.literal(false, { error: "echo is not supported" }).nullish(),
+});
+
+type SamplingFields = z.infer<z.ZodObject<typeof sampling>>;
+
+/** What both generation routes share once a request is valid. */
+export interface GenerationRequest {
+  model: string;
+  options: GenerationOptions;
+  /** The field maxTokens came from, for the context-size check's error. */
+  maxTokensParam: "max_tokens" | "max_completion_tokens";
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+export interface ChatRequest extends GenerationRequest {
+  messages: ChatMessage[];
+}
+
+export interface CompletionRequest extends GenerationRequest {
+  prompt: string;
+  /** Present: fill-in-the-middle between prompt and suffix. */
+  suffix?: string;
+}
+
+/** Throws ApiError 400 naming the first invalid field. */
+export function parseChatRequest(body: unknown): ChatRequest {
+  const parsed = parse(chatBody, body);
+  return { ...generationRequest(parsed), messages: parsed.messages };
+}
+
+/** Throws ApiError 400 naming the first invalid field. */
+export function parseCompletionRequest(body: unknown): CompletionRequest {
+  const parsed = parse(completionBody, body);
+  const prompt = typeof parsed.prompt === "string" ? parsed.prompt : parsed.prompt[0]!;
+  return {
+    ...generationRequest(parsed),
+    prompt,
+    ...(parsed.suffix != null && { suffix: parsed.suffix }),
+  };
+}
+
+/** A token budget larger than the whole context is a client mistake, not a reason to run until the context fills. */
+export function checkMaxTokens(request: GenerationRequest, contextSize: number): void {
+  const { maxTokens } = request.options;
+  if (maxTokens !== undefined && maxTokens > contextSize) {
+    throw new ApiError(
+      400,
+      `'${request.maxTokensParam}' is ${maxTokens}, but the loaded model's context holds only ${contextSize} tokens (prompt included).`,
+      { param: request.maxTokensParam, code: "invalid_value" },
+    );
+  }
+}
+
+function generationRequest(body: SamplingFields): GenerationRequest {
+  // max_completion_tokens is OpenAI's newer name; it wins when both are sent.
+  const maxTokensParam = body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
+  const options: GenerationOptions = {
+    maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+    temperature: body.temperature ?? undefined,
+    topP: body.top_p ?? undefined,
+    topK: body.top_k ?? undefined,
+    seed: body.seed ?? undefined,
+    repeatPenalty: body.repeat_penalty ?? undefined,
+    presencePenalty: body.presence_penalty ?? undefined,
+    frequencyPenalty: body.frequency_penalty ?? undefined,
+    stop: typeof body.stop === "string" ? [body.stop] : body.stop?.length ? body.stop : undefined,
+  };
+  return {
+    model: body.model,
+    // Unset options are left out so the engine's defaults apply and nothing undefined crosses to the worker.
+    options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GenerationOptions,
+    maxTokensParam,
+    stream: body.stream ?? false,
+    includeUsage: body.stream_options?.include_usage ?? false,
+  };
+}
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const result = schema.safeParse(body, { error: describe, reportInput: true });
+  if (result.success) return result.data;
+  const issue = mostSpecific(result.error.issues[0]!);
+  const param = issue.path.map(String).join(".");
+  const message =
+    issue.input === undefined && issue.code !== "custom"
+      ? `Missing required parameter '${param}'.`
+      : `Invalid '${param}': ${issue.message}.`;
+  throw new ApiError(400, message, { param, code: issue.code === "invalid_type" ? "invalid_type" : "invalid_value" });
+}
+
+/**
+ * A union's own message ("must be a string or ...") is vague when the value had the right
+ * shape but a bad part (an image among text parts): then report that branch's issue instead.
+ */
+function mostSpecific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union") return issue;
+  const shaped = issue.errors
+    .map((branch) => branch[0])
+    .filter((first) => first !== undefined && !(first.code === "invalid_type" && first.path.length === 0));
+  if (shaped.length !== 1) return issue;
+  const inner = shaped[0]!;
+  return mostSpecific({ ...inner, path: [...issue.path, ...inner.path] });
+}
+
+/** Plain-language messages for zod's issue codes; fields with their own message override these. */
+function describe(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case "invalid_type":
+      return `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${show(issue.input)}`;
+    case "too_small":
+      if (issue.origin === "array") return `must contain at least ${items(issue.minimum)}`;
+      if (issue.origin === "string") return "must not be empty";
+      return issue.inclusive ? `must be at least ${issue.minimum}` : `must be greater than ${issue.minimum}`;
+    case "too_big":
+      if (issue.origin === "array") return `must contain at most ${items(issue.maximum)}`;
+      return issue.inclusive ? `must be at most ${issue.maximum}` : `must be less than ${issue.maximum}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, not ${show(issue.input)}`;
+    default:
+      return undefined;
+  }
+}
+
+const EXPECTED: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "an integer",
+  boolean: "true or false",
+  array: "an array",
+  object: "an object",
+};
+
+function items(count: number | bigint): string {
+  return `${count} item${count === 1 ? "" : "s"}`;
+}
+
+function show(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
+}

@@ -1,0 +1,88 @@
+// Listening and shutting down. A busy port is the common failure (a second VS Code window, or
+// another local server), so it gets an error that says who holds the port.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Engine } from "../engine/engine";
+import { createApp, type ServerOptions } from "./app";
+
+export interface RunningServer {
+  /** Base URL clients can use (loopback when bound to all interfaces), without the /v1 suffix. */
+  url: string;
+  port: number;
+  host: string;
+  /** Stops listening and cuts open connections, streams included, so shutdown never hangs. */
+  close(): Promise<void>;
+}
+
+/** Who holds a port, as its /health answered; undefined when it is not a Squeeze server. */
+export interface SqueezeHolder {
+  version: string;
+  model: string | null;
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly host: string, readonly port: number, readonly holder: SqueezeHolder | undefined) {
+    super(
+      holder
+        ? `port ${port} on ${host} is already in use by another Squeeze server (version ${holder.version}, ` +
+            `model ${holder.model ?? "none loaded"}): use that server, stop it, or choose another port`
+        : `port ${port} on ${host} is already in use by another program (not a Squeeze server): ` +
+            "stop it or choose another port",
+    );
+    this.name = "PortInUseError";
+  }
+}
+
+const PROBE_TIMEOUT_MS = 1000;
+
+export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const server = createServer(createApp(engine, options));
+  try {
+    await listen(server, options.port ?? 8000, host);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    const port = options.port ?? 8000;
+    throw new PortInUseError(host, port, await probeSqueeze(urlFor(host, port)));
+  }
+  // After startup an unhandled 'error' event would take the whole process (the extension host) down.
+  server.on("error", (err) => console.error("[squeeze] server error:", err));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: urlFor(host, port),
+    port,
+    host,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // close() alone waits for keep-alive sockets and running streams; cut them.
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function urlFor(host: string, port: number): string {
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
+}
+
+async function probeSqueeze(baseUrl: string): Promise<SqueezeHolder | undefined> {
+  try {
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const body = (await res.json()) as { server?: unknown; version?: unknown; model?: unknown };
+    if (body.server !== "Squeeze") return undefined;
+    return { version: String(body.version), model: typeof body.model === "string" ? body.model : null };
+  } catch {
+    return undefined; // Not HTTP, not JSON, or too slow: some other program.
+  }
+}

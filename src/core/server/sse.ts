@@ -1,0 +1,56 @@
+// Server-sent events in the OpenAI dialect: `data: <json>\n\n` events, ended by `data: [DONE]`.
+import type { Response } from "express";
+import { errorBody, type ApiError } from "./errors";
+
+export class SseWriter {
+  private closed = false;
+
+  /** Sends the headers at once, so clients see the response start before the first token. */
+  constructor(private readonly res: Response) {
+    res.once("close", () => {
+      this.closed = true;
+    });
+    res.status(200).set({
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      Connection: "keep-alive",
+      // Stops nginx-style reverse proxies from buffering the stream.
+      "X-Accel-Buffering": "no",
+    });
+    res.flushHeaders();
+    // Nagle's algorithm would hold small token events back waiting for more data.
+    res.socket?.setNoDelay(true);
+  }
+
+  /** True once the client went away or the stream was ended. */
+  get isClosed(): boolean {
+    return this.closed || this.res.writableEnded;
+  }
+
+  /** Resolves when the event is handed to the socket; waits while the client reads slower than we generate. */
+  async send(data: unknown): Promise<void> {
+    if (this.isClosed) return;
+    if (!this.res.write(`data: ${JSON.stringify(data)}\n\n`)) await drainedOrClosed(this.res);
+  }
+
+  done(): void {
+    if (!this.isClosed) this.res.end("data: [DONE]\n\n");
+  }
+
+  /** Headers are already sent, so a failure can only be reported inside the stream. */
+  error(err: ApiError): void {
+    if (!this.isClosed) this.res.end(`data: ${JSON.stringify(errorBody(err))}\n\n`);
+  }
+}
+
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = (): void => {
+      res.off("drain", settle);
+      res.off("close", settle);
+      resolve();
+    };
+    res.on("drain", settle);
+    res.on("close", settle);
+  });
+}

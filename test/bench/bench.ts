@@ -1,0 +1,149 @@
+// npm run bench: decode speed and time to first token on qwen05-q4_0.gguf, through the
+// Squeeze HTTP server (SSE streaming, a real `squeeze serve` process) next to node-llama-cpp
+// called directly in this process, alternating run by run; medians of BENCH_RUNS runs.
+import { QWEN05 } from "../helpers/paths";
+import { startSqueeze } from "../helpers/squeezeProcess";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
+const CONTEXT = 2048;
+const PROMPT = "The history of computing began long before electronic machines, with people who";
+
+interface Sample {
+  ttftMs: number;
+  decodeTps: number;
+  tokens: number;
+}
+
+type Runner = (prompt: string) => Promise<Sample>;
+
+/** Timestamps of each token (or group of tokens) as the caller sees it. */
+function sample(start: number, stamps: number[], tokens: number): Sample {
+  const first = stamps[0];
+  const last = stamps[stamps.length - 1];
+  return { ttftMs: first - start, decodeTps: ((tokens - 1) * 1000) / (last - first), tokens };
+}
+
+async function directRunner(): Promise<{ run: Runner; dispose(): Promise<void> }> {
+  const { getLlama, LlamaCompletion } = await import("node-llama-cpp");
+  // The same settings the Squeeze backend uses.
+  const llama = await getLlama({ gpu: "auto", build: "never", progressLogs: false });
+  const model = await llama.loadModel({ modelPath: QWEN05, gpuLayers: "auto" });
+  const context = await model.createContext({ contextSize: CONTEXT, flashAttention: "auto", threads: llama.cpuMathCores });
+  const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+  return {
+    async run(prompt) {
+      const stamps: number[] = [];
+      let tokens = 0;
+      const start = performance.now();
+      await completion.generateCompletion(prompt, {
+        maxTokens: MAX_TOKENS,
+        temperature: 0,
+        onToken: (t) => {
+          stamps.push(performance.now());
+          tokens += t.length;
+        },
+      });
+      return sample(start, stamps, tokens);
+    },
+    async dispose() {
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+    },
+  };
+}
+
+async function serverRunner(): Promise<{ run: Runner; dispose(): Promise<void> }> {
+  const squeeze = await startSqueeze(["--model", QWEN05, "--ctx-size", String(CONTEXT)]);
+  return {
+    async run(prompt) {
+      const stamps: number[] = [];
+      let tokens = 0;
+      const start = performance.now();
+      const res = await fetch(`${squeeze.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: squeeze.modelId,
+          prompt,
+          max_tokens: MAX_TOKENS,
+          temperature: 0,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      });
+      if (!res.ok || !res.body) throw new Error(`server answered ${res.status}: ${await res.text()}`);
+      const decoder = new TextDecoder();
+      let buffered = "";
+      for await (const bytes of res.body) {
+        const now = performance.now();
+        buffered += decoder.decode(bytes as Uint8Array, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf("\n\n")) >= 0) {
+          const event = buffered.slice(0, end).replace(/^data: /, "");
+          buffered = buffered.slice(end + 2);
+          if (event === "[DONE]") continue;
+          const chunk = JSON.parse(event) as { choices: Array<{ text: string }>; usage?: { completion_tokens: number } };
+          if (chunk.choices[0]?.text) stamps.push(now);
+          if (chunk.usage) tokens = chunk.usage.completion_tokens;
+        }
+      }
+      return sample(start, stamps, tokens);
+    },
+    async dispose() {
+      await squeeze.stop();
+    },
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function main(): Promise<void> {
+  console.log(`qwen05-q4_0.gguf, ${MAX_TOKENS} tokens per run, context ${CONTEXT}, ${RUNS} runs each (plus one warm-up), alternating`);
+  const direct = await directRunner();
+  const server = await serverRunner();
+  const results: Record<"direct" | "server", Sample[]> = { direct: [], server: [] };
+  try {
+    for (let i = 0; i <= RUNS; i++) {
+      // A different first word each run: no run reuses the previous run's prompt cache.
+      const prompt = `Run ${i}. ${PROMPT}`;
+      for (const [name, runner] of [["direct", direct], ["server", server]] as const) {
+        const s = await runner.run(prompt);
+        if (s.tokens !== MAX_TOKENS) throw new Error(`${name} generated ${s.tokens} tokens, expected ${MAX_TOKENS}`);
+        if (i > 0) results[name].push(s);
+        process.stdout.write(
+          `  ${i === 0 ? "warm-up" : `run ${i}`} ${name.padEnd(6)} ttft ${s.ttftMs.toFixed(1)} ms, decode ${s.decodeTps.toFixed(1)} tok/s\n`,
+        );
+      }
+    }
+  } finally {
+    await server.dispose();
+    await direct.dispose();
+  }
+  const row = (label: string, samples: Sample[]) => ({
+    label,
+    ttft: median(samples.map((s) => s.ttftMs)),
+    decode: median(samples.map((s) => s.decodeTps)),
+  });
+  const d = row("node-llama-cpp direct", results.direct);
+  const s = row("Squeeze HTTP server (SSE)", results.server);
+  const ratio = (s.decode / d.decode) * 100;
+  const overhead = s.ttft - d.ttft;
+  console.log("\n| path | TTFT ms (median) | decode tok/s (median) |");
+  console.log("|---|---:|---:|");
+  for (const r of [d, s]) console.log(`| ${r.label} | ${r.ttft.toFixed(1)} | ${r.decode.toFixed(1)} |`);
+  console.log(`| server vs direct | ${overhead >= 0 ? "+" : ""}${overhead.toFixed(1)} ms | ${ratio.toFixed(1)}% |`);
+  console.log(
+    `\ntargets: decode >= 97% of direct: ${ratio >= 97 ? "met" : "MISSED"}; TTFT overhead <= 10 ms: ${overhead <= 10 ? "met" : "MISSED"}`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+// The engine host and its worker thread, in process: queueing, cancellation, crashes, model swaps.
+import assert from "node:assert/strict";
+import type { Worker } from "node:worker_threads";
+import { EngineHost } from "../src/core/engine/engineHost";
+import { EngineError } from "../src/core/engine/errors";
+import type { GenerationEvent, LoadSpec } from "../src/core/engine/types";
+import { TINY, WORKER } from "./helpers/paths";
+
+const spec: LoadSpec = { id: "tiny", path: TINY, backend: "llama.cpp", gpu: false };
+const long = { maxTokens: 2000, temperature: 0 };
+
+async function collect(stream: AsyncIterable<GenerationEvent>): Promise<GenerationEvent[]> {
+  const events: GenerationEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<EngineError> {
+  const err = await promise.then(
+    () => assert.fail(`expected ${code}`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof EngineError, String(err));
+  assert.equal(err.code, code, err.message);
+  return err;
+}
+
+describe("engine host and worker", function () {
+  let workers: Worker[];
+  let engine: EngineHost;
+
+  beforeEach(async function () {
+    workers = [];
+    engine = new EngineHost({ workerPath: WORKER, maxQueue: 1, onWorkerStart: (w) => workers.push(w) });
+    await engine.load(spec);
+  });
+
+  afterEach(async function () {
+    await engine.dispose();
+  });
+
+  it("streams text, then one done event with usage", async function () {
+    const events = await collect(engine.complete("Hello", { maxTokens: 9, temperature: 0 }));
+    const done = events.at(-1);
+    assert.equal(done?.type, "done");
+    assert.ok(events.slice(0, -1).every((e) => e.type === "text"));
+    assert.deepEqual(done?.type === "done" && done.usage.completionTokens, 9);
+    const counted = events.reduce((n, e) => n + (e.type === "text" ? e.tokens : 0), 0);
+    assert.equal(counted, 9);
+    assert.equal(engine.stats().generatedTokens, 9);
+  });
+
+  it("stops within one token of a cancellation", async function () {
+    const controller = new AbortController();
+    let afterAbort = 0;
+    const run = (async () => {
+      for await (const event of engine.complete("Tell me a story", long, controller.signal)) {
+        if (controller.signal.aborted) afterAbort += event.type === "text" ? event.tokens : 0;
+        else if (engine.stats().generatedTokens >= 5) controller.abort();
+      }
+    })();
+    await rejectsWith(run, "cancelled");
+    assert.ok(afterAbort <= 1, `${afterAbort} tokens after the abort`);
+    const stats = engine.stats();
+    assert.equal(stats.cancelled, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(engine.stats().generatedTokens, stats.generatedTokens, "nothing is generated after a cancel");
+  });
+
+  it("cancels when the reader stops reading", async function () {
+    for await (const event of engine.complete("Tell me a story", long)) {
+      if (event.type === "text") break;
+    }
+    const before = engine.stats().generatedTokens;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(engine.stats().generatedTokens, before);
+    const events = await collect(engine.complete("Again", { maxTokens: 3, temperature: 0 }));
+    assert.equal(events.at(-1)?.type, "done");
+  });
+
+  it("fails the running request when the worker dies, and the next one gets a new worker", async function () {
+    const run = (async () => {
+      let killed = false;
+      for await (const _ of engine.complete("Tell me a story", long)) {
+        // A message outside the protocol is a fatal error in the worker: it winds down and exits.
+        if (!killed) workers[0].postMessage({ type: "not-a-message" });
+        killed = true;
+      }
+    })();
+    const err = await rejectsWith(run, "worker_crashed");
+    assert.match(err.message, /unknown message from the engine host/);
+    assert.equal(await new Promise((resolve) => workers[0].once("exit", resolve)).catch(() => 1), 1);
+    const events = await collect(engine.complete("Hello", { maxTokens: 4, temperature: 0 }));
+    assert.equal(events.at(-1)?.type, "done");
+    assert.equal(engine.stats().workerStarts, 2);
+    assert.equal(engine.model?.id, "tiny", "the model was loaded again into the new worker");
+  });
+
+  it("queues requests in a bounded queue and refuses more at once", async function () {
+    const first = collect(engine.complete("One", { maxTokens: 40, temperature: 0 }));
+    const second = collect(engine.complete("Two", { maxTokens: 3, temperature: 0 }));
+    assert.throws(() => engine.complete("Three", { maxTokens: 3 }), (e: unknown) => e instanceof EngineError && e.code === "queue_full");
+    assert.equal(engine.stats().queued, 1);
+    assert.equal((await first).at(-1)?.type, "done");
+    assert.equal((await second).at(-1)?.type, "done");
+    assert.equal(engine.stats().completed, 2);
+  });
+
+  it("swaps models in the same worker", async function () {
+    const info = await engine.load({ ...spec, id: "tiny-again", contextSize: 512 });
+    assert.equal(info.id, "tiny-again");
+    assert.equal(info.contextSize, 512);
+    assert.equal((await collect(engine.chat([{ role: "user", content: "hi" }], { maxTokens: 3 }))).at(-1)?.type, "done");
+    assert.equal(engine.stats().workerStarts, 1);
+  });
+
+  it("refuses a prompt longer than the context", async function () {
+    await engine.load({ ...spec, contextSize: 256 });
+    await rejectsWith(collect(engine.complete("word ".repeat(2000), { maxTokens: 2 })), "context_length_exceeded");
+  });
+});

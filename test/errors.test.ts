@@ -1,0 +1,153 @@
+// Bad input from outside: each is answered 4xx in OpenAI's error shape, and the server keeps serving.
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { postJson, type RawResponse, request } from "./helpers/http";
+import { TINY } from "./helpers/paths";
+import { type SqueezeProcess, startSqueeze } from "./helpers/squeezeProcess";
+
+function assertOpenAiError(res: RawResponse, status: number, param?: string): void {
+  assert.equal(res.status, status, res.body);
+  const { error } = res.json() as { error: Record<string, unknown> };
+  assert.equal(typeof error.message, "string");
+  assert.ok((error.message as string).length > 5, "the message explains the problem");
+  assert.equal(typeof error.type, "string");
+  assert.ok("param" in error && "code" in error, "OpenAI's shape has param and code (null allowed)");
+  if (param !== undefined) assert.equal(error.param, param);
+}
+
+describe("bad input is refused in OpenAI's error shape", function () {
+  let squeeze: SqueezeProcess;
+  let url: string;
+  let model: string;
+  const chat = (body: Record<string, unknown>) =>
+    postJson(url, "/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }], max_tokens: 2, ...body });
+
+  before(async function () {
+    squeeze = await startSqueeze(["--model", TINY]);
+    ({ url, modelId: model } = squeeze);
+  });
+
+  afterEach(async function () {
+    // Whatever the last test sent, the server still answers a real request.
+    const ok = await chat({});
+    assert.equal(ok.status, 200, ok.body);
+  });
+
+  after(async function () {
+    assert.equal(await squeeze.stop(), 0);
+  });
+
+  it("malformed JSON", async function () {
+    assertOpenAiError(await postJson(url, "/v1/chat/completions", '{"model": "x", "messages": ['), 400);
+  });
+
+  it("a body that is not a JSON object", async function () {
+    assertOpenAiError(await postJson(url, "/v1/chat/completions", "[1, 2]"), 400);
+    assertOpenAiError(await request(url, "/v1/chat/completions", { method: "POST", body: "hello" }), 400);
+  });
+
+  it("wrong types", async function () {
+    assertOpenAiError(await chat({ messages: "hi" }), 400, "messages");
+    assertOpenAiError(await chat({ temperature: "hot" }), 400, "temperature");
+    assertOpenAiError(await chat({ stream: "yes" }), 400, "stream");
+    assertOpenAiError(await chat({ messages: [{ role: "wizard", content: "hi" }] }), 400);
+    assertOpenAiError(await postJson(url, "/v1/completions", { model, prompt: 42 }), 400, "prompt");
+  });
+
+  it("no messages", async function () {
+    assertOpenAiError(await postJson(url, "/v1/chat/completions", { model }), 400, "messages");
+    assertOpenAiError(await chat({ messages: [] }), 400, "messages");
+  });
+
+  it("no model, or an unknown model", async function () {
+    assertOpenAiError(await postJson(url, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }), 400, "model");
+    const res = await chat({ model: "gpt-4o" });
+    assertOpenAiError(res, 404, "model");
+    assert.equal((res.json() as { error: { code: string } }).error.code, "model_not_found");
+  });
+
+  it("max_tokens 0, negative, fractional or absurd", async function () {
+    for (const max_tokens of [0, -5, 2.5, 100_000_000]) assertOpenAiError(await chat({ max_tokens }), 400, "max_tokens");
+  });
+
+  it("temperature, top_p and penalties out of range", async function () {
+    assertOpenAiError(await chat({ temperature: 3 }), 400, "temperature");
+    assertOpenAiError(await chat({ temperature: -0.1 }), 400, "temperature");
+    assertOpenAiError(await chat({ top_p: 1.5 }), 400, "top_p");
+    assertOpenAiError(await chat({ presence_penalty: 9 }), 400, "presence_penalty");
+    assertOpenAiError(await chat({ n: 3 }), 400, "n");
+  });
+
+  it("a body over the size limit", async function () {
+    const huge = "x".repeat(12 * 1024 * 1024);
+    assertOpenAiError(await chat({ messages: [{ role: "user", content: huge }] }), 413);
+  });
+
+  it("a prompt longer than the context", async function () {
+    const long = "hello world ".repeat(6000);
+    const res = await chat({ messages: [{ role: "user", content: long }] });
+    assertOpenAiError(res, 400);
+    assert.equal((res.json() as { error: { code: string } }).error.code, "context_length_exceeded");
+  });
+
+  it("a foreign Host header (DNS rebinding)", async function () {
+    assertOpenAiError(await request(url, "/v1/models", { headers: { host: "attacker.example:8000" } }), 403);
+    const ok = await request(url, "/v1/models", { headers: { host: `localhost:${new URL(url).port}` } });
+    assert.equal(ok.status, 200);
+  });
+
+  it("a cross-origin request from a web page", async function () {
+    const body = { model, messages: [{ role: "user", content: "hi" }] };
+    assertOpenAiError(await postJson(url, "/v1/chat/completions", body, { origin: "https://evil.example" }), 403);
+    const preflight = await request(url, "/v1/chat/completions", {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    assert.equal(preflight.status, 403);
+    assert.equal(preflight.headers["access-control-allow-origin"], undefined);
+  });
+
+  it("an unknown route", async function () {
+    assertOpenAiError(await request(url, "/v1/nope"), 404);
+  });
+});
+
+describe("API key and allowed origins", function () {
+  let squeeze: SqueezeProcess;
+
+  before(async function () {
+    squeeze = await startSqueeze(["--model", TINY, "--api-key", "s3cret", "--allow-origin", "https://app.example"]);
+  });
+
+  after(async function () {
+    assert.equal(await squeeze.stop("SIGINT"), 0, "clean exit on SIGINT");
+  });
+
+  it("refuses a missing or wrong key and accepts the right one", async function () {
+    assertOpenAiError(await request(squeeze.url, "/v1/models"), 401);
+    assertOpenAiError(await request(squeeze.url, "/v1/models", { headers: { authorization: "Bearer wrong" } }), 401);
+    assert.equal((await request(squeeze.url, "/v1/models", { headers: { authorization: "Bearer s3cret" } })).status, 200);
+    // Health stays open so that another window can tell a Squeeze server is there.
+    assert.equal((await request(squeeze.url, "/health")).status, 200);
+  });
+
+  it("raises the SDK's AuthenticationError for a wrong key", async function () {
+    const client = new OpenAI({ baseURL: `${squeeze.url}/v1`, apiKey: "wrong", maxRetries: 0 });
+    await assert.rejects(client.models.list(), OpenAI.AuthenticationError);
+    const good = new OpenAI({ baseURL: `${squeeze.url}/v1`, apiKey: "s3cret", maxRetries: 0 });
+    assert.equal((await good.models.list()).data[0].id, squeeze.modelId);
+  });
+
+  it("lets a configured origin in with CORS headers, and no other", async function () {
+    const headers = { authorization: "Bearer s3cret" };
+    const allowed = await request(squeeze.url, "/v1/models", { headers: { ...headers, origin: "https://app.example" } });
+    assert.equal(allowed.status, 200);
+    assert.equal(allowed.headers["access-control-allow-origin"], "https://app.example");
+    const preflight = await request(squeeze.url, "/v1/chat/completions", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST" },
+    });
+    assert.equal(preflight.status, 204);
+    assertOpenAiError(await request(squeeze.url, "/v1/models", { headers: { ...headers, origin: "https://other.example" } }), 403);
+  });
+});

@@ -1,0 +1,60 @@
+// Runs the real `squeeze serve` CLI as a child process, as users and other tools do.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { CLI } from "./paths";
+
+export interface SqueezeProcess {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  modelId: string;
+  child: ChildProcess;
+  output(): string;
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const READY = /serving "(.+)" at (http:\/\/\S+)\/v1/;
+
+export async function startSqueeze(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SqueezeProcess> {
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d));
+  child.stderr?.on("data", (d: Buffer) => (output += d));
+  const exited = once(child, "exit");
+  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const onData = () => {
+      const match = READY.exec(output);
+      if (match) {
+        child.stderr?.off("data", onData);
+        resolve(match);
+      }
+    };
+    child.stderr?.on("data", onData);
+    void exited.then(([code]) => reject(new Error(`squeeze exited (${code}) before it was ready:\n${output}`)));
+  });
+  return {
+    url: ready[2],
+    modelId: ready[1],
+    child,
+    output: () => output,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export async function runSqueeze(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d));
+  child.stderr.on("data", (d: Buffer) => (output += d));
+  const [code] = await once(child, "exit");
+  return { code: code as number | null, output };
+}
