@@ -85,9 +85,12 @@ describe("bad input is refused in OpenAI's error shape", function () {
 
   it("a prompt longer than the context", async function () {
     const long = "hello world ".repeat(6000);
-    const res = await chat({ messages: [{ role: "user", content: long }] });
-    assertOpenAiError(res, 400);
-    assert.equal((res.json() as { error: { code: string } }).error.code, "context_length_exceeded");
+    for (const stream of [false, true]) {
+      // Streamed too: the refusal comes before any SSE header, with its real status.
+      const res = await chat({ messages: [{ role: "user", content: long }], stream });
+      assertOpenAiError(res, 400, "messages");
+      assert.equal((res.json() as { error: { code: string } }).error.code, "context_length_exceeded");
+    }
   });
 
   it("a foreign Host header (DNS rebinding)", async function () {

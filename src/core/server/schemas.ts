@@ -45,7 +45,7 @@ const sampling = {
   max_tokens: z.int().min(1).nullish(),
   max_completion_tokens: z.int().min(1).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().gt(0).max(1).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
   // Not OpenAI; llama.cpp's server and Ollama accept them, and some clients send them.
   top_k: z.int().min(0).nullish(),
   repeat_penalty: z.number().gt(0).nullish(),

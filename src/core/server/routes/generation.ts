@@ -15,7 +15,7 @@ export interface GenerationShape {
   idPrefix: string;
   object: string;
   chunkObject: string;
-  /** Sent as the first chunk as soon as the request is accepted (chat: the assistant role). */
+  /** Sent as the first chunk of a stream (chat: the assistant role). */
   opening?: ChoiceFields;
   /** A streamed piece of text. */
   piece(text: string): ChoiceFields;
@@ -69,19 +69,17 @@ export async function runGeneration(res: Response, job: GenerationJob): Promise<
   let sse: SseWriter | undefined;
   try {
     const events = job.start(controller.signal)[Symbol.asyncIterator]();
-    const first = events.next();
+    // Headers wait for the first event: a refusal (queue full, prompt too long, a template that
+    // rejects the messages) then keeps its real status instead of becoming an in-stream error.
+    const first = await events.next();
     if (job.stream) {
-      // Refusals (queue full) arrive before any token: catching them before the headers keeps
-      // a real status and Retry-After instead of an in-stream error the client will not retry.
-      const refusal = await rejectionWithinOneTurn(first);
-      if (refusal) throw refusal.error;
       sse = new SseWriter(res);
       if (shape.opening) await sse.send(chunk(shape.opening));
     }
 
     let text = "";
     let done: Extract<GenerationEvent, { type: "done" }> | undefined;
-    for (let step = await first; !step.done; step = await events.next()) {
+    for (let step = first; !step.done; step = await events.next()) {
       const event = step.value;
       if (event.type === "done") {
         done = event;
@@ -110,14 +108,4 @@ export async function runGeneration(res: Response, job: GenerationJob): Promise<
     if (sse) sse.error(apiError);
     else sendError(res, apiError);
   }
-}
-
-/** Waits one event-loop turn and reports whether `promise` rejected in it. */
-async function rejectionWithinOneTurn(promise: Promise<unknown>): Promise<{ error: unknown } | undefined> {
-  let rejection: { error: unknown } | undefined;
-  promise.catch((error: unknown) => {
-    rejection = { error };
-  });
-  await new Promise((resolve) => setImmediate(resolve));
-  return rejection;
 }
