@@ -103,6 +103,26 @@ describe("OpenAI API (openai SDK against squeeze serve)", function () {
     assert.ok(suffixTokens >= 3 + 3, `infill prompt is longer by ${suffixTokens} tokens`);
   });
 
+  it("reuses the KV cache of a common prefix (usage.prompt_tokens_details.cached_tokens)", async function () {
+    const cached = (u: OpenAI.CompletionUsage | undefined) => u?.prompt_tokens_details?.cached_tokens ?? -1;
+    const prefix = "function greet(name: string) {\n  const message = `Hello, ${name}`;\n  ";
+    const first = await client.completions.create({ model, prompt: prefix, suffix: "\n}\n", max_tokens: 4, temperature: 0 });
+    // Typing below the cursor changes only the suffix: the prefix and its FIM marker stay cached.
+    const second = await client.completions.create({ model, prompt: prefix, suffix: "\n  return message;\n}\n", max_tokens: 4, temperature: 0 });
+    const prefixTokens = (first.usage?.prompt_tokens ?? 0) - 4 - 2; // "\n}\n" is 2 tokens at most here
+    assert.ok(cached(second.usage) >= prefixTokens, `cached ${cached(second.usage)} of ${second.usage?.prompt_tokens}`);
+    assert.ok(cached(second.usage) < (second.usage?.prompt_tokens ?? 0));
+
+    // A chat that goes on keeps the earlier turns cached; an unrelated prompt keeps nothing.
+    const turn1 = [{ role: "user" as const, content: "Name three rivers." }];
+    const a = await client.chat.completions.create({ model, messages: turn1, max_tokens: 4, temperature: 0 });
+    const turn2 = [...turn1, { role: "assistant" as const, content: a.choices[0].message.content ?? "" }, { role: "user" as const, content: "And lakes?" }];
+    const b = await client.chat.completions.create({ model, messages: turn2, max_tokens: 4, temperature: 0 });
+    assert.ok(cached(b.usage) >= (a.usage?.prompt_tokens ?? 0), `cached ${cached(b.usage)} after ${a.usage?.prompt_tokens}`);
+    const c = await client.completions.create({ model, prompt: "Zebra", max_tokens: 2 });
+    assert.equal(cached(c.usage), 0);
+  });
+
   it("streams a completion with include_usage", async function () {
     const stream = await client.completions.create({
       model,

@@ -34,6 +34,8 @@ export type FinishReason = "stop" | "length";
 
 export interface Usage {
   promptTokens: number;
+  /** Prompt tokens whose KV cache was reused from the previous request (not evaluated again). */
+  cachedTokens: number;
   completionTokens: number;
 }
 

@@ -38,8 +38,6 @@ interface Loaded {
   template: ChatTemplate;
 }
 
-type Generate = (options: LlamaCompletionGenerationOptions) => Promise<{ metadata: { stopReason: string } }>;
-
 export class LlamaCppBackend implements Backend {
   private llama: { gpu: LoadSpec["gpu"]; instance: Llama } | undefined;
   private loaded: Loaded | undefined;
@@ -107,67 +105,74 @@ export class LlamaCppBackend implements Backend {
   }
 
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
-    const { model, completion } = this.require();
-    if (!completion.infillSupported) {
+    const loaded = this.require();
+    const { model } = loaded;
+    const fim = model.tokens.infill;
+    if (fim.prefix == null || fim.suffix == null) {
       throw new EngineError("invalid_request", "this model has no fill-in-the-middle tokens; send the prompt without `suffix`");
     }
-    // The FIM markers around prefix and suffix; llama.cpp trims long inputs to fit the context.
-    const promptTokens = Math.min(
-      model.tokenize(prefix).length + model.tokenize(suffix).length + 3,
-      this.require().context.contextSize,
-    );
-    return this.stream(promptTokens, options, signal, (o) =>
-      completion.generateInfillCompletionWithMeta(prefix, suffix, o),
-    );
+    // Code is text: FIM markers typed in it must not become special tokens.
+    const before = model.tokenize(prefix);
+    const after = model.tokenize(suffix);
+    // Prefix first (PSM) keeps the KV cache of the code above the cursor across keystrokes below it.
+    const tokens =
+      fim.middle != null
+        ? [fim.prefix, ...before, fim.suffix, ...after, fim.middle]
+        : [fim.suffix, ...after, fim.prefix, ...before];
+    return this.generate(loaded, tokens, options, signal);
   }
 
   /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
   private prompt(loaded: Loaded, text: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
-    const { model, context, completion } = loaded;
-    let tokens = model.tokenize(text, true);
-    // node-llama-cpp prepends BOS itself where the model wants one: never send two.
-    if (model.tokens.shouldPrependBosToken && tokens[0] === model.tokens.bos) tokens = tokens.slice(1);
-    if (tokens.length + 1 >= context.contextSize) {
-      throw new EngineError(
-        "context_length_exceeded",
-        `the prompt is ${tokens.length} tokens, more than this model's context of ${context.contextSize} tokens allows`,
-      );
-    }
-    return this.stream(tokens.length, options, signal, (o) => completion.generateCompletionWithMeta(tokens, o));
+    return this.generate(loaded, loaded.model.tokenize(text, true), options, signal);
   }
 
-  /** Runs one generation, turning node-llama-cpp's callbacks into a stream of events. */
-  private async *stream(
-    promptTokens: number,
+  /** Runs one generation from prompt tokens, turning node-llama-cpp's callbacks into events. */
+  private async *generate(
+    loaded: Loaded,
+    tokens: Token[],
     options: GenerationOptions,
     signal: AbortSignal,
-    generate: Generate,
   ): AsyncIterable<GenerationEvent> {
-    const { sequence } = this.require();
+    const { model, context, sequence, completion } = loaded;
+    // node-llama-cpp prepends BOS where the model wants one; count it, and never send two.
+    const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
+    const input = bos == null ? tokens : [bos, ...(tokens[0] === bos ? tokens.slice(1) : tokens)];
+    if (input.length >= context.contextSize) {
+      throw new EngineError(
+        "context_length_exceeded",
+        `the prompt is ${input.length} tokens, more than this model's context of ${context.contextSize} tokens allows`,
+      );
+    }
+    // The KV cache keeps the longest common prefix with the previous request (the last token is always evaluated).
+    const cachedTokens = Math.min(sequence.compareContextTokens(input).firstDifferentIndex, input.length - 1);
     const events = new AsyncQueue<GenerationEvent>();
     const outputBefore = sequence.tokenMeter.usedOutputTokens;
-    let tokens = 0;
-    generate({
-      ...samplingOptions(options),
-      signal,
-      disableContextShift: true,
-      // node-llama-cpp calls onToken then onTextChunk for each released piece.
-      onToken: (released) => (tokens += released.length),
-      onTextChunk: (text) => {
-        events.push({ type: "text", text, tokens });
-        tokens = 0;
-      },
-    }).then(
-      ({ metadata }) => {
-        events.push({
-          type: "done",
-          finishReason: finishReason(metadata.stopReason),
-          usage: { promptTokens, completionTokens: sequence.tokenMeter.usedOutputTokens - outputBefore },
-        });
-        events.close();
-      },
-      (err) => events.fail(signal.aborted ? new EngineError("cancelled", "the request was cancelled") : err),
-    );
+    let released = 0;
+    completion
+      .generateCompletionWithMeta(input.slice(bos == null ? 0 : 1), {
+        ...samplingOptions(options),
+        signal,
+        disableContextShift: true,
+        // node-llama-cpp calls onToken then onTextChunk for each released piece.
+        onToken: (chunk) => (released += chunk.length),
+        onTextChunk: (text) => {
+          events.push({ type: "text", text, tokens: released });
+          released = 0;
+        },
+      })
+      .then(
+        ({ metadata }) => {
+          const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
+          events.push({
+            type: "done",
+            finishReason: finishReason(metadata.stopReason),
+            usage: { promptTokens: input.length, cachedTokens, completionTokens },
+          });
+          events.close();
+        },
+        (err) => events.fail(signal.aborted ? new EngineError("cancelled", "the request was cancelled") : err),
+      );
     yield* events;
   }
 

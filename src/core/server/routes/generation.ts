@@ -94,6 +94,8 @@ export async function runGeneration(res: Response, job: GenerationJob): Promise<
       prompt_tokens: done.usage.promptTokens,
       completion_tokens: done.usage.completionTokens,
       total_tokens: done.usage.promptTokens + done.usage.completionTokens,
+      // OpenAI's field for prompt caching: here, the KV cache kept from the previous request.
+      prompt_tokens_details: { cached_tokens: done.usage.cachedTokens },
     };
     if (sse) {
       await sse.send(chunk(shape.last(done.finishReason)));
