@@ -87,7 +87,7 @@ export async function serve(argv: string[]): Promise<void> {
     const info = await engine.load({ id, path: modelPath, backend: "llama.cpp", contextSize, gpu: values.cpu ? false : "auto" });
     log(
       `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
-        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.threads} threads, flash attention ${info.flashAttention ? "on" : "off"}`,
+        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.threads} threads, flash attention ${info.flashAttention === "auto" ? "auto" : info.flashAttention ? "on" : "off"}`,
     );
   } catch (err) {
     await server.close();

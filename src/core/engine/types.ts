@@ -68,7 +68,8 @@ export interface ModelInfo {
   /** The GPU API in use ("cuda", "vulkan", "metal"), or false on the CPU. */
   gpu: string | false;
   threads: number;
-  flashAttention: boolean;
+  /** "auto" leaves it to llama.cpp, which enables it where the device supports it. */
+  flashAttention: boolean | "auto";
 }
 
 /** One model runtime. Lives inside the engine worker; the host never calls it directly. */

@@ -68,7 +68,7 @@ export class LlamaCppBackend implements Backend {
         contextSize: context.contextSize,
         gpu: model.gpuLayers > 0 ? llama.gpu : false,
         threads: context.idealThreads,
-        flashAttention: context.flashAttention === true,
+        flashAttention: context.flashAttention,
       };
       this.loaded = { info, model, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), template };
       return info;
