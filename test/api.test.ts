@@ -44,6 +44,22 @@ describe("OpenAI API (openai SDK against squeeze serve)", function () {
     assert.equal(r.usage?.total_tokens, (r.usage?.prompt_tokens ?? 0) + 8);
   });
 
+  it("accepts tools and fields it does not know, answering in text", async function () {
+    // Continue sends tools on every request; until tool calling lands the answer is text.
+    const r = await client.chat.completions.create({
+      model,
+      messages: [{ role: "system", content: "You are terse." }, ...messages],
+      max_tokens: 4,
+      tools: [{ type: "function", function: { name: "read_file", parameters: { type: "object", properties: { path: { type: "string" } } } } }],
+      tool_choice: "auto",
+      user: "someone",
+      // @ts-expect-error: a field no OpenAI SDK type has
+      mirostat: 2,
+    });
+    assert.equal(r.choices[0].message.role, "assistant");
+    assert.equal(r.usage?.completion_tokens, 4);
+  });
+
   it("streams a chat whose deltas add up to the same answer", async function () {
     const plain = await client.chat.completions.create({ model, messages, max_tokens: 12, temperature: 0 });
     const stream = await client.chat.completions.create({ model, messages, max_tokens: 12, temperature: 0, stream: true });

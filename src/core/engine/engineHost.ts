@@ -115,6 +115,8 @@ export class EngineHost implements Engine {
   private generate(request: GenerationRequest, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
     if (!this.spec) throw new EngineError("no_model", "no model is loaded");
     const turn = this.queue.enter(signal);
+    // The stream rethrows a refusal when read; this only keeps an unread one from being "unhandled".
+    turn.catch(() => undefined);
     return this.run(turn, request, signal);
   }
 
@@ -187,7 +189,11 @@ export class EngineHost implements Engine {
     worker.on("error", (err) => this.onWorkerGone(worker, `it threw: ${err.message}`));
     worker.on("exit", (code) => this.onWorkerGone(worker, `it exited with code ${code}`));
     this.options.onWorkerStart?.(worker);
-    if (spec) await this.post<"load">(worker, { op: "load", spec });
+    if (spec) {
+      // The file may have changed since it was first checked.
+      await validateModel(spec);
+      await this.post<"load">(worker, { op: "load", spec });
+    }
     return worker;
   }
 
