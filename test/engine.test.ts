@@ -74,6 +74,7 @@ describe("engine host and worker", function () {
     const before = engine.stats().generatedTokens;
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(engine.stats().generatedTokens, before);
+    assert.equal(engine.stats().cancelled, 1);
     const events = await collect(engine.complete("Again", { maxTokens: 3, temperature: 0 }));
     assert.equal(events.at(-1)?.type, "done");
   });
@@ -104,6 +105,17 @@ describe("engine host and worker", function () {
     assert.equal((await first).at(-1)?.type, "done");
     assert.equal((await second).at(-1)?.type, "done");
     assert.equal(engine.stats().completed, 2);
+  });
+
+  it("does not let a slow reader hold up the queue", async function () {
+    const slow = engine.complete("One", { maxTokens: 30, temperature: 0 })[Symbol.asyncIterator]();
+    assert.equal((await slow.next()).value?.type, "text");
+    // The slow reader reads nothing more; the next request still runs once the worker is done.
+    const other = await collect(engine.complete("Two", { maxTokens: 3, temperature: 0 }));
+    assert.equal(other.at(-1)?.type, "done");
+    let rest = 0;
+    for (let step = await slow.next(); !step.done; step = await slow.next()) rest += step.value.type === "text" ? step.value.tokens : 0;
+    assert.ok(rest >= 28, `the slow reader still gets all of its text (${rest} more tokens)`);
   });
 
   it("swaps models in the same worker", async function () {

@@ -115,11 +115,13 @@ describe("bad input is refused in OpenAI's error shape", function () {
   });
 });
 
-describe("API key and allowed origins", function () {
+describe("API key, allowed origins and allowed hosts", function () {
   let squeeze: SqueezeProcess;
 
   before(async function () {
-    squeeze = await startSqueeze(["--model", TINY, "--api-key", "s3cret", "--allow-origin", "https://app.example"]);
+    squeeze = await startSqueeze([
+      "--model", TINY, "--api-key", "s3cret", "--allow-origin", "https://app.example", "--allow-host", "squeeze.lan",
+    ]);
   });
 
   after(async function () {
@@ -139,6 +141,12 @@ describe("API key and allowed origins", function () {
     await assert.rejects(client.models.list(), OpenAI.AuthenticationError);
     const good = new OpenAI({ baseURL: `${squeeze.url}/v1`, apiKey: "s3cret", maxRetries: 0 });
     assert.equal((await good.models.list()).data[0].id, squeeze.modelId);
+  });
+
+  it("answers a configured host name, and no other", async function () {
+    const headers = { authorization: "Bearer s3cret" };
+    assert.equal((await request(squeeze.url, "/v1/models", { headers: { ...headers, host: "squeeze.lan:8000" } })).status, 200);
+    assertOpenAiError(await request(squeeze.url, "/v1/models", { headers: { ...headers, host: "other.lan:8000" } }), 403);
   });
 
   it("lets a configured origin in with CORS headers, and no other", async function () {

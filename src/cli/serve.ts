@@ -20,6 +20,8 @@ Options:
   -c, --ctx-size <n>       context size in tokens (default: up to 8192, as memory allows)
       --api-key <key>      require "Authorization: Bearer <key>" (or set SQUEEZE_API_KEY)
       --allow-origin <o>   let browser pages from origin <o> call the API (repeatable)
+      --allow-host <name>  accept requests addressed to <name> besides localhost, e.g. when
+                           bound to 0.0.0.0 for other machines (repeatable)
       --cpu                do not use a GPU even where one is available
       --queue <n>          requests that may wait while one runs (default 8)
   -h, --help               show this help
@@ -37,6 +39,7 @@ export async function serve(argv: string[]): Promise<void> {
       "ctx-size": { type: "string", short: "c" },
       "api-key": { type: "string" },
       "allow-origin": { type: "string", multiple: true },
+      "allow-host": { type: "string", multiple: true },
       cpu: { type: "boolean" },
       queue: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -62,6 +65,7 @@ export async function serve(argv: string[]): Promise<void> {
     port,
     apiKey,
     allowedOrigins: values["allow-origin"],
+    allowedHosts: values["allow-host"],
     version: VERSION,
   }).catch(async (err: unknown) => {
     await engine.dispose();

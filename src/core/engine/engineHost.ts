@@ -125,39 +125,36 @@ export class EngineHost implements Engine {
     request: GenerationRequest,
     signal?: AbortSignal,
   ): AsyncGenerator<GenerationEvent> {
+    // A reader that stops early has cancelled its request.
+    let outcome: "completed" | "cancelled" | "failed" = "cancelled";
     let release: (() => void) | undefined;
-    let outcome: "completed" | "cancelled" | "failed" = "failed";
+    let stream: { events: AsyncQueue<GenerationEvent>; cancel(): void } | undefined;
     try {
       release = await turn;
       const worker = await this.ensureWorker();
       const id = this.nextId++;
       const events = new AsyncQueue<GenerationEvent>();
-      this.streams.set(id, events);
       const cancel = () => worker.postMessage({ type: "cancel", id } satisfies HostMessage);
+      stream = { events, cancel };
+      this.streams.set(id, events);
+      // The turn ends when the worker is done, not the reader: a slow client must not hold up the queue.
+      void events.settled.then(release);
       signal?.addEventListener("abort", cancel, { once: true });
       worker.postMessage({ type: "generate", id, request } satisfies HostMessage);
-      try {
-        for await (const event of events) {
-          this.counters.generatedTokens += event.type === "text" ? event.tokens : 0;
-          yield event;
-        }
-        outcome = "completed";
-      } finally {
-        signal?.removeEventListener("abort", cancel);
-        if (!events.isEnded) {
-          // The caller stopped reading: stop the worker too, and keep the turn until it has.
-          cancel();
-          await drain(events);
-        }
-        this.streams.delete(id);
-      }
+      yield* events;
+      outcome = "completed";
     } catch (err) {
       const error = EngineError.from(err);
-      if (error.code === "cancelled") outcome = "cancelled";
+      outcome = error.code === "cancelled" ? "cancelled" : "failed";
       throw error;
     } finally {
+      if (stream) {
+        signal?.removeEventListener("abort", stream.cancel);
+        if (!stream.events.isEnded) stream.cancel();
+      } else {
+        release?.();
+      }
       this.counters[outcome]++;
-      release?.();
     }
   }
 
@@ -208,8 +205,14 @@ export class EngineHost implements Engine {
   private onMessage(message: WorkerMessage): void {
     const stream = this.streams.get(message.id);
     if (stream) {
-      if (message.type === "event") stream.push(message.event);
-      else if (message.type === "result") stream.close();
+      if (message.type === "event") {
+        // Counted as the worker produces them, whatever pace the reader keeps.
+        if (message.event.type === "text") this.counters.generatedTokens += message.event.tokens;
+        stream.push(message.event);
+        return;
+      }
+      this.streams.delete(message.id);
+      if (message.type === "result") stream.close();
       else stream.fail(new EngineError(message.error.code, message.error.message));
       return;
     }
@@ -232,17 +235,10 @@ export class EngineHost implements Engine {
     for (const call of this.calls.values()) call.reject(error);
     this.calls.clear();
     for (const stream of this.streams.values()) stream.fail(error);
+    this.streams.clear();
   }
 }
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-async function drain(events: AsyncIterable<unknown>): Promise<void> {
-  try {
-    for await (const _ of events);
-  } catch {
-    // The cancellation the caller asked for.
-  }
 }

@@ -6,6 +6,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private wake: (() => void) | undefined;
   private ended = false;
   private failure: { error: unknown } | undefined;
+  private markSettled!: () => void;
+  /** Resolves once the writer has ended the stream (close or fail), however far the reader is. */
+  readonly settled = new Promise<void>((resolve) => (this.markSettled = resolve));
 
   push(item: T): void {
     if (this.ended) return;
@@ -16,6 +19,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   /** Ends the stream after the items already pushed. */
   close(): void {
     this.ended = true;
+    this.markSettled();
     this.notify();
   }
 
