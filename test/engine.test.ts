@@ -4,6 +4,8 @@ import type { Worker } from "node:worker_threads";
 import { EngineHost } from "../src/core/engine/engineHost";
 import { EngineError } from "../src/core/engine/errors";
 import type { GenerationEvent, LoadSpec } from "../src/core/engine/types";
+import { TINY as TINY_CONFIG } from "./fixtures/models";
+import { buildTokenizer } from "./fixtures/tokenizer";
 import { TINY, WORKER } from "./helpers/paths";
 
 const spec: LoadSpec = { id: "tiny", path: TINY, backend: "llama.cpp", gpu: false };
@@ -48,6 +50,13 @@ describe("engine host and worker", function () {
     const counted = events.reduce((n, e) => n + (e.type === "text" ? e.tokens : 0), 0);
     assert.equal(counted, 9);
     assert.equal(engine.stats().generatedTokens, 9);
+  });
+
+  it("tokenizes with the model's vocabulary, special tokens included", async function () {
+    const { specialIds, tokens } = buildTokenizer(TINY_CONFIG.shape.vocab);
+    const ids = await engine.tokenize("<|im_start|>user\nhello");
+    assert.equal(ids[0], specialIds.imStart);
+    assert.equal(ids.map((id) => tokens[id]).join("").replaceAll("Ċ", "\n"), "<|im_start|>user\nhello");
   });
 
   it("stops within one token of a cancellation", async function () {

@@ -209,8 +209,14 @@ export class LlamaCppBackend implements Backend {
     try {
       return await llama.loadModel({ modelPath, gpuLayers: "auto" });
     } catch (err) {
-      if (llama.gpu === false) throw new EngineError("invalid_model", `llama.cpp could not load ${modelPath}: ${(err as Error).message}`);
-      return await llama.loadModel({ modelPath, gpuLayers: 0 });
+      if (llama.gpu !== false) {
+        try {
+          return await llama.loadModel({ modelPath, gpuLayers: 0 });
+        } catch {
+          // Report the first failure: the GPU attempt says more about the file.
+        }
+      }
+      throw new EngineError("invalid_model", `llama.cpp could not load ${modelPath}: ${(err as Error).message}`);
     }
   }
 }
