@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../src/core/engine/engineHost";
 import { EngineError } from "../src/core/engine/errors";
+import { gv, type GgufValue } from "./fixtures/gguf";
 import { TINY as TINY_CONFIG, writeGgufModel } from "./fixtures/models";
 import { ROOT, TINY, WORKER } from "./helpers/paths";
 import { runSqueeze } from "./helpers/squeezeProcess";
@@ -17,13 +18,17 @@ describe("model validation before any native load", function () {
 
   before(function () {
     dir = mkdtempSync(path.join(os.tmpdir(), "squeeze-bad-models-"));
-    const broken = (name: string, omitKeys: string[]) => {
+    const broken = (name: string, omitKeys: string[], overrideKeys: Record<string, GgufValue> = {}) => {
       files[name] = path.join(dir, `${name}.gguf`);
-      writeGgufModel(files[name], { shape: TINY_CONFIG.shape, quant: "f32", seed: 1, omitKeys });
+      writeGgufModel(files[name], { shape: TINY_CONFIG.shape, quant: "f32", seed: 1, omitKeys, overrideKeys });
     };
     broken("no-ffn", ["qwen2.feed_forward_length"]);
     broken("no-heads", ["qwen2.attention.head_count"]);
     broken("no-tokens", ["tokenizer.ggml.tokens", "tokenizer.ggml.token_type"]);
+    broken("extra-blocks", [], { "qwen2.block_count": gv.u32(3) });
+    broken("odd-heads", [], { "qwen2.attention.head_count": gv.u32(3) });
+    broken("wrong-width", [], { "qwen2.embedding_length": gv.u32(96) });
+    broken("eos-out-of-range", [], { "tokenizer.ggml.eos_token_id": gv.u32(100_000) });
 
     const cut = (name: string, bytes: number) => {
       files[name] = path.join(dir, `${name}.gguf`);
@@ -48,6 +53,10 @@ describe("model validation before any native load", function () {
     ["no-ffn", /feed_forward_length is missing/],
     ["no-heads", /attention\.head_count is missing/],
     ["no-tokens", /tokenizer\.ggml\.tokens is missing/],
+    ["extra-blocks", /block_count is 3 but the file has tensors for 2 blocks/],
+    ["odd-heads", /head_count \(3\) is not a multiple of attention\.head_count_kv \(2\)/],
+    ["wrong-width", /token_embd\.weight is 64x\d+, but embedding_length is 96/],
+    ["eos-out-of-range", /eos_token_id \(100000\) is not a token/],
     ["truncated-data", /truncated: tensor .* ends at byte \d+ but the file has \d+ bytes/],
     ["truncated-header", /truncated: its header ends at byte \d+ but the file has 200 bytes/],
     ["not-gguf", /not a GGUF file/],
