@@ -1,8 +1,10 @@
 // The `squeeze` command line: help, argument errors, and a port that is already taken.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { TINY } from "./helpers/paths";
+import { CLI, QWEN05, TINY } from "./helpers/paths";
 import { runSqueeze, startSqueeze } from "./helpers/squeezeProcess";
 
 describe("squeeze CLI", function () {
@@ -56,5 +58,22 @@ describe("squeeze CLI", function () {
     } finally {
       other.close();
     }
+  });
+
+  it("shuts down cleanly when interrupted while the model loads", async function () {
+    const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model", QWEN05], { stdio: ["ignore", "ignore", "pipe"] });
+    let output = "";
+    const exited = once(child, "exit");
+    await new Promise<void>((resolve) =>
+      child.stderr.on("data", (d: Buffer) => {
+        output += d;
+        if (output.includes("loading")) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    const [code] = await exited;
+    assert.equal(code, 0, output);
+    assert.match(output, /SIGINT: shutting down/);
+    assert.doesNotMatch(output, /error|serving/);
   });
 });

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { EngineHost } from "../core/engine/engineHost";
-import { startServer } from "../core/server/server";
+import { type RunningServer, startServer } from "../core/server/server";
 import { VERSION } from "../core/version";
 import { intOption, UsageError } from "./usage";
 
@@ -59,46 +59,48 @@ export async function serve(argv: string[]): Promise<void> {
   if (apiKey !== undefined && apiKey.trim() === "") throw new UsageError("--api-key must not be empty");
 
   const engine = new EngineHost({ maxQueue });
-  // Listen first: a taken port is reported at once, before a slow model load.
-  const server = await startServer(engine, {
-    host: values.host,
-    port,
-    apiKey,
-    allowedOrigins: values["allow-origin"],
-    allowedHosts: values["allow-host"],
-    version: VERSION,
-  }).catch(async (err: unknown) => {
-    await engine.dispose();
-    throw err;
-  });
-
+  let server: RunningServer | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) process.exit(130); // a second Ctrl+C does not wait
     stopping = true;
     log(`${signal}: shutting down`);
-    await server.close();
+    await server?.close();
     await engine.dispose();
     process.exit(0);
   };
+  // Installed first, so that a signal during startup or the model load still shuts down cleanly.
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  const id = values.alias ?? path.basename(modelPath).replace(/\.gguf$/i, "");
-  log(`loading ${modelPath}`);
-  const started = Date.now();
   try {
+    // Listen first: a taken port is reported at once, before a slow model load.
+    server = await startServer(engine, {
+      host: values.host,
+      port,
+      apiKey,
+      allowedOrigins: values["allow-origin"],
+      allowedHosts: values["allow-host"],
+      version: VERSION,
+    });
+    const id = values.alias ?? path.basename(modelPath).replace(/\.gguf$/i, "");
+    log(`loading ${modelPath}`);
+    const started = Date.now();
     const info = await engine.load({ id, path: modelPath, backend: "llama.cpp", contextSize, gpu: values.cpu ? false : "auto" });
+    if (stopping) return;
+    const flashAttention = info.flashAttention === "auto" ? "auto" : info.flashAttention ? "on" : "off";
     log(
       `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
-        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.threads} threads, flash attention ${info.flashAttention === "auto" ? "auto" : info.flashAttention ? "on" : "off"}`,
+        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.threads} threads, flash attention ${flashAttention}`,
     );
+    log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);
   } catch (err) {
-    await server.close();
+    // Interrupted during startup: stop() is already exiting cleanly; this is not an error.
+    if (stopping) return;
+    await server?.close();
     await engine.dispose();
     throw err;
   }
-  log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);
 }
 
 function log(message: string): void {

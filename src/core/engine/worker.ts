@@ -15,6 +15,8 @@ const port = parentPort;
 if (!port) throw new Error("the engine worker must run in a worker thread");
 
 let backend: { name: string; instance: Backend } | undefined;
+/** A model load in progress: native work that must settle before the worker may end. */
+let loading: Promise<unknown> | undefined;
 const running = new Map<number, { controller: AbortController; finished: Promise<void> }>();
 
 const post = (message: WorkerMessage) => port.postMessage(message);
@@ -33,6 +35,7 @@ function loaded(): Backend {
 async function release(): Promise<void> {
   for (const { controller } of running.values()) controller.abort();
   await Promise.all([...running.values()].map((r) => r.finished));
+  await loading?.catch(() => undefined);
   await backend?.instance.unload();
 }
 
@@ -43,7 +46,8 @@ async function call(request: CallRequest): Promise<unknown> {
       if (backend?.name !== request.spec.backend) {
         backend = { name: request.spec.backend, instance: createBackend(request.spec.backend) };
       }
-      return backend.instance.load(request.spec);
+      loading = backend.instance.load(request.spec);
+      return loading;
     }
     case "unload":
       return backend?.instance.unload();
