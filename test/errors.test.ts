@@ -162,3 +162,38 @@ describe("API key, allowed origins and allowed hosts", function () {
     assertOpenAiError(await request(squeeze.url, "/v1/models", { headers: { ...headers, origin: "https://other.example" } }), 403);
   });
 });
+
+describe("a full request queue", function () {
+  let squeeze: SqueezeProcess;
+
+  before(async function () {
+    squeeze = await startSqueeze(["--model", TINY, "--queue", "0"]);
+  });
+
+  after(async function () {
+    assert.equal(await squeeze.stop(), 0);
+  });
+
+  it("answers 503 with Retry-After while the model is busy, then serves again", async function () {
+    const body = { model: squeeze.modelId, prompt: "Busy", max_tokens: 3000, stream: true };
+    const controller = new AbortController();
+    const busy = await fetch(`${squeeze.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
+    assert.equal(busy.status, 200);
+    const refused = await postJson(squeeze.url, "/v1/completions", { ...body, stream: false, max_tokens: 2 });
+    assertOpenAiError(refused, 503);
+    assert.equal(refused.headers["retry-after"], "1");
+    assert.equal((refused.json() as { error: { code: string } }).error.code, "queue_full");
+    controller.abort();
+    let ok = await postJson(squeeze.url, "/v1/completions", { ...body, stream: false, max_tokens: 2 });
+    for (let i = 0; i < 50 && ok.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ok = await postJson(squeeze.url, "/v1/completions", { ...body, stream: false, max_tokens: 2 });
+    }
+    assert.equal(ok.status, 200, ok.body);
+  });
+});
