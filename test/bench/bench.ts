@@ -2,11 +2,12 @@
 // Squeeze HTTP server (SSE streaming, a real `squeeze serve` process) next to node-llama-cpp
 // called directly in this process, alternating run by run; medians of BENCH_RUNS runs.
 // The machine is noisy (shared cores), so the verdict uses paired runs: each server run is
-// compared with the direct run just before it, and the median of those pairs is reported.
+// compared with the direct run next to it, and the median of those pairs is reported.
+import http from "node:http";
 import { QWEN05 } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 11);
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const CONTEXT = 2048;
 const PROMPT = "The history of computing began long before electronic machines, with people who";
@@ -62,37 +63,42 @@ async function serverRunner(): Promise<{ run: Runner; dispose(): Promise<void> }
   const squeeze = await startSqueeze(["--model", QWEN05, "--ctx-size", String(CONTEXT)]);
   return {
     async run(prompt) {
+      const body = JSON.stringify({
+        model: squeeze.modelId,
+        prompt,
+        max_tokens: MAX_TOKENS,
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       const stamps: number[] = [];
       let tokens = 0;
-      const start = performance.now();
-      const res = await fetch(`${squeeze.url}/v1/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          model: squeeze.modelId,
-          prompt,
-          max_tokens: MAX_TOKENS,
-          temperature: 0,
-          stream: true,
-          stream_options: { include_usage: true },
-        }),
-      });
-      if (!res.ok || !res.body) throw new Error(`server answered ${res.status}: ${await res.text()}`);
-      const decoder = new TextDecoder();
       let buffered = "";
-      for await (const bytes of res.body) {
-        const now = performance.now();
-        buffered += decoder.decode(bytes as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf("\n\n")) >= 0) {
-          const event = buffered.slice(0, end).replace(/^data: /, "");
-          buffered = buffered.slice(end + 2);
-          if (event === "[DONE]") continue;
-          const chunk = JSON.parse(event) as { choices: Array<{ text: string }>; usage?: { completion_tokens: number } };
-          if (chunk.choices[0]?.text) stamps.push(now);
-          if (chunk.usage) tokens = chunk.usage.completion_tokens;
-        }
-      }
+      const start = performance.now();
+      // node:http rather than fetch: the client shares the 2 cores with the model, so keep it light.
+      await new Promise<void>((resolve, reject) => {
+        const req = http.request(`${squeeze.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+          if (res.statusCode !== 200) reject(new Error(`server answered ${res.statusCode}`));
+          res.setEncoding("utf8");
+          res.on("data", (text: string) => {
+            const now = performance.now();
+            buffered += text;
+            let end: number;
+            while ((end = buffered.indexOf("\n\n")) >= 0) {
+              const event = buffered.slice(0, end).replace(/^data: /, "");
+              buffered = buffered.slice(end + 2);
+              if (event === "[DONE]") continue;
+              const chunk = JSON.parse(event) as { choices: Array<{ text: string }>; usage?: { completion_tokens: number } };
+              if (chunk.choices[0]?.text) stamps.push(now);
+              if (chunk.usage) tokens = chunk.usage.completion_tokens;
+            }
+          });
+          res.on("end", resolve);
+          res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
       return sample(start, stamps, tokens);
     },
     async dispose() {
@@ -116,7 +122,9 @@ async function main(): Promise<void> {
     for (let i = 0; i <= RUNS; i++) {
       // A different first word each run: no run reuses the previous run's prompt cache.
       const prompt = `Run ${i}. ${PROMPT}`;
-      for (const [name, runner] of [["direct", direct], ["server", server]] as const) {
+      // Which path goes first alternates too, so that drift in machine load favours neither.
+      const order = [["direct", direct], ["server", server]] as const;
+      for (const [name, runner] of i % 2 === 0 ? order : [...order].reverse()) {
         const s = await runner.run(prompt);
         if (s.tokens !== MAX_TOKENS) throw new Error(`${name} generated ${s.tokens} tokens, expected ${MAX_TOKENS}`);
         if (i > 0) results[name].push(s);
