@@ -1,5 +1,5 @@
-// Bundles the extension, the CLI and the engine worker. Native runtimes stay external:
-// they are loaded from node_modules at run time (node-llama-cpp is ESM-only and is
+// Bundles the extension, the CLI and the engine worker. The native runtime stays external:
+// it is loaded from node_modules at run time (node-llama-cpp is ESM-only and is
 // reached through dynamic import()).
 import * as esbuild from "esbuild";
 
@@ -17,7 +17,7 @@ const options = {
   format: "cjs",
   target: "node20",
   sourcemap: true,
-  external: ["vscode", "node-llama-cpp", "onnxruntime-node"],
+  external: ["vscode", "node-llama-cpp"],
   logLevel: "warning",
 };
 

@@ -49,7 +49,8 @@ describe("client disconnects", function () {
       }
       assert.equal(after.cancelled, before.cancelled + 1, "the engine reports the request cancelled");
       assert.equal(after.completed, before.completed);
-      assert.ok(after.generatedTokens - before.generatedTokens < 3000, "it stopped early");
+      // Four events were read before the abort; a cancel that took its time would show here.
+      assert.ok(after.generatedTokens - before.generatedTokens < 200, `${after.generatedTokens - before.generatedTokens} tokens`);
       await new Promise((r) => setTimeout(r, 300));
       assert.equal((await stats()).generatedTokens, after.generatedTokens, "no tokens are produced afterwards");
     });

@@ -26,6 +26,7 @@ describe("squeeze CLI", function () {
       [["serve", "--model", TINY, "--ctx-size", "lots"], /--ctx-size must be a whole number/],
       [["serve", "--model", "/nonexistent/model.gguf"], /no such model file/],
       [["serve", "--model", TINY, "--bogus"], /Unknown option '--bogus'/],
+      [["serve", "--model", TINY, "--alias", ""], /--alias must not be empty/],
     ];
     for (const [args, message] of cases) {
       const { code, output } = await runSqueeze(args);

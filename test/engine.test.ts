@@ -99,11 +99,24 @@ describe("engine host and worker", function () {
     })();
     const err = await rejectsWith(run, "worker_crashed");
     assert.match(err.message, /unknown message from the engine host/);
-    assert.equal(await new Promise((resolve) => workers[0].once("exit", resolve)).catch(() => 1), 1);
+    assert.equal(await new Promise((resolve) => workers[0].once("exit", resolve)), 1);
     const events = await collect(engine.complete("Hello", { maxTokens: 4, temperature: 0 }));
     assert.equal(events.at(-1)?.type, "done");
     assert.equal(engine.stats().workerStarts, 2);
     assert.equal(engine.model?.id, "tiny", "the model was loaded again into the new worker");
+  });
+
+  it("cancels a request whose caller left while a new worker was starting", async function () {
+    workers[0].postMessage({ type: "not-a-message" }); // the worker fails and exits
+    await new Promise((resolve) => workers[0].once("exit", resolve));
+    const controller = new AbortController();
+    const run = collect(engine.complete("Tell me a story", long, controller.signal));
+    controller.abort(); // while the new worker loads the model
+    await rejectsWith(run, "cancelled");
+    const settled = engine.stats().generatedTokens;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(engine.stats().generatedTokens - settled <= 1, "the generation was stopped, not left running");
+    assert.equal((await collect(engine.complete("Hi", { maxTokens: 2 }))).at(-1)?.type, "done");
   });
 
   it("queues requests in a bounded queue and refuses more at once", async function () {
@@ -135,8 +148,24 @@ describe("engine host and worker", function () {
     assert.equal(engine.stats().workerStarts, 1);
   });
 
-  it("refuses a prompt longer than the context", async function () {
+  it("refuses a prompt longer than the context, and an empty one", async function () {
     await engine.load({ ...spec, contextSize: 256 });
     await rejectsWith(collect(engine.complete("word ".repeat(2000), { maxTokens: 2 })), "context_length_exceeded");
+    await rejectsWith(collect(engine.complete("", { maxTokens: 2 })), "invalid_request");
+  });
+
+  it("keeps the whole of a prompt that nearly fills the context", async function () {
+    await engine.load({ ...spec, contextSize: 256 });
+    let prompt = "";
+    while ((await engine.tokenize(prompt)).length < 245) prompt += "the cat sat on the mat. ";
+    const usage = async () => {
+      const done = (await collect(engine.complete(prompt, { maxTokens: 2, temperature: 0 }))).at(-1);
+      assert.ok(done?.type === "done");
+      return done.usage;
+    };
+    const first = await usage();
+    assert.ok(first.promptTokens >= 245 && first.promptTokens < 256);
+    // Had the start been cut off to make room, the cache would not match the prompt from token 0.
+    assert.equal((await usage()).cachedTokens, first.promptTokens - 1);
   });
 });

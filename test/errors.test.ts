@@ -52,6 +52,7 @@ describe("bad input is refused in OpenAI's error shape", function () {
     assertOpenAiError(await chat({ stream: "yes" }), 400, "stream");
     assertOpenAiError(await chat({ messages: [{ role: "wizard", content: "hi" }] }), 400);
     assertOpenAiError(await postJson(url, "/v1/completions", { model, prompt: 42 }), 400, "prompt");
+    assertOpenAiError(await postJson(url, "/v1/completions", { model, prompt: "" }), 400, "prompt");
   });
 
   it("no messages", async function () {

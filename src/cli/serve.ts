@@ -55,8 +55,10 @@ export async function serve(argv: string[]): Promise<void> {
   const port = intOption("port", values.port, 0, 65535) ?? 8000;
   const contextSize = intOption("ctx-size", values["ctx-size"], 64, 1 << 20);
   const maxQueue = intOption("queue", values.queue, 0, 1024);
-  const apiKey = values["api-key"] ?? process.env.SQUEEZE_API_KEY;
-  if (apiKey !== undefined && apiKey.trim() === "") throw new UsageError("--api-key must not be empty");
+  if (values["api-key"]?.trim() === "") throw new UsageError("--api-key must not be empty");
+  if (values.alias?.trim() === "") throw new UsageError("--alias must not be empty");
+  // A blank SQUEEZE_API_KEY (an unset variable in a script) means no key.
+  const apiKey = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
 
   const engine = new EngineHost({ maxQueue });
   let server: RunningServer | undefined;
@@ -93,6 +95,7 @@ export async function serve(argv: string[]): Promise<void> {
       `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
         `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.threads} threads, flash attention ${flashAttention}`,
     );
+    if (info.chatTemplate === "chatml-default") log("the model has no chat template: chats use ChatML");
     log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);
   } catch (err) {
     // Interrupted during startup: stop() is already exiting cleanly; this is not an error.

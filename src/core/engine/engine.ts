@@ -21,8 +21,9 @@ export interface Engine {
   unload(): Promise<void>;
   tokenize(text: string): Promise<number[]>;
   /**
-   * Each stream yields text deltas then one `done` event. It throws EngineError
-   * (queue_full before the first event; cancelled when `signal` aborts).
+   * Each stream yields text deltas then one `done` event. The call itself throws EngineError
+   * queue_full or no_model at once; the stream throws EngineError (cancelled when `signal`
+   * aborts, context_length_exceeded, ...) when read.
    */
   chat(messages: ChatMessage[], options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
   complete(prompt: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;

@@ -7,12 +7,9 @@ import { validateModel } from "../models/validateModel";
 import { AsyncQueue } from "../util/asyncQueue";
 import type { Engine, EngineStats } from "./engine";
 import { EngineError } from "./errors";
-import type { CallRequest, CallResults, HostMessage, WorkerMessage } from "./protocol";
+import { SHUTDOWN_TIMEOUT_MS, type CallRequest, type CallResults, type HostMessage, type WorkerMessage } from "./protocol";
 import { RequestQueue } from "./requestQueue";
 import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo } from "./types";
-
-/** How long a worker may take to cancel and free its model when the engine shuts down. */
-const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export interface EngineHostOptions {
   /** The bundled worker script; defaults to worker.js beside this bundle. */
@@ -115,7 +112,7 @@ export class EngineHost implements Engine {
   private generate(request: GenerationRequest, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
     if (!this.spec) throw new EngineError("no_model", "no model is loaded");
     const turn = this.queue.enter(signal);
-    // The stream rethrows a refusal when read; this only keeps an unread one from being "unhandled".
+    // A cancellation while waiting is rethrown when the stream is read; this only keeps an unread one from being "unhandled".
     turn.catch(() => undefined);
     return this.run(turn, request, signal);
   }
@@ -141,6 +138,8 @@ export class EngineHost implements Engine {
       void events.settled.then(release);
       signal?.addEventListener("abort", cancel, { once: true });
       worker.postMessage({ type: "generate", id, request } satisfies HostMessage);
+      // The caller may have gone while a new worker was starting: the listener came too late then.
+      if (signal?.aborted) cancel();
       yield* events;
       outcome = "completed";
     } catch (err) {
@@ -187,9 +186,16 @@ export class EngineHost implements Engine {
     worker.on("exit", (code) => this.onWorkerGone(worker, `it exited with code ${code}`));
     this.options.onWorkerStart?.(worker);
     if (spec) {
-      // The file may have changed since it was first checked.
-      await validateModel(spec);
-      await this.post<"load">(worker, { op: "load", spec });
+      try {
+        // The file may have changed since it was first checked.
+        await validateModel(spec);
+        await this.post<"load">(worker, { op: "load", spec });
+      } catch (err) {
+        // The load has settled (no native work in flight): end this worker; the next request tries afresh.
+        if (this.current === worker) this.current = undefined;
+        await worker.terminate();
+        throw err;
+      }
     }
     return worker;
   }

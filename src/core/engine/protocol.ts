@@ -7,7 +7,7 @@ export type CallRequest =
   | { op: "load"; spec: LoadSpec }
   | { op: "unload" }
   | { op: "tokenize"; text: string }
-  /** Cancel everything, free the model and the runtime: the worker may then be terminated safely. */
+  /** Cancel everything and free the model: the worker may then be terminated safely. */
   | { op: "shutdown" };
 
 export interface CallResults {
@@ -16,6 +16,9 @@ export interface CallResults {
   tokenize: number[];
   shutdown: void;
 }
+
+/** How long a worker may take to cancel and free its model before it is ended regardless. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export type HostMessage =
   | { type: "call"; id: number; request: CallRequest }

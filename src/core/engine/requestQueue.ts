@@ -23,6 +23,7 @@ export class RequestQueue {
    * when it is this caller's turn. `exclusive` callers (model loads) are never refused.
    */
   enter(signal?: AbortSignal, { exclusive = false } = {}): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(cancelledWhileWaiting());
     if (!this.busy) {
       this.busy = true;
       return Promise.resolve(this.releaser());
@@ -40,9 +41,8 @@ export class RequestQueue {
       const onAbort = () => {
         const index = this.waiting.indexOf(waiter);
         if (index >= 0) this.waiting.splice(index, 1);
-        reject(new EngineError("cancelled", "the request was cancelled while waiting"));
+        reject(cancelledWhileWaiting());
       };
-      if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiting.push(waiter);
     });
@@ -58,4 +58,8 @@ export class RequestQueue {
       else this.busy = false;
     };
   }
+}
+
+function cancelledWhileWaiting(): EngineError {
+  return new EngineError("cancelled", "the request was cancelled while waiting");
 }

@@ -70,6 +70,8 @@ export interface ModelInfo {
   threads: number;
   /** "auto" leaves it to llama.cpp, which enables it where the device supports it. */
   flashAttention: boolean | "auto";
+  /** Whose chat template renders chats: the model's own, or ChatML for a model without one. */
+  chatTemplate: "model" | "chatml-default";
 }
 
 /** One model runtime. Lives inside the engine worker; the host never calls it directly. */

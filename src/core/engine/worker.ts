@@ -2,13 +2,14 @@
 // The worker outlives models: loading another model disposes the old one, not the thread.
 //
 // A worker must never be terminated while native work is in flight: node-llama-cpp's
-// callbacks would then land in a dead environment and abort the whole process. So the
-// worker ends itself, after cancelling and freeing everything: on "shutdown", and on any
-// error that escapes (then with exit code 1, which the host reports as a crash).
+// callbacks would then land in a dead environment and abort the whole process. So the host
+// first sends "shutdown" (cancel everything, wait for the native work, free the model) and
+// terminates the worker only then; and an error that escapes makes the worker wind down the
+// same way and exit by itself with code 1, which the host reports as a crash.
 import { parentPort } from "node:worker_threads";
 import { createBackend } from "../backends";
 import { EngineError } from "./errors";
-import type { CallRequest, HostMessage, WorkerMessage } from "./protocol";
+import { SHUTDOWN_TIMEOUT_MS, type CallRequest, type HostMessage, type WorkerMessage } from "./protocol";
 import type { Backend, GenerationEvent, GenerationRequest } from "./types";
 
 const port = parentPort;
@@ -17,7 +18,9 @@ if (!port) throw new Error("the engine worker must run in a worker thread");
 let backend: { name: string; instance: Backend } | undefined;
 /** A model load in progress: native work that must settle before the worker may end. */
 let loading: Promise<unknown> | undefined;
-const running = new Map<number, { controller: AbortController; finished: Promise<void> }>();
+/** Generations by request id, and the promises of those still settling. */
+const running = new Map<number, AbortController>();
+const inFlight = new Set<Promise<void>>();
 
 const post = (message: WorkerMessage) => port.postMessage(message);
 
@@ -33,8 +36,8 @@ function loaded(): Backend {
 
 /** Cancels every generation, waits for the native work to settle, and frees the model. */
 async function release(): Promise<void> {
-  for (const { controller } of running.values()) controller.abort();
-  await Promise.all([...running.values()].map((r) => r.finished));
+  for (const controller of running.values()) controller.abort();
+  await Promise.all(inFlight);
   await loading?.catch(() => undefined);
   await backend?.instance.unload();
 }
@@ -42,8 +45,9 @@ async function release(): Promise<void> {
 async function call(request: CallRequest): Promise<unknown> {
   switch (request.op) {
     case "load": {
-      await backend?.instance.unload();
+      // A backend unloads its own previous model; another backend's model is unloaded here.
       if (backend?.name !== request.spec.backend) {
+        await backend?.instance.unload();
         backend = { name: request.spec.backend, instance: createBackend(request.spec.backend) };
       }
       loading = backend.instance.load(request.spec);
@@ -71,6 +75,8 @@ function stream(request: GenerationRequest, signal: AbortSignal): AsyncIterable<
 }
 
 async function generate(id: number, request: GenerationRequest, controller: AbortController): Promise<void> {
+  // Registered before anything can throw, so the finally below always finds it.
+  running.set(id, controller);
   try {
     for await (const event of stream(request, controller.signal)) post({ type: "event", id, event });
     post({ type: "result", id, value: undefined });
@@ -90,12 +96,13 @@ function onMessage(message: HostMessage): void {
       );
       return;
     case "generate": {
-      const controller = new AbortController();
-      running.set(message.id, { controller, finished: generate(message.id, message.request, controller) });
+      const finished = generate(message.id, message.request, new AbortController());
+      inFlight.add(finished);
+      void finished.finally(() => inFlight.delete(finished));
       return;
     }
     case "cancel":
-      running.get(message.id)?.controller.abort();
+      running.get(message.id)?.abort();
       return;
     default:
       throw new Error(`unknown message from the engine host: ${JSON.stringify(message)}`);
@@ -110,7 +117,7 @@ function die(err: unknown): void {
   fatal = new EngineError("worker_crashed", `the engine worker failed (${(err as Error)?.message ?? String(err)}); the next request starts a new one`);
   console.error("[squeeze] engine worker failed:", err);
   // Bounded: a runtime that does not settle must not keep a broken worker alive.
-  const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+  const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref());
   void Promise.race([release().catch(() => undefined), deadline]).finally(() => process.exit(1));
 }
 

@@ -69,6 +69,7 @@ export class LlamaCppBackend implements Backend {
         gpu: model.gpuLayers > 0 ? llama.gpu : false,
         threads: context.idealThreads,
         flashAttention: context.flashAttention,
+        chatTemplate: template.source,
       };
       this.loaded = { info, model, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), template };
       return info;
@@ -138,6 +139,7 @@ export class LlamaCppBackend implements Backend {
     // node-llama-cpp prepends BOS where the model wants one; count it, and never send two.
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
     const input = bos == null ? tokens : [bos, ...(tokens[0] === bos ? tokens.slice(1) : tokens)];
+    if (input.length === 0) throw new EngineError("invalid_request", "the prompt is empty");
     if (input.length >= context.contextSize) {
       throw new EngineError(
         "context_length_exceeded",
@@ -153,7 +155,10 @@ export class LlamaCppBackend implements Backend {
       .generateCompletionWithMeta(input.slice(bos == null ? 0 : 1), {
         ...samplingOptions(options),
         signal,
+        // No context shift, and no room kept for one: node-llama-cpp would otherwise drop the
+        // start of a prompt longer than 90% of the context without a word.
         disableContextShift: true,
+        contextShiftSize: 0,
         // node-llama-cpp calls onToken then onTextChunk for each released piece.
         onToken: (chunk) => (released += chunk.length),
         onTextChunk: (text) => {
@@ -171,7 +176,7 @@ export class LlamaCppBackend implements Backend {
           });
           events.close();
         },
-        (err) => events.fail(signal.aborted ? new EngineError("cancelled", "the request was cancelled") : err),
+        (err) => events.fail(err),
       );
     yield* events;
   }

@@ -7,7 +7,7 @@ import { loadNodeLlamaCpp } from "../../backends/llamacpp/nodeLlamaCpp";
 import { ggmlBlockSize } from "./ggmlTypes";
 
 export class InvalidModelError extends Error {
-  constructor(readonly path: string, problem: string) {
+  constructor(path: string, problem: string) {
     super(`${path} is not a usable model: ${problem}`);
     this.name = "InvalidModelError";
   }
@@ -24,14 +24,7 @@ const REQUIRED_ARCH_KEYS = [
   "attention.head_count",
 ] as const;
 
-export interface GgufSummary {
-  architecture: string;
-  contextLength: number;
-  tensorCount: number;
-  info: GgufFileInfo;
-}
-
-export async function validateGguf(path: string): Promise<GgufSummary> {
+export async function validateGguf(path: string): Promise<void> {
   const fail = (problem: string): never => {
     throw new InvalidModelError(path, problem);
   };
@@ -111,8 +104,6 @@ export async function validateGguf(path: string): Promise<GgufSummary> {
     const end = Number(tensor.fileOffset) + (dims.reduce((a, b) => a * b, 1) / blockElements) * blockBytes;
     if (end > fileSize) fail(`it is truncated: tensor ${tensor.name} ends at byte ${end} but the file has ${fileSize} bytes`);
   }
-
-  return { architecture, contextLength: hyper("context_length") as number, tensorCount: tensors.length, info };
 }
 
 async function readHead(path: string, length: number): Promise<string> {
