@@ -5,10 +5,18 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { validateModel } from "../models/validateModel";
 import { AsyncQueue } from "../util/asyncQueue";
+import { delay } from "../util/delay";
 import type { Engine, EngineStats } from "./engine";
 import { EngineError } from "./errors";
-import { SHUTDOWN_TIMEOUT_MS, type CallRequest, type CallResults, type HostMessage, type WorkerMessage } from "./protocol";
-import { RequestQueue } from "./requestQueue";
+import {
+  SHUTDOWN_TIMEOUT_MS,
+  type CallRequest,
+  type CallResults,
+  type HostMessage,
+  type WireError,
+  type WorkerMessage,
+} from "./protocol";
+import { type Release, RequestQueue } from "./requestQueue";
 import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo } from "./types";
 
 export interface EngineHostOptions {
@@ -118,13 +126,13 @@ export class EngineHost implements Engine {
   }
 
   private async *run(
-    turn: Promise<() => void>,
+    turn: Promise<Release>,
     request: GenerationRequest,
     signal?: AbortSignal,
   ): AsyncGenerator<GenerationEvent> {
     // A reader that stops early has cancelled its request.
     let outcome: "completed" | "cancelled" | "failed" = "cancelled";
-    let release: (() => void) | undefined;
+    let release: Release | undefined;
     let stream: { events: AsyncQueue<GenerationEvent>; cancel(): void } | undefined;
     try {
       release = await turn;
@@ -219,13 +227,13 @@ export class EngineHost implements Engine {
       }
       this.streams.delete(message.id);
       if (message.type === "result") stream.close();
-      else stream.fail(new EngineError(message.error.code, message.error.message));
+      else stream.fail(fromWire(message.error));
       return;
     }
     const call = this.calls.get(message.id);
     if (!call) return;
     this.calls.delete(message.id);
-    if (message.type === "error") call.reject(new EngineError(message.error.code, message.error.message));
+    if (message.type === "error") call.reject(fromWire(message.error));
     else if (message.type === "result") call.resolve(message.value);
   }
 
@@ -245,6 +253,6 @@ export class EngineHost implements Engine {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function fromWire({ code, message }: WireError): EngineError {
+  return new EngineError(code, message);
 }

@@ -8,6 +8,7 @@
 // same way and exit by itself with code 1, which the host reports as a crash.
 import { parentPort } from "node:worker_threads";
 import { createBackend } from "../backends";
+import { delay } from "../util/delay";
 import { EngineError } from "./errors";
 import { SHUTDOWN_TIMEOUT_MS, type CallRequest, type HostMessage, type WorkerMessage } from "./protocol";
 import type { Backend, GenerationEvent, GenerationRequest } from "./types";
@@ -117,8 +118,7 @@ function die(err: unknown): void {
   fatal = new EngineError("worker_crashed", `the engine worker failed (${(err as Error)?.message ?? String(err)}); the next request starts a new one`);
   console.error("[squeeze] engine worker failed:", err);
   // Bounded: a runtime that does not settle must not keep a broken worker alive.
-  const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref());
-  void Promise.race([release().catch(() => undefined), deadline]).finally(() => process.exit(1));
+  void Promise.race([release().catch(() => undefined), delay(SHUTDOWN_TIMEOUT_MS)]).finally(() => process.exit(1));
 }
 
 process.on("uncaughtException", die);
