@@ -1,6 +1,6 @@
 // Bundles the extension, the CLI and the engine worker. The native runtime stays external:
 // it is loaded from node_modules at run time (node-llama-cpp is ESM-only and is
-// reached through dynamic import()).
+// reached through dynamic import(); onnxruntime-node carries its .node binary).
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
@@ -17,7 +17,7 @@ const options = {
   format: "cjs",
   target: "node20",
   sourcemap: true,
-  external: ["vscode", "node-llama-cpp"],
+  external: ["vscode", "node-llama-cpp", "onnxruntime-node"],
   logLevel: "warning",
 };
 

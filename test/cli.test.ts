@@ -21,7 +21,7 @@ describe("squeeze CLI", function () {
   it("refuses bad arguments with exit code 2 and a reason", async function () {
     const cases: Array<[string[], RegExp]> = [
       [["frobnicate"], /unknown command "frobnicate"/],
-      [["serve"], /--model <file.gguf> is required/],
+      [["serve"], /--model <file.gguf \| onnx-folder> is required/],
       [["serve", "--model", TINY, "--port", "99999"], /--port must be a whole number from 0 to 65535/],
       [["serve", "--model", TINY, "--ctx-size", "lots"], /--ctx-size must be a whole number/],
       [["serve", "--model", "/nonexistent/model.gguf"], /no such model file/],

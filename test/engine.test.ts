@@ -6,9 +6,9 @@ import { EngineError } from "../src/core/engine/errors";
 import type { GenerationEvent, LoadSpec } from "../src/core/engine/types";
 import { TINY as TINY_CONFIG } from "./fixtures/models";
 import { buildTokenizer } from "./fixtures/tokenizer";
-import { TINY, WORKER } from "./helpers/paths";
+import { TINY_MODELS } from "./helpers/backends";
+import { TINY, TINY_ONNX, WORKER } from "./helpers/paths";
 
-const spec: LoadSpec = { id: "tiny", path: TINY, backend: "llama.cpp", gpu: false };
 const long = { maxTokens: 2000, temperature: 0 };
 
 async function collect(stream: AsyncIterable<GenerationEvent>): Promise<GenerationEvent[]> {
@@ -27,145 +27,172 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Eng
   return err;
 }
 
-describe("engine host and worker", function () {
-  let workers: Worker[];
-  let engine: EngineHost;
+for (const tiny of TINY_MODELS) {
+  describe(`engine host and worker (${tiny.backend})`, function () {
+    const spec: LoadSpec = { id: "tiny", path: tiny.model, backend: tiny.backend, gpu: false };
 
-  beforeEach(async function () {
-    workers = [];
-    engine = new EngineHost({ workerPath: WORKER, maxQueue: 1, onWorkerStart: (w) => workers.push(w) });
-    await engine.load(spec);
-  });
+    let workers: Worker[];
+    let engine: EngineHost;
 
-  afterEach(async function () {
-    await engine.dispose();
-  });
+    beforeEach(async function () {
+      workers = [];
+      engine = new EngineHost({ workerPath: WORKER, maxQueue: 1, onWorkerStart: (w) => workers.push(w) });
+      await engine.load(spec);
+    });
 
-  it("streams text, then one done event with usage", async function () {
-    const events = await collect(engine.complete("Hello", { maxTokens: 9, temperature: 0 }));
-    const done = events.at(-1);
-    assert.equal(done?.type, "done");
-    assert.ok(events.slice(0, -1).every((e) => e.type === "text"));
-    assert.deepEqual(done?.type === "done" && done.usage.completionTokens, 9);
-    const counted = events.reduce((n, e) => n + (e.type === "text" ? e.tokens : 0), 0);
-    assert.equal(counted, 9);
-    assert.equal(engine.stats().generatedTokens, 9);
-  });
+    afterEach(async function () {
+      await engine.dispose();
+    });
 
-  it("tokenizes with the model's vocabulary, special tokens included", async function () {
-    const { specialIds, tokens } = buildTokenizer(TINY_CONFIG.shape.vocab);
-    const ids = await engine.tokenize("<|im_start|>user\nhello");
-    assert.equal(ids[0], specialIds.imStart);
-    assert.equal(ids.map((id) => tokens[id]).join("").replaceAll("Ċ", "\n"), "<|im_start|>user\nhello");
-  });
+    it("streams text, then one done event with usage", async function () {
+      const events = await collect(engine.complete("Hello", { maxTokens: 9, temperature: 0 }));
+      const done = events.at(-1);
+      assert.equal(done?.type, "done");
+      assert.ok(events.slice(0, -1).every((e) => e.type === "text"));
+      assert.deepEqual(done?.type === "done" && done.usage.completionTokens, 9);
+      const counted = events.reduce((n, e) => n + (e.type === "text" ? e.tokens : 0), 0);
+      assert.equal(counted, 9);
+      assert.equal(engine.stats().generatedTokens, 9);
+    });
 
-  it("stops within one token of a cancellation", async function () {
-    const controller = new AbortController();
-    let afterAbort = 0;
-    const run = (async () => {
-      for await (const event of engine.complete("Tell me a story", long, controller.signal)) {
-        if (controller.signal.aborted) afterAbort += event.type === "text" ? event.tokens : 0;
-        else if (engine.stats().generatedTokens >= 5) controller.abort();
-      }
-    })();
-    await rejectsWith(run, "cancelled");
-    assert.ok(afterAbort <= 1, `${afterAbort} tokens after the abort`);
-    const stats = engine.stats();
-    assert.equal(stats.cancelled, 1);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(engine.stats().generatedTokens, stats.generatedTokens, "nothing is generated after a cancel");
-  });
+    it("tokenizes with the model's vocabulary, special tokens included", async function () {
+      const { specialIds, tokens } = buildTokenizer(TINY_CONFIG.shape.vocab);
+      const ids = await engine.tokenize("<|im_start|>user\nhello");
+      assert.equal(ids[0], specialIds.imStart);
+      assert.equal(ids.map((id) => tokens[id]).join("").replaceAll("Ċ", "\n"), "<|im_start|>user\nhello");
+    });
 
-  it("cancels when the reader stops reading", async function () {
-    for await (const event of engine.complete("Tell me a story", long)) {
-      if (event.type === "text") break;
-    }
-    const before = engine.stats().generatedTokens;
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(engine.stats().generatedTokens, before);
-    assert.equal(engine.stats().cancelled, 1);
-    const events = await collect(engine.complete("Again", { maxTokens: 3, temperature: 0 }));
-    assert.equal(events.at(-1)?.type, "done");
-  });
-
-  it("fails the running request when the worker dies, and the next one gets a new worker", async function () {
-    const run = (async () => {
-      let killed = false;
-      for await (const _ of engine.complete("Tell me a story", long)) {
-        // A message outside the protocol is a fatal error in the worker: it winds down and exits.
-        if (!killed) workers[0].postMessage({ type: "not-a-message" });
-        killed = true;
-      }
-    })();
-    const err = await rejectsWith(run, "worker_crashed");
-    assert.match(err.message, /unknown message from the engine host/);
-    assert.equal(await new Promise((resolve) => workers[0].once("exit", resolve)), 1);
-    const events = await collect(engine.complete("Hello", { maxTokens: 4, temperature: 0 }));
-    assert.equal(events.at(-1)?.type, "done");
-    assert.equal(engine.stats().workerStarts, 2);
-    assert.equal(engine.model?.id, "tiny", "the model was loaded again into the new worker");
-  });
-
-  it("cancels a request whose caller left while a new worker was starting", async function () {
-    workers[0].postMessage({ type: "not-a-message" }); // the worker fails and exits
-    await new Promise((resolve) => workers[0].once("exit", resolve));
-    const controller = new AbortController();
-    const run = collect(engine.complete("Tell me a story", long, controller.signal));
-    controller.abort(); // while the new worker loads the model
-    await rejectsWith(run, "cancelled");
-    const settled = engine.stats().generatedTokens;
-    await new Promise((r) => setTimeout(r, 500));
-    assert.ok(engine.stats().generatedTokens - settled <= 1, "the generation was stopped, not left running");
-    assert.equal((await collect(engine.complete("Hi", { maxTokens: 2 }))).at(-1)?.type, "done");
-  });
-
-  it("queues requests in a bounded queue and refuses more at once", async function () {
-    const first = collect(engine.complete("One", { maxTokens: 40, temperature: 0 }));
-    const second = collect(engine.complete("Two", { maxTokens: 3, temperature: 0 }));
-    assert.throws(() => engine.complete("Three", { maxTokens: 3 }), (e: unknown) => e instanceof EngineError && e.code === "queue_full");
-    assert.equal(engine.stats().queued, 1);
-    assert.equal((await first).at(-1)?.type, "done");
-    assert.equal((await second).at(-1)?.type, "done");
-    assert.equal(engine.stats().completed, 2);
-  });
-
-  it("does not let a slow reader hold up the queue", async function () {
-    const slow = engine.complete("One", { maxTokens: 30, temperature: 0 })[Symbol.asyncIterator]();
-    assert.equal((await slow.next()).value?.type, "text");
-    // The slow reader reads nothing more; the next request still runs once the worker is done.
-    const other = await collect(engine.complete("Two", { maxTokens: 3, temperature: 0 }));
-    assert.equal(other.at(-1)?.type, "done");
-    let rest = 0;
-    for (let step = await slow.next(); !step.done; step = await slow.next()) rest += step.value.type === "text" ? step.value.tokens : 0;
-    assert.ok(rest >= 28, `the slow reader still gets all of its text (${rest} more tokens)`);
-  });
-
-  it("swaps models in the same worker", async function () {
-    const info = await engine.load({ ...spec, id: "tiny-again", contextSize: 512 });
-    assert.equal(info.id, "tiny-again");
-    assert.equal(info.contextSize, 512);
-    assert.equal((await collect(engine.chat([{ role: "user", content: "hi" }], { maxTokens: 3 }))).at(-1)?.type, "done");
-    assert.equal(engine.stats().workerStarts, 1);
-  });
-
-  it("refuses a prompt longer than the context, and an empty one", async function () {
-    await engine.load({ ...spec, contextSize: 256 });
-    await rejectsWith(collect(engine.complete("word ".repeat(2000), { maxTokens: 2 })), "context_length_exceeded");
-    await rejectsWith(collect(engine.complete("", { maxTokens: 2 })), "invalid_request");
-  });
-
-  it("keeps the whole of a prompt that nearly fills the context", async function () {
-    await engine.load({ ...spec, contextSize: 256 });
-    let prompt = "";
-    while ((await engine.tokenize(prompt)).length < 245) prompt += "the cat sat on the mat. ";
-    const usage = async () => {
-      const done = (await collect(engine.complete(prompt, { maxTokens: 2, temperature: 0 }))).at(-1);
-      assert.ok(done?.type === "done");
-      return done.usage;
+    /** Tokens the worker generated for requests before this one: the next request starts only once they are done. */
+    const settledTokens = async () => {
+      const events = await collect(engine.complete("Again", { maxTokens: 3, temperature: 0 }));
+      assert.equal(events.at(-1)?.type, "done");
+      return engine.stats().generatedTokens - 3;
     };
-    const first = await usage();
-    assert.ok(first.promptTokens >= 245 && first.promptTokens < 256);
-    // Had the start been cut off to make room, the cache would not match the prompt from token 0.
-    assert.equal((await usage()).cachedTokens, first.promptTokens - 1);
+
+    it("stops generating at a cancellation, and the caller gets nothing more", async function () {
+      const controller = new AbortController();
+      let afterAbort = 0;
+      const run = (async () => {
+        for await (const _ of engine.complete("Tell me a story", long, controller.signal)) {
+          if (controller.signal.aborted) afterAbort++;
+          else if (engine.stats().generatedTokens >= 5) controller.abort();
+        }
+      })();
+      await rejectsWith(run, "cancelled");
+      assert.equal(afterAbort, 0, "no event reaches the caller after its abort");
+      assert.equal(engine.stats().cancelled, 1);
+      // Tokens the worker had already sent when the cancel reached it are all it made of the 2000 asked for.
+      const generated = await settledTokens();
+      assert.ok(generated < 100, `${generated} tokens generated for a request cancelled after 5`);
+    });
+
+    it("cancels when the reader stops reading", async function () {
+      for await (const event of engine.complete("Tell me a story", long)) {
+        if (event.type === "text") break;
+      }
+      assert.equal(engine.stats().cancelled, 1);
+      const generated = await settledTokens();
+      assert.ok(generated < 100, `${generated} tokens generated for a reader that left after the first`);
+    });
+
+    it("fails the running request when the worker dies, and the next one gets a new worker", async function () {
+      const run = (async () => {
+        let killed = false;
+        for await (const _ of engine.complete("Tell me a story", long)) {
+          // A message outside the protocol is a fatal error in the worker: it winds down and exits.
+          if (!killed) workers[0].postMessage({ type: "not-a-message" });
+          killed = true;
+        }
+      })();
+      const err = await rejectsWith(run, "worker_crashed");
+      assert.match(err.message, /unknown message from the engine host/);
+      assert.equal(await new Promise((resolve) => workers[0].once("exit", resolve)), 1);
+      const events = await collect(engine.complete("Hello", { maxTokens: 4, temperature: 0 }));
+      assert.equal(events.at(-1)?.type, "done");
+      assert.equal(engine.stats().workerStarts, 2);
+      assert.equal(engine.model?.id, "tiny", "the model was loaded again into the new worker");
+    });
+
+    it("cancels a request whose caller left while a new worker was starting", async function () {
+      workers[0].postMessage({ type: "not-a-message" }); // the worker fails and exits
+      await new Promise((resolve) => workers[0].once("exit", resolve));
+      const controller = new AbortController();
+      const run = collect(engine.complete("Tell me a story", long, controller.signal));
+      controller.abort(); // while the new worker loads the model
+      await rejectsWith(run, "cancelled");
+      const settled = engine.stats().generatedTokens;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(engine.stats().generatedTokens - settled <= 1, "the generation was stopped, not left running");
+      assert.equal((await collect(engine.complete("Hi", { maxTokens: 2 }))).at(-1)?.type, "done");
+    });
+
+    it("queues requests in a bounded queue and refuses more at once", async function () {
+      const first = collect(engine.complete("One", { maxTokens: 40, temperature: 0 }));
+      const second = collect(engine.complete("Two", { maxTokens: 3, temperature: 0 }));
+      assert.throws(() => engine.complete("Three", { maxTokens: 3 }), (e: unknown) => e instanceof EngineError && e.code === "queue_full");
+      assert.equal(engine.stats().queued, 1);
+      assert.equal((await first).at(-1)?.type, "done");
+      assert.equal((await second).at(-1)?.type, "done");
+      assert.equal(engine.stats().completed, 2);
+    });
+
+    it("does not let a slow reader hold up the queue", async function () {
+      const slow = engine.complete("One", { maxTokens: 30, temperature: 0 })[Symbol.asyncIterator]();
+      assert.equal((await slow.next()).value?.type, "text");
+      // The slow reader reads nothing more; the next request still runs once the worker is done.
+      const other = await collect(engine.complete("Two", { maxTokens: 3, temperature: 0 }));
+      assert.equal(other.at(-1)?.type, "done");
+      let rest = 0;
+      for (let step = await slow.next(); !step.done; step = await slow.next()) rest += step.value.type === "text" ? step.value.tokens : 0;
+      assert.ok(rest >= 28, `the slow reader still gets all of its text (${rest} more tokens)`);
+    });
+
+    it("swaps models in the same worker", async function () {
+      const info = await engine.load({ ...spec, id: "tiny-again", contextSize: 512 });
+      assert.equal(info.id, "tiny-again");
+      assert.equal(info.contextSize, 512);
+      assert.equal((await collect(engine.chat([{ role: "user", content: "hi" }], { maxTokens: 3 }))).at(-1)?.type, "done");
+      assert.equal(engine.stats().workerStarts, 1);
+    });
+
+    it("refuses a prompt longer than the context, and an empty one", async function () {
+      await engine.load({ ...spec, contextSize: 256 });
+      await rejectsWith(collect(engine.complete("word ".repeat(2000), { maxTokens: 2 })), "context_length_exceeded");
+      await rejectsWith(collect(engine.complete("", { maxTokens: 2 })), "invalid_request");
+    });
+
+    it("keeps the whole of a prompt that nearly fills the context", async function () {
+      await engine.load({ ...spec, contextSize: 256 });
+      let prompt = "";
+      while ((await engine.tokenize(prompt)).length < 245) prompt += "the cat sat on the mat. ";
+      const usage = async () => {
+        const done = (await collect(engine.complete(prompt, { maxTokens: 2, temperature: 0 }))).at(-1);
+        assert.ok(done?.type === "done");
+        return done.usage;
+      };
+      const first = await usage();
+      assert.ok(first.promptTokens >= 245 && first.promptTokens < 256);
+      // Had the start been cut off to make room, the cache would not match the prompt from token 0.
+      assert.equal((await usage()).cachedTokens, first.promptTokens - 1);
+    });
+  });
+}
+
+describe("engine with both backends", function () {
+  it("swaps a GGUF model for an ONNX one and back in the same worker", async function () {
+    let starts = 0;
+    const engine = new EngineHost({ workerPath: WORKER, onWorkerStart: () => starts++ });
+    try {
+      const run = async () => (await collect(engine.complete("Hello", { maxTokens: 4, temperature: 0 }))).at(-1);
+      for (const [backend, path] of [["llama.cpp", TINY], ["onnx", TINY_ONNX], ["llama.cpp", TINY]] as const) {
+        const info = await engine.load({ id: backend, path, backend, gpu: false });
+        assert.equal(info.backend, backend);
+        const done = await run();
+        assert.ok(done?.type === "done" && done.usage.completionTokens === 4);
+      }
+      assert.equal(starts, 1, "one worker served all three models");
+    } finally {
+      await engine.dispose();
+    }
   });
 });

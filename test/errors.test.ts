@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { postJson, type RawResponse, request } from "./helpers/http";
+import { TINY_MODELS } from "./helpers/backends";
 import { TINY } from "./helpers/paths";
 import { type SqueezeProcess, startSqueeze } from "./helpers/squeezeProcess";
 
@@ -15,106 +16,108 @@ function assertOpenAiError(res: RawResponse, status: number, param?: string): vo
   if (param !== undefined) assert.equal(error.param, param);
 }
 
-describe("bad input is refused in OpenAI's error shape", function () {
-  let squeeze: SqueezeProcess;
-  let url: string;
-  let model: string;
-  const chat = (body: Record<string, unknown>) =>
-    postJson(url, "/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }], max_tokens: 2, ...body });
+for (const tiny of TINY_MODELS) {
+  describe(`bad input is refused in OpenAI's error shape (${tiny.backend})`, function () {
+    let squeeze: SqueezeProcess;
+    let url: string;
+    let model: string;
+    const chat = (body: Record<string, unknown>) =>
+      postJson(url, "/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }], max_tokens: 2, ...body });
 
-  before(async function () {
-    squeeze = await startSqueeze(["--model", TINY]);
-    ({ url, modelId: model } = squeeze);
-  });
-
-  afterEach(async function () {
-    // Whatever the last test sent, the server still answers a real request.
-    const ok = await chat({});
-    assert.equal(ok.status, 200, ok.body);
-  });
-
-  after(async function () {
-    assert.equal(await squeeze.stop(), 0);
-  });
-
-  it("malformed JSON", async function () {
-    assertOpenAiError(await postJson(url, "/v1/chat/completions", '{"model": "x", "messages": ['), 400);
-  });
-
-  it("a body that is not a JSON object", async function () {
-    assertOpenAiError(await postJson(url, "/v1/chat/completions", "[1, 2]"), 400);
-    assertOpenAiError(await request(url, "/v1/chat/completions", { method: "POST", body: "hello" }), 400);
-  });
-
-  it("wrong types", async function () {
-    assertOpenAiError(await chat({ messages: "hi" }), 400, "messages");
-    assertOpenAiError(await chat({ temperature: "hot" }), 400, "temperature");
-    assertOpenAiError(await chat({ stream: "yes" }), 400, "stream");
-    assertOpenAiError(await chat({ messages: [{ role: "wizard", content: "hi" }] }), 400);
-    assertOpenAiError(await postJson(url, "/v1/completions", { model, prompt: 42 }), 400, "prompt");
-    assertOpenAiError(await postJson(url, "/v1/completions", { model, prompt: "" }), 400, "prompt");
-  });
-
-  it("no messages", async function () {
-    assertOpenAiError(await postJson(url, "/v1/chat/completions", { model }), 400, "messages");
-    assertOpenAiError(await chat({ messages: [] }), 400, "messages");
-  });
-
-  it("no model, or an unknown model", async function () {
-    assertOpenAiError(await postJson(url, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }), 400, "model");
-    const res = await chat({ model: "gpt-4o" });
-    assertOpenAiError(res, 404, "model");
-    assert.equal((res.json() as { error: { code: string } }).error.code, "model_not_found");
-  });
-
-  it("max_tokens 0, negative, fractional or absurd", async function () {
-    for (const max_tokens of [0, -5, 2.5, 100_000_000]) assertOpenAiError(await chat({ max_tokens }), 400, "max_tokens");
-  });
-
-  it("temperature, top_p and penalties out of range", async function () {
-    assertOpenAiError(await chat({ temperature: 3 }), 400, "temperature");
-    assertOpenAiError(await chat({ temperature: -0.1 }), 400, "temperature");
-    assertOpenAiError(await chat({ top_p: 1.5 }), 400, "top_p");
-    assertOpenAiError(await chat({ presence_penalty: 9 }), 400, "presence_penalty");
-    assertOpenAiError(await chat({ n: 3 }), 400, "n");
-  });
-
-  it("a body over the size limit", async function () {
-    const huge = "x".repeat(12 * 1024 * 1024);
-    assertOpenAiError(await chat({ messages: [{ role: "user", content: huge }] }), 413);
-  });
-
-  it("a prompt longer than the context", async function () {
-    const long = "hello world ".repeat(6000);
-    for (const stream of [false, true]) {
-      // Streamed too: the refusal comes before any SSE header, with its real status.
-      const res = await chat({ messages: [{ role: "user", content: long }], stream });
-      assertOpenAiError(res, 400, "messages");
-      assert.equal((res.json() as { error: { code: string } }).error.code, "context_length_exceeded");
-    }
-  });
-
-  it("a foreign Host header (DNS rebinding)", async function () {
-    assertOpenAiError(await request(url, "/v1/models", { headers: { host: "attacker.example:8000" } }), 403);
-    const ok = await request(url, "/v1/models", { headers: { host: `localhost:${new URL(url).port}` } });
-    assert.equal(ok.status, 200);
-  });
-
-  it("a cross-origin request from a web page", async function () {
-    const body = { model, messages: [{ role: "user", content: "hi" }] };
-    assertOpenAiError(await postJson(url, "/v1/chat/completions", body, { origin: "https://evil.example" }), 403);
-    const preflight = await request(url, "/v1/chat/completions", {
-      method: "OPTIONS",
-      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    before(async function () {
+      squeeze = await startSqueeze(["--model", tiny.model]);
+      ({ url, modelId: model } = squeeze);
     });
-    assert.equal(preflight.status, 403);
-    assert.equal(preflight.headers["access-control-allow-origin"], undefined);
-  });
 
-  it("an unknown route", async function () {
-    assertOpenAiError(await request(url, "/v1/nope"), 404);
+    afterEach(async function () {
+      // Whatever the last test sent, the server still answers a real request.
+      const ok = await chat({});
+      assert.equal(ok.status, 200, ok.body);
+    });
+
+    after(async function () {
+      assert.equal(await squeeze.stop(), 0);
+    });
+
+    it("malformed JSON", async function () {
+      assertOpenAiError(await postJson(url, "/v1/chat/completions", '{"model": "x", "messages": ['), 400);
+    });
+
+    it("a body that is not a JSON object", async function () {
+      assertOpenAiError(await postJson(url, "/v1/chat/completions", "[1, 2]"), 400);
+      assertOpenAiError(await request(url, "/v1/chat/completions", { method: "POST", body: "hello" }), 400);
+    });
+
+    it("wrong types", async function () {
+      assertOpenAiError(await chat({ messages: "hi" }), 400, "messages");
+      assertOpenAiError(await chat({ temperature: "hot" }), 400, "temperature");
+      assertOpenAiError(await chat({ stream: "yes" }), 400, "stream");
+      assertOpenAiError(await chat({ messages: [{ role: "wizard", content: "hi" }] }), 400);
+      assertOpenAiError(await postJson(url, "/v1/completions", { model, prompt: 42 }), 400, "prompt");
+      assertOpenAiError(await postJson(url, "/v1/completions", { model, prompt: "" }), 400, "prompt");
+    });
+
+    it("no messages", async function () {
+      assertOpenAiError(await postJson(url, "/v1/chat/completions", { model }), 400, "messages");
+      assertOpenAiError(await chat({ messages: [] }), 400, "messages");
+    });
+
+    it("no model, or an unknown model", async function () {
+      assertOpenAiError(await postJson(url, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }), 400, "model");
+      const res = await chat({ model: "gpt-4o" });
+      assertOpenAiError(res, 404, "model");
+      assert.equal((res.json() as { error: { code: string } }).error.code, "model_not_found");
+    });
+
+    it("max_tokens 0, negative, fractional or absurd", async function () {
+      for (const max_tokens of [0, -5, 2.5, 100_000_000]) assertOpenAiError(await chat({ max_tokens }), 400, "max_tokens");
+    });
+
+    it("temperature, top_p and penalties out of range", async function () {
+      assertOpenAiError(await chat({ temperature: 3 }), 400, "temperature");
+      assertOpenAiError(await chat({ temperature: -0.1 }), 400, "temperature");
+      assertOpenAiError(await chat({ top_p: 1.5 }), 400, "top_p");
+      assertOpenAiError(await chat({ presence_penalty: 9 }), 400, "presence_penalty");
+      assertOpenAiError(await chat({ n: 3 }), 400, "n");
+    });
+
+    it("a body over the size limit", async function () {
+      const huge = "x".repeat(12 * 1024 * 1024);
+      assertOpenAiError(await chat({ messages: [{ role: "user", content: huge }] }), 413);
+    });
+
+    it("a prompt longer than the context", async function () {
+      const long = "hello world ".repeat(6000);
+      for (const stream of [false, true]) {
+        // Streamed too: the refusal comes before any SSE header, with its real status.
+        const res = await chat({ messages: [{ role: "user", content: long }], stream });
+        assertOpenAiError(res, 400, "messages");
+        assert.equal((res.json() as { error: { code: string } }).error.code, "context_length_exceeded");
+      }
+    });
+
+    it("a foreign Host header (DNS rebinding)", async function () {
+      assertOpenAiError(await request(url, "/v1/models", { headers: { host: "attacker.example:8000" } }), 403);
+      const ok = await request(url, "/v1/models", { headers: { host: `localhost:${new URL(url).port}` } });
+      assert.equal(ok.status, 200);
+    });
+
+    it("a cross-origin request from a web page", async function () {
+      const body = { model, messages: [{ role: "user", content: "hi" }] };
+      assertOpenAiError(await postJson(url, "/v1/chat/completions", body, { origin: "https://evil.example" }), 403);
+      const preflight = await request(url, "/v1/chat/completions", {
+        method: "OPTIONS",
+        headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+      });
+      assert.equal(preflight.status, 403);
+      assert.equal(preflight.headers["access-control-allow-origin"], undefined);
+    });
+
+    it("an unknown route", async function () {
+      assertOpenAiError(await request(url, "/v1/nope"), 404);
+    });
   });
-});
+}
 
 describe("API key, allowed origins and allowed hosts", function () {
   let squeeze: SqueezeProcess;

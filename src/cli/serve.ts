@@ -1,20 +1,21 @@
 // `squeeze serve`: load a model and serve the OpenAI-compatible API until interrupted.
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { EngineHost } from "../core/engine/engineHost";
+import { locateModel, type ModelLocation } from "../core/models/modelLocation";
 import { type RunningServer, startServer } from "../core/server/server";
 import { VERSION } from "../core/version";
 import { intOption, UsageError } from "./usage";
 
-export const SERVE_HELP = `Usage: squeeze serve --model <file.gguf> [options]
+export const SERVE_HELP = `Usage: squeeze serve --model <file.gguf | onnx-folder> [options]
 
-Loads a GGUF model and serves an OpenAI-compatible API (chat, completions with
+Loads a model and serves an OpenAI-compatible API (chat, completions with
 fill-in-the-middle, SSE streaming) at http://<host>:<port>/v1 and /api/v1.
+A GGUF file runs on llama.cpp; an ONNX Runtime GenAI folder (genai_config.json,
+model.onnx, tokenizer.json) runs on onnxruntime.
 
 Options:
-  -m, --model <file>       GGUF model file to load (required)
-      --alias <name>       model id clients use (default: the file name without .gguf)
+  -m, --model <path>       GGUF file or ONNX Runtime GenAI folder to load (required)
+      --alias <name>       model id clients use (default: the file or folder name, without .gguf)
   -p, --port <n>           port to listen on (default 8000)
       --host <addr>        address to bind (default 127.0.0.1, loopback only)
   -c, --ctx-size <n>       context size in tokens (default: up to 8192, as memory allows)
@@ -49,9 +50,10 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(SERVE_HELP);
     return;
   }
-  if (!values.model) throw new UsageError("--model <file.gguf> is required");
-  const modelPath = path.resolve(values.model);
-  if (!existsSync(modelPath)) throw new UsageError(`no such model file: ${modelPath}`);
+  if (!values.model) throw new UsageError("--model <file.gguf | onnx-folder> is required");
+  const model: ModelLocation = await locateModel(values.model).catch(() => {
+    throw new UsageError(`no such model file or folder: ${values.model}`);
+  });
   const port = intOption("port", values.port, 0, 65535) ?? 8000;
   const contextSize = intOption("ctx-size", values["ctx-size"], 64, 1 << 20);
   const maxQueue = intOption("queue", values.queue, 0, 1024);
@@ -85,15 +87,14 @@ export async function serve(argv: string[]): Promise<void> {
       allowedHosts: values["allow-host"],
       version: VERSION,
     });
-    const id = values.alias ?? path.basename(modelPath).replace(/\.gguf$/i, "");
-    log(`loading ${modelPath}`);
+    const id = values.alias ?? model.name;
+    log(`loading ${model.path} on ${model.backend}`);
     const started = Date.now();
-    const info = await engine.load({ id, path: modelPath, backend: "llama.cpp", contextSize, gpu: values.cpu ? false : "auto" });
+    const info = await engine.load({ id, path: model.path, backend: model.backend, contextSize, gpu: values.cpu ? false : "auto" });
     if (stopping) return;
-    const flashAttention = info.flashAttention === "auto" ? "auto" : info.flashAttention ? "on" : "off";
     log(
       `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
-        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.threads} threads, flash attention ${flashAttention}`,
+        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}`,
     );
     if (info.chatTemplate === "chatml-default") log("the model has no chat template: chats use ChatML");
     log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);

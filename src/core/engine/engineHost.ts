@@ -148,7 +148,11 @@ export class EngineHost implements Engine {
       worker.postMessage({ type: "generate", id, request } satisfies HostMessage);
       // The caller may have gone while a new worker was starting: the listener came too late then.
       if (signal?.aborted) cancel();
-      yield* events;
+      for await (const event of events) {
+        // Events the worker sent before it saw the cancel are not the caller's any more.
+        if (signal?.aborted) throw new EngineError("cancelled", "the request was cancelled");
+        yield event;
+      }
       outcome = "completed";
     } catch (err) {
       const error = EngineError.from(err);

@@ -45,7 +45,8 @@ export type GenerationEvent =
   | { type: "text"; text: string; tokens: number }
   | { type: "done"; finishReason: FinishReason; usage: Usage };
 
-export type BackendName = "llama.cpp";
+/** llama.cpp runs GGUF files; onnx runs ONNX Runtime GenAI model folders on onnxruntime-node. */
+export type BackendName = "llama.cpp" | "onnx";
 
 /** How to load a model; validated by the host before it reaches a native runtime. */
 export interface LoadSpec {
@@ -65,11 +66,10 @@ export interface ModelInfo {
   backend: BackendName;
   architecture: string;
   contextSize: number;
-  /** The GPU API in use ("cuda", "vulkan", "metal"), or false on the CPU. */
+  /** The GPU API in use ("cuda", "vulkan", "metal", "dml" ...), or false on the CPU. */
   gpu: string | false;
-  threads: number;
-  /** "auto" leaves it to llama.cpp, which enables it where the device supports it. */
-  flashAttention: boolean | "auto";
+  /** How the runtime runs it, in a few words for logs (threads, attention, execution provider). */
+  runtime: string;
   /** Whose chat template renders chats: the model's own, or ChatML for a model without one. */
   chatTemplate: "model" | "chatml-default";
 }

@@ -20,14 +20,11 @@ import type {
 } from "../../engine/types";
 import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
+import { DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong } from "../defaults";
 import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
 const DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const;
-/** Context size when none is configured: enough for chat with code, modest on a laptop. */
-const DEFAULT_MAX_CONTEXT = 8192;
-/** How many recent tokens the repeat/presence/frequency penalties look at. */
-const PENALTY_WINDOW = 64;
 
 interface Loaded {
   info: ModelInfo;
@@ -67,8 +64,7 @@ export class LlamaCppBackend implements Backend {
         architecture: String(metadata.general.architecture),
         contextSize: context.contextSize,
         gpu: model.gpuLayers > 0 ? llama.gpu : false,
-        threads: context.idealThreads,
-        flashAttention: context.flashAttention,
+        runtime: `${context.idealThreads} threads, flash attention ${flashAttentionText(context.flashAttention)}`,
         chatTemplate: template.source,
       };
       this.loaded = { info, model, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), template };
@@ -109,17 +105,9 @@ export class LlamaCppBackend implements Backend {
     const loaded = this.require();
     const { model } = loaded;
     const fim = model.tokens.infill;
-    if (fim.prefix == null || fim.suffix == null) {
-      throw new EngineError("invalid_request", "this model has no fill-in-the-middle tokens; send the prompt without `suffix`");
-    }
+    if (fim.prefix == null || fim.suffix == null) throw noFimTokens();
     // Code is text: FIM markers typed in it must not become special tokens.
-    const before = model.tokenize(prefix);
-    const after = model.tokenize(suffix);
-    // Prefix first (PSM) keeps the KV cache of the code above the cursor across keystrokes below it.
-    const tokens =
-      fim.middle != null
-        ? [fim.prefix, ...before, fim.suffix, ...after, fim.middle]
-        : [fim.suffix, ...after, fim.prefix, ...before];
+    const tokens = fimPrompt({ prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }, model.tokenize(prefix), model.tokenize(suffix)) as Token[];
     return this.generate(loaded, tokens, options, signal);
   }
 
@@ -140,12 +128,7 @@ export class LlamaCppBackend implements Backend {
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
     const input = bos == null ? tokens : [bos, ...(tokens[0] === bos ? tokens.slice(1) : tokens)];
     if (input.length === 0) throw new EngineError("invalid_request", "the prompt is empty");
-    if (input.length >= context.contextSize) {
-      throw new EngineError(
-        "context_length_exceeded",
-        `the prompt is ${input.length} tokens, more than this model's context of ${context.contextSize} tokens allows`,
-      );
-    }
+    if (input.length >= context.contextSize) throw promptTooLong(input.length, context.contextSize);
     // The KV cache keeps the longest common prefix with the previous request (the last token is always evaluated).
     const cachedTokens = Math.min(sequence.compareContextTokens(input).firstDifferentIndex, input.length - 1);
     const events = new AsyncQueue<GenerationEvent>();
@@ -235,6 +218,11 @@ function runtimeUnavailable(err: unknown): EngineError {
 
 function tokenText(model: LlamaModel, token: Token | null): string {
   return token == null ? "" : model.detokenize([token], true);
+}
+
+function flashAttentionText(setting: boolean | "auto"): string {
+  // "auto" leaves it to llama.cpp, which enables it where the device supports it.
+  return setting === "auto" ? "auto" : setting ? "on" : "off";
 }
 
 function finishReason(stopReason: string): FinishReason {

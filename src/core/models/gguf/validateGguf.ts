@@ -4,14 +4,8 @@
 import { open, stat } from "node:fs/promises";
 import type { GgufFileInfo } from "node-llama-cpp";
 import { loadNodeLlamaCpp } from "../../backends/llamacpp/nodeLlamaCpp";
+import { InvalidModelError } from "../invalidModelError";
 import { ggmlBlockSize } from "./ggmlTypes";
-
-export class InvalidModelError extends Error {
-  constructor(path: string, problem: string) {
-    super(`${path} is not a usable model: ${problem}`);
-    this.name = "InvalidModelError";
-  }
-}
 
 const MAGIC = "GGUF";
 

@@ -1,0 +1,32 @@
+// Choices every backend makes the same way.
+import { EngineError } from "../engine/errors";
+
+/** Context size when none is configured: enough for chat with code, modest on a laptop. */
+export const DEFAULT_MAX_CONTEXT = 8192;
+/** How many recent tokens the repeat/presence/frequency penalties look at. */
+export const PENALTY_WINDOW = 64;
+
+export interface FimIds {
+  prefix: number;
+  suffix: number;
+  /** Models without a middle marker take suffix first (SPM). */
+  middle: number | null;
+}
+
+/** The infill prompt. Prefix first (PSM) keeps the KV cache of the code above the cursor across keystrokes below it. */
+export function fimPrompt(fim: FimIds, before: number[], after: number[]): number[] {
+  return fim.middle != null
+    ? [fim.prefix, ...before, fim.suffix, ...after, fim.middle]
+    : [fim.suffix, ...after, fim.prefix, ...before];
+}
+
+export function noFimTokens(): EngineError {
+  return new EngineError("invalid_request", "this model has no fill-in-the-middle tokens; send the prompt without `suffix`");
+}
+
+export function promptTooLong(tokens: number, limit: number, what = "context"): EngineError {
+  return new EngineError(
+    "context_length_exceeded",
+    `the prompt is ${tokens} tokens, more than this model's ${what} of ${limit} tokens allows`,
+  );
+}

@@ -1,0 +1,99 @@
+// A Hugging Face tokenizer.json (through @huggingface/tokenizers, pure JavaScript) with what the
+// generation loop needs: prompts with or without special tokens, FIM token ids, and text
+// decoded token by token that is always whole UTF-8.
+import { Tokenizer } from "@huggingface/tokenizers";
+
+/** FIM marker spellings of the common code model families (Qwen/StarCoder 2, StarCoder, CodeLlama). */
+const FIM_SPELLINGS = [
+  { prefix: "<|fim_prefix|>", suffix: "<|fim_suffix|>", middle: "<|fim_middle|>" },
+  { prefix: "<fim_prefix>", suffix: "<fim_suffix>", middle: "<fim_middle>" },
+  { prefix: "<PRE>", suffix: "<SUF>", middle: "<MID>" },
+];
+
+export interface FimTokens {
+  prefix: number;
+  suffix: number;
+  middle: number;
+}
+
+export class HfTokenizer {
+  private readonly tokenizer: Tokenizer;
+  readonly bosToken: string;
+  readonly eosToken: string;
+  readonly fim: FimTokens | undefined;
+  private readonly bosId: number | undefined;
+
+  constructor(json: object, config: Record<string, unknown>) {
+    this.tokenizer = new Tokenizer(json, config);
+    this.bosToken = tokenContent(config.bos_token);
+    this.eosToken = tokenContent(config.eos_token);
+    // Some tokenizers say to start every prompt with BOS; chat templates usually write it themselves.
+    this.bosId = config.add_bos_token === true && this.bosToken ? this.tokenizer.token_to_id(this.bosToken) : undefined;
+    this.fim = FIM_SPELLINGS.map((s) => ({
+      prefix: this.tokenizer.token_to_id(s.prefix),
+      suffix: this.tokenizer.token_to_id(s.suffix),
+      middle: this.tokenizer.token_to_id(s.middle),
+    })).find((f): f is FimTokens => f.prefix !== undefined && f.suffix !== undefined && f.middle !== undefined);
+  }
+
+  /** A prompt: special tokens written in the text (ChatML markers, FIM markers) are honoured. */
+  encodePrompt(text: string): number[] {
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    return this.bosId !== undefined && ids[0] !== this.bosId ? [this.bosId, ...ids] : ids;
+  }
+
+  /** Plain text such as code: marker spellings in it stay ordinary text. */
+  encodeText(text: string): number[] {
+    const { normalizer, pre_tokenizer, model } = this.tokenizer;
+    if (!model) throw new Error("the tokenizer has no model");
+    const normalized = normalizer ? normalizer(text) : text;
+    const words = pre_tokenizer ? pre_tokenizer(normalized, { section_index: 0 }) : [normalized];
+    return model(words).map((token) => model.tokens_to_ids.get(token) ?? model.unk_token_id!);
+  }
+
+  decode(ids: number[]): string {
+    return ids.length === 0 ? "" : this.tokenizer.decode(ids, { skip_special_tokens: true });
+  }
+}
+
+/**
+ * Turns tokens into text as they come. A character may span tokens (emoji, CJK in byte-level
+ * BPE); text is released only once it no longer ends in a partial character. Decoding a short
+ * window of recent tokens keeps each step O(1) and keeps decoders that look at neighbouring
+ * tokens (leading-space rules) right.
+ */
+export class TextStream {
+  private tokens: number[] = [];
+  /** tokens[prefix..read) is context already released; tokens[read..] is not released yet. */
+  private prefix = 0;
+  private read = 0;
+
+  constructor(private readonly tokenizer: HfTokenizer) {}
+
+  push(id: number): string {
+    this.tokens.push(id);
+    const before = this.tokenizer.decode(this.tokens.slice(this.prefix, this.read));
+    const after = this.tokenizer.decode(this.tokens.slice(this.prefix));
+    if (after.endsWith("\uFFFD") || after.length <= before.length) return "";
+    this.prefix = this.read;
+    this.read = this.tokens.length;
+    return after.slice(before.length);
+  }
+
+  /** Whatever is still held when generation ends (an incomplete character stays as U+FFFD). */
+  flush(): string {
+    const before = this.tokenizer.decode(this.tokens.slice(this.prefix, this.read));
+    const after = this.tokenizer.decode(this.tokens.slice(this.prefix));
+    this.prefix = this.read = this.tokens.length;
+    return after.slice(before.length);
+  }
+}
+
+/** tokenizer_config.json writes special tokens as a string or as { content: "…" }. */
+function tokenContent(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object" && typeof (value as { content?: unknown }).content === "string") {
+    return (value as { content: string }).content;
+  }
+  return "";
+}
