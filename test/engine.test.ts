@@ -179,6 +179,31 @@ for (const tiny of TINY_MODELS) {
 }
 
 describe("engine with both backends", function () {
+  it("gives the same greedy text from the same fp32 weights on llama.cpp and on onnxruntime", async function () {
+    const texts: Record<string, string[]> = {};
+    for (const tiny of TINY_MODELS) {
+      const engine = new EngineHost({ workerPath: WORKER });
+      try {
+        await engine.load({ id: tiny.backend, path: tiny.model, backend: tiny.backend, gpu: false });
+        const text = async (events: AsyncIterable<GenerationEvent>) => {
+          const all = await collect(events);
+          const done = all.at(-1);
+          assert.ok(done?.type === "done" && done.usage.completionTokens === 32);
+          return all.map((e) => (e.type === "text" ? e.text : "")).join("");
+        };
+        const greedy = { maxTokens: 32, temperature: 0 };
+        texts[tiny.backend] = [
+          await text(engine.complete("The quick brown fox 🦊 says", greedy)),
+          await text(engine.chat([{ role: "user", content: "Write a haiku about the sea." }], greedy)),
+          await text(engine.infill("def add(a, b):\n    ", "\n    return c\n", greedy)),
+        ];
+      } finally {
+        await engine.dispose();
+      }
+    }
+    assert.deepEqual(texts.onnx, texts["llama.cpp"]);
+  });
+
   it("swaps a GGUF model for an ONNX one and back in the same worker", async function () {
     let starts = 0;
     const engine = new EngineHost({ workerPath: WORKER, onWorkerStart: () => starts++ });

@@ -1,0 +1,22 @@
+// npm run bench [-- overhead | backends]: prints the figures of each benchmark (both by default).
+//   overhead  Squeeze's HTTP server and engine worker against node-llama-cpp called directly
+//   backends  onnxruntime int4 against llama.cpp Q4_0 at several context lengths
+import { benchBackends } from "./backends";
+import { benchServerOverhead } from "./serverOverhead";
+
+const BENCHES: Record<string, () => Promise<void>> = { overhead: benchServerOverhead, backends: benchBackends };
+
+async function main(): Promise<void> {
+  const chosen = process.argv.slice(2);
+  const unknown = chosen.filter((name) => !(name in BENCHES));
+  if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(", ")}; choose from ${Object.keys(BENCHES).join(", ")}`);
+  for (const name of chosen.length > 0 ? chosen : Object.keys(BENCHES)) {
+    console.log(`\n## ${name}\n`);
+    await BENCHES[name]();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
