@@ -1,10 +1,16 @@
-// npm run bench [-- overhead | backends]: prints the figures of each benchmark (both by default).
-//   overhead  Squeeze's HTTP server and engine worker against node-llama-cpp called directly
-//   backends  onnxruntime int4 against llama.cpp Q4_0 at several context lengths
+// npm run bench [-- overhead | backends | kv-buffer]: prints the figures of each benchmark (all by default).
+//   overhead   Squeeze's HTTP server and engine worker against node-llama-cpp called directly
+//   backends   onnxruntime int4 against llama.cpp Q4_0 at several context lengths
+//   kv-buffer  what one onnxruntime decode step costs as the shared KV buffer grows
 import { benchBackends } from "./backends";
+import { benchKvBuffer } from "./kvBuffer";
 import { benchServerOverhead } from "./serverOverhead";
 
-const BENCHES: Record<string, () => Promise<void>> = { overhead: benchServerOverhead, backends: benchBackends };
+const BENCHES: Record<string, () => Promise<void>> = {
+  overhead: benchServerOverhead,
+  backends: benchBackends,
+  "kv-buffer": benchKvBuffer,
+};
 
 async function main(): Promise<void> {
   const chosen = process.argv.slice(2);
