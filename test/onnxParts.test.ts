@@ -1,6 +1,7 @@
 // The ONNX backend's TypeScript parts on their own: sampling, stop sequences, streamed
 // decoding and the choice of execution providers.
 import assert from "node:assert/strict";
+import { Tokenizer } from "@huggingface/tokenizers";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { planExecutionProviders, type ProviderInputs } from "../src/core/backends/onnx/executionProviders";
@@ -58,7 +59,7 @@ describe("streamed decoding", function () {
   it("releases only whole characters and adds up to the full decode", function () {
     const json = JSON.parse(readFileSync(path.join(TINY_ONNX, "tokenizer.json"), "utf8")) as object;
     const config = JSON.parse(readFileSync(path.join(TINY_ONNX, "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
-    const tokenizer = new HfTokenizer(json, config);
+    const tokenizer = new HfTokenizer(new Tokenizer(json, config), config);
     const text = "naïve café 🙂 日本語 done";
     const ids = tokenizer.encodeText(text);
     assert.ok(ids.length > [...text].length, "multi-byte characters span several tokens");

@@ -1,7 +1,7 @@
 // A Hugging Face tokenizer.json (through @huggingface/tokenizers, pure JavaScript) with what the
 // generation loop needs: prompts with or without special tokens, FIM token ids, and text
 // decoded token by token that is always whole UTF-8.
-import { Tokenizer } from "@huggingface/tokenizers";
+import type { Tokenizer } from "@huggingface/tokenizers";
 
 /** FIM marker spellings of the common code model families (Qwen/StarCoder 2, StarCoder, CodeLlama). */
 const FIM_SPELLINGS = [
@@ -17,14 +17,15 @@ export interface FimTokens {
 }
 
 export class HfTokenizer {
-  private readonly tokenizer: Tokenizer;
   readonly bosToken: string;
   readonly eosToken: string;
   readonly fim: FimTokens | undefined;
   private readonly bosId: number | undefined;
 
-  constructor(json: object, config: Record<string, unknown>) {
-    this.tokenizer = new Tokenizer(json, config);
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    config: Record<string, unknown>,
+  ) {
     this.bosToken = tokenContent(config.bos_token);
     this.eosToken = tokenContent(config.eos_token);
     // Some tokenizers say to start every prompt with BOS; chat templates usually write it themselves.

@@ -43,7 +43,7 @@ export class OnnxBackend implements Backend {
     const folder = await inspectGenaiFolder(spec.path).catch((err: Error) => {
       throw err instanceof EngineError ? err : new EngineError("invalid_model", err.message);
     });
-    const tokenizer = new HfTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+    const tokenizer = new HfTokenizer(folder.tokenizer, folder.tokenizerConfig);
     const template = new ChatTemplate(folder.chatTemplate, { bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken });
     const session = await DecoderSession.create(folder, spec.gpu ?? "auto");
     const { model, search } = folder.config;

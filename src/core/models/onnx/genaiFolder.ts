@@ -15,7 +15,8 @@ export interface GenaiFolder {
   config: GenaiConfig;
   modelPath: string;
   graph: OnnxGraph;
-  tokenizerJson: object;
+  /** Built once here, where it is checked, and used as is by the backend. */
+  tokenizer: Tokenizer;
   tokenizerConfig: Record<string, unknown>;
   /** From chat_template.jinja or tokenizer_config.json; undefined when the model has none. */
   chatTemplate: string | undefined;
@@ -75,7 +76,7 @@ export async function inspectGenaiFolder(dir: string): Promise<GenaiFolder> {
     config,
     modelPath,
     graph,
-    tokenizerJson,
+    tokenizer,
     tokenizerConfig,
     chatTemplate: (await readOptional(path.join(dir, "chat_template.jinja"))) ?? templateFrom(tokenizerConfig),
     maxPromptLength: await raiMaxPromptLength(dir),
