@@ -162,6 +162,8 @@ export class EngineHost implements Engine {
       if (stream) {
         signal?.removeEventListener("abort", stream.cancel);
         if (!stream.events.isEnded) stream.cancel();
+        // Counted once the worker is done with it, so the stats never move after a request is counted.
+        await stream.events.settled;
       } else {
         release?.();
       }
