@@ -24,6 +24,12 @@ export function noFimTokens(): EngineError {
   return new EngineError("invalid_request", "this model has no fill-in-the-middle tokens; send the prompt without `suffix`");
 }
 
+/** Every backend refuses an empty prompt and one that leaves no room in the context. */
+export function checkPrompt(tokens: number, contextSize: number): void {
+  if (tokens === 0) throw new EngineError("invalid_request", "the prompt is empty");
+  if (tokens >= contextSize) throw promptTooLong(tokens, contextSize);
+}
+
 export function promptTooLong(tokens: number, limit: number, what = "context"): EngineError {
   return new EngineError(
     "context_length_exceeded",

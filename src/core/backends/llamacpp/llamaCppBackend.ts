@@ -20,7 +20,7 @@ import type {
 } from "../../engine/types";
 import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
-import { DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong } from "../defaults";
+import { checkPrompt, DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW } from "../defaults";
 import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
@@ -127,8 +127,7 @@ export class LlamaCppBackend implements Backend {
     // node-llama-cpp prepends BOS where the model wants one; count it, and never send two.
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
     const input = bos == null ? tokens : [bos, ...(tokens[0] === bos ? tokens.slice(1) : tokens)];
-    if (input.length === 0) throw new EngineError("invalid_request", "the prompt is empty");
-    if (input.length >= context.contextSize) throw promptTooLong(input.length, context.contextSize);
+    checkPrompt(input.length, context.contextSize);
     // The KV cache keeps the longest common prefix with the previous request (the last token is always evaluated).
     const cachedTokens = Math.min(sequence.compareContextTokens(input).firstDifferentIndex, input.length - 1);
     const events = new AsyncQueue<GenerationEvent>();

@@ -86,7 +86,7 @@ export class DecoderSession {
       feeds[inputs.position_ids] = int64(BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]);
     }
     const result = await this.session.run(feeds, { [outputs.logits]: null, ...this.cache.fetches() });
-    this.cache.commit(ids.length, result);
+    this.cache.commit(ids, result);
     return lastRow(result[outputs.logits], this.folder.vocabSize);
   }
 

@@ -2,8 +2,9 @@
 //
 // Shared-buffer mode (genai_config search.past_present_share_buffer, what GroupQueryAttention
 // models use): each tensor is pre-allocated at a capacity and bound as both the past input and
-// the present output, so a step writes its new row in place and copies nothing. Capacity is
-// sized to the request and grown in steps, because attention walks the whole buffer.
+// the present output, so a step writes its new row in place. A step still costs in proportion
+// to the buffer (onnxruntime-node copies every output it returns, and attention scratch follows
+// the buffer length), so capacity is sized to the request and grown in steps.
 //
 // Otherwise the runtime returns present tensors one row longer than past ones, and they become
 // the next step's past.
@@ -23,8 +24,8 @@ export interface KvNames {
 }
 
 export class KvCache {
-  /** Tokens whose keys and values are in the cache. */
-  length = 0;
+  /** The tokens whose keys and values are in the cache, in order. */
+  private held: number[] = [];
   private capacity = 0;
   private keys: Tensor[];
   private values: Tensor[];
@@ -41,9 +42,20 @@ export class KvCache {
     this.values = names.pastValues.map(() => this.allocate(0));
   }
 
+  get length(): number {
+    return this.held.length;
+  }
+
+  /** How many tokens at the start of `tokens` the cache already holds. */
+  commonPrefix(tokens: readonly number[]): number {
+    let n = 0;
+    while (n < this.held.length && n < tokens.length && this.held[n] === tokens[n]) n++;
+    return n;
+  }
+
   /** Forgets the cached tokens (keeps the memory in shared mode). */
   reset(): void {
-    this.length = 0;
+    this.held = [];
     if (!this.shared) {
       this.keys = this.keys.map(() => this.allocate(0));
       this.values = this.values.map(() => this.allocate(0));
@@ -60,7 +72,7 @@ export class KvCache {
       this.values = this.values.map((t) => this.copyRows(t, this.length, length, length));
     }
     // Shared buffers keep their rows; the next run overwrites those past the new length.
-    this.length = length;
+    this.held.length = length;
   }
 
   /** Makes room for `total` tokens (shared mode), growing by whole steps up to `limit`. */
@@ -88,9 +100,9 @@ export class KvCache {
     return fetches;
   }
 
-  /** Records a run of `added` tokens. */
-  commit(added: number, outputs: Record<string, Tensor>): void {
-    this.length += added;
+  /** Records a run of `tokens`. */
+  commit(tokens: readonly number[], outputs: Record<string, Tensor>): void {
+    this.held.push(...tokens);
     if (this.shared) return;
     this.keys = this.names.presentKeys.map((name) => outputs[name]);
     this.values = this.names.presentValues.map((name) => outputs[name]);

@@ -1,5 +1,6 @@
 // ONNX Runtime GenAI model folders on onnxruntime-node. Runs inside the engine worker: the
-// whole prompt in one run, then one token a step, sampling and stop sequences in TypeScript.
+// prompt in as few runs as memory allows, then one token a step, sampling and stop sequences
+// in TypeScript.
 import { EngineError } from "../../engine/errors";
 import type {
   Backend,
@@ -13,7 +14,7 @@ import type {
 import { eosTokenIds, type GenaiConfig } from "../../models/onnx/genaiConfig";
 import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFolder";
 import { ChatTemplate } from "../chatTemplate";
-import { DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong } from "../defaults";
+import { checkPrompt, DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong } from "../defaults";
 import { DecoderSession } from "./decoderSession";
 import { HfTokenizer, TextStream } from "./hfTokenizer";
 import { Sampler, type SamplingSettings } from "./sampler";
@@ -30,8 +31,6 @@ interface Loaded {
   tokenizer: HfTokenizer;
   template: ChatTemplate;
   eos: Set<number>;
-  /** Tokens whose keys and values the session's cache holds, in order. */
-  cached: number[];
 }
 
 export class OnnxBackend implements Backend {
@@ -58,7 +57,7 @@ export class OnnxBackend implements Backend {
       runtime: `onnxruntime ${session.provider} execution provider, KV cache ${session.cache.shared ? "in shared buffers" : "copied each step"}`,
       chatTemplate: template.source,
     };
-    this.loaded = { info, folder, session, tokenizer, template, eos: new Set(eosTokenIds(folder.config)), cached: [] };
+    this.loaded = { info, folder, session, tokenizer, template, eos: new Set(eosTokenIds(folder.config)) };
     return info;
   }
 
@@ -101,12 +100,11 @@ export class OnnxBackend implements Backend {
     options: GenerationOptions,
     signal: AbortSignal,
   ): AsyncIterable<GenerationEvent> {
-    const { info, folder, tokenizer, eos } = loaded;
-    if (prompt.length === 0) throw new EngineError("invalid_request", "the prompt is empty");
+    const { info, folder, session, tokenizer, eos } = loaded;
+    checkPrompt(prompt.length, info.contextSize);
     if (folder.maxPromptLength !== undefined && prompt.length > folder.maxPromptLength) {
       throw promptTooLong(prompt.length, folder.maxPromptLength, "prompt limit (rai_config.json)");
     }
-    if (prompt.length >= info.contextSize) throw promptTooLong(prompt.length, info.contextSize);
     signal.throwIfAborted();
 
     const maxTokens = Math.min(options.maxTokens ?? Infinity, info.contextSize - prompt.length);
@@ -115,14 +113,15 @@ export class OnnxBackend implements Backend {
     const stops = new StopSequences(options.stop ?? []);
     const history = [...prompt];
     // Cached keys and values of a shared start are reused; the last prompt token always runs.
-    const cachedTokens = this.reuseCache(loaded, prompt);
+    const cachedTokens = Math.min(session.cache.commonPrefix(prompt), prompt.length - 1);
+    session.cache.truncate(cachedTokens);
     let logits: Float32Array | undefined;
     // A prompt runs whole, up to PROMPT_CHUNK tokens a run: decoders return logits for every
     // position (vocabulary × tokens floats: 1.2 GB for 2048 tokens of Qwen), and a cancel is
     // seen between runs.
     for (let at = cachedTokens; at < prompt.length; at += PROMPT_CHUNK) {
       signal.throwIfAborted();
-      logits = await this.run(loaded, prompt.slice(at, at + PROMPT_CHUNK));
+      logits = await session.run(prompt.slice(at, at + PROMPT_CHUNK), info.contextSize);
     }
 
     let completionTokens = 0;
@@ -145,7 +144,7 @@ export class OnnxBackend implements Backend {
         yield { type: "text", text: piece.text, tokens: unreported };
         unreported = 0;
       }
-      if (!stopped && completionTokens < maxTokens) logits = await this.run(loaded, [token]);
+      if (!stopped && completionTokens < maxTokens) logits = await session.run([token], info.contextSize);
     }
     if (!stopped) {
       // Release what was held back: a partial character at the very end, or a partial stop sequence.
@@ -157,23 +156,6 @@ export class OnnxBackend implements Backend {
     }
     if (stopped) finishReason = "stop";
     yield { type: "done", finishReason, usage: { promptTokens: prompt.length, cachedTokens, completionTokens } };
-  }
-
-  /** Keeps the cache's longest common start with `prompt` (never all of it) and returns its length. */
-  private reuseCache(loaded: Loaded, prompt: number[]): number {
-    const { cached, session } = loaded;
-    let common = 0;
-    const max = Math.min(cached.length, prompt.length - 1);
-    while (common < max && cached[common] === prompt[common]) common++;
-    session.cache.truncate(common);
-    cached.length = common;
-    return common;
-  }
-
-  private async run(loaded: Loaded, tokens: number[]): Promise<Float32Array> {
-    const logits = await loaded.session.run(tokens, loaded.info.contextSize);
-    loaded.cached.push(...tokens);
-    return logits;
   }
 
   private require(): Loaded {
