@@ -42,6 +42,10 @@ describe("model validation before any native load", function () {
 
     files["not-gguf"] = path.join(dir, "notes.gguf");
     writeFileSync(files["not-gguf"], "this is a text file, not a model\n".repeat(100));
+    files["bad-version"] = path.join(dir, "bad-version.gguf");
+    writeFileSync(files["bad-version"], "GGUF but not really a model"); // node-llama-cpp's reader hangs on it
+    files["tiny-header"] = path.join(dir, "tiny-header.gguf");
+    writeFileSync(files["tiny-header"], "GGUF\x03\0\0\0");
     files.missing = path.join(dir, "missing.gguf");
   });
 
@@ -60,6 +64,8 @@ describe("model validation before any native load", function () {
     ["truncated-data", /truncated: tensor .* ends at byte \d+ but the file has \d+ bytes/],
     ["truncated-header", /truncated: its header ends at byte \d+ but the file has 200 bytes/],
     ["not-gguf", /not a GGUF file/],
+    ["bad-version", /GGUF version 1953849888 is not supported/],
+    ["tiny-header", /truncated: 8 bytes is less than a GGUF header/],
     ["missing", /does not exist/],
   ];
 

@@ -8,6 +8,8 @@ import { InvalidModelError } from "../invalidModelError";
 import { ggmlBlockSize } from "./ggmlTypes";
 
 const MAGIC = "GGUF";
+/** Magic, version, tensor count and metadata count. */
+const FIXED_HEADER = 4 + 4 + 8 + 8;
 
 /** Hyper-parameters llama.cpp reads without a default for every architecture. */
 const REQUIRED_ARCH_KEYS = [
@@ -26,8 +28,12 @@ export async function validateGguf(path: string): Promise<void> {
     (s) => (s.isFile() ? s.size : fail("it is not a file")),
     () => fail("the file does not exist or cannot be read"),
   );
-  const magic = await readHead(path, MAGIC.length);
-  if (magic !== MAGIC) fail(`it is not a GGUF file (it does not start with "${MAGIC}")`);
+  const head = await readHead(path, FIXED_HEADER);
+  if (head.subarray(0, 4).toString("latin1") !== MAGIC) fail(`it is not a GGUF file (it does not start with "${MAGIC}")`);
+  if (head.length < FIXED_HEADER) fail(`it is truncated: ${fileSize} bytes is less than a GGUF header`);
+  // Checked here because node-llama-cpp's reader never returns on some unknown versions.
+  const version = head.readUInt32LE(4);
+  if (version !== 2 && version !== 3) fail(`GGUF version ${version} is not supported (2 and 3 are)`);
 
   const { readGgufFileInfo } = await loadNodeLlamaCpp();
   let info: GgufFileInfo;
@@ -36,7 +42,6 @@ export async function validateGguf(path: string): Promise<void> {
   } catch (err) {
     return fail(`its GGUF header cannot be read (truncated or corrupt): ${(err as Error).message}`);
   }
-  if (info.version !== 2 && info.version !== 3) fail(`GGUF version ${info.version} is not supported`);
   // The reader does not notice a header cut short; the offsets it computed do.
   const headerEnd = info.infoEndOffset ?? 0;
   if (headerEnd > fileSize) fail(`it is truncated: its header ends at byte ${headerEnd} but the file has ${fileSize} bytes`);
@@ -100,11 +105,11 @@ export async function validateGguf(path: string): Promise<void> {
   }
 }
 
-async function readHead(path: string, length: number): Promise<string> {
+async function readHead(path: string, length: number): Promise<Buffer> {
   const file = await open(path, "r");
   try {
     const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, 0);
-    return buffer.subarray(0, bytesRead).toString("latin1");
+    return buffer.subarray(0, bytesRead);
   } finally {
     await file.close();
   }
