@@ -6,15 +6,16 @@ export const DEFAULT_MAX_CONTEXT = 8192;
 /** How many recent tokens the repeat/presence/frequency penalties look at. */
 export const PENALTY_WINDOW = 64;
 
-export interface FimIds {
-  prefix: number;
-  suffix: number;
+/** FIM markers as token ids, or as their spellings where a runtime takes the prompt as text. */
+export interface FimMarkers<T> {
+  prefix: T;
+  suffix: T;
   /** Models without a middle marker take suffix first (SPM). */
-  middle: number | null;
+  middle: T | null;
 }
 
 /** The infill prompt. Prefix first (PSM) keeps the KV cache of the code above the cursor across keystrokes below it. */
-export function fimPrompt(fim: FimIds, before: number[], after: number[]): number[] {
+export function fimPrompt<T>(fim: FimMarkers<T>, before: T[], after: T[]): T[] {
   return fim.middle != null
     ? [fim.prefix, ...before, fim.suffix, ...after, fim.middle]
     : [fim.suffix, ...after, fim.prefix, ...before];

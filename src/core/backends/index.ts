@@ -1,6 +1,8 @@
 // The backends the engine worker can run, by name.
 import type { Backend, BackendName } from "../engine/types";
 import { LlamaCppBackend } from "./llamacpp/llamaCppBackend";
+import { NpuRuntimeBackend } from "./npu/npuRuntimeBackend";
+import { FLM, RYZENAI_SERVER } from "./npu/runtimeDescriptors";
 import { OnnxBackend } from "./onnx/onnxBackend";
 
 export function createBackend(name: BackendName): Backend {
@@ -9,5 +11,9 @@ export function createBackend(name: BackendName): Backend {
       return new LlamaCppBackend();
     case "onnx":
       return new OnnxBackend();
+    case "ryzenai":
+      return new NpuRuntimeBackend(RYZENAI_SERVER);
+    case "flm":
+      return new NpuRuntimeBackend(FLM);
   }
 }

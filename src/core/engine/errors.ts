@@ -15,6 +15,8 @@ export type EngineErrorCode =
   | "context_length_exceeded"
   /** The request was cancelled by its caller. */
   | "cancelled"
+  /** The model's runtime process (AMD's NPU server) exited or broke off during the request; the next request starts it again. */
+  | "runtime_crashed"
   /** The worker thread died while the request was pending. */
   | "worker_crashed"
   /** Anything else the runtime threw. */

@@ -45,13 +45,18 @@ export type GenerationEvent =
   | { type: "text"; text: string; tokens: number }
   | { type: "done"; finishReason: FinishReason; usage: Usage };
 
-/** llama.cpp runs GGUF files; onnx runs ONNX Runtime GenAI model folders on onnxruntime-node. */
-export type BackendName = "llama.cpp" | "onnx";
+/**
+ * llama.cpp runs GGUF files; onnx runs ONNX Runtime GenAI model folders on onnxruntime-node;
+ * ryzenai and flm run models on AMD's NPU through AMD's runtime servers (ryzenai-server, FastFlowLM),
+ * which Squeeze starts as child processes.
+ */
+export type BackendName = "llama.cpp" | "onnx" | "ryzenai" | "flm";
 
 /** How to load a model; validated by the host before it reaches a native runtime. */
 export interface LoadSpec {
   /** Public id under which the server lists the model. */
   id: string;
+  /** The GGUF file or the folder holding genai_config.json; for flm, the FastFlowLM model tag ("llama3.2:1b"). */
   path: string;
   backend: BackendName;
   /** Context size in tokens; undefined lets the backend choose from the model and memory. */

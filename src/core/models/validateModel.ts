@@ -1,7 +1,9 @@
 // The check every model passes before any native runtime is handed it.
 import { EngineError } from "../engine/errors";
 import type { LoadSpec } from "../engine/types";
+import { requireNpuRuntime } from "../hardware/npuRuntimes";
 import { validateGguf } from "./gguf/validateGguf";
+import { checkFlmTag, inspectNpuFolder } from "./npuModel";
 import { inspectGenaiFolder } from "./onnx/genaiFolder";
 
 export async function validateModel(spec: LoadSpec): Promise<void> {
@@ -13,10 +15,21 @@ export async function validateModel(spec: LoadSpec): Promise<void> {
       case "onnx":
         await inspectGenaiFolder(spec.path);
         return;
+      case "ryzenai":
+        await inspectNpuFolder(spec.path);
+        await requireNpuRuntime("ryzenai-server");
+        return;
+      case "flm":
+        checkFlmTag(spec.path);
+        await requireNpuRuntime("flm");
+        return;
     }
   } catch (err) {
-    // Errors that already say what kind they are (a folder that needs another runtime) keep their code.
-    if (err instanceof EngineError) throw err;
-    throw new EngineError("invalid_model", (err as Error).message);
+    throw modelError(err);
   }
+}
+
+/** A failed model check as the engine reports it: errors that already say what kind they are (a folder that needs another runtime) keep their code. */
+export function modelError(err: unknown): EngineError {
+  return err instanceof EngineError ? err : new EngineError("invalid_model", (err as Error).message);
 }

@@ -87,6 +87,9 @@ export function toApiError(err: unknown, promptParam: "messages" | "prompt" = "m
     case "cancelled":
       // 499 is nginx's "client closed request"; normally the client is gone and nothing is written.
       return new ApiError(499, `The request was cancelled: ${err.message}`, { code: "cancelled" });
+    case "runtime_crashed":
+      // 503: the runtime is restarted by the next request, so a retry is the right answer.
+      return new ApiError(503, `The model's runtime stopped: ${err.message}`, { code: "runtime_crashed" });
     case "worker_crashed":
       return new ApiError(500, `The inference worker crashed: ${err.message}`, { code: "worker_crashed" });
     case "internal":

@@ -31,7 +31,12 @@ function platformDefault(platform: NodeJS.Platform, cudaInstalled: boolean): str
   return cudaInstalled ? "cuda" : undefined;
 }
 
-function usable(name: string, inputs: ProviderInputs): boolean {
+/** The providers of `supported` that can run here: DirectML needs Windows, CoreML macOS, CUDA its library. */
+export function usableProviders(inputs: Pick<ProviderInputs, "supported" | "platform" | "cudaInstalled">): string[] {
+  return inputs.supported.filter((name) => usable(name, inputs));
+}
+
+function usable(name: string, inputs: Pick<ProviderInputs, "supported" | "platform" | "cudaInstalled">): boolean {
   if (!inputs.supported.includes(name)) return false;
   switch (name) {
     case "dml":

@@ -32,36 +32,17 @@ export interface GenaiFolder {
 const FOREIGN_PROVIDERS = new Set(["vitisai", "ryzenai"]);
 
 export async function inspectGenaiFolder(dir: string): Promise<GenaiFolder> {
-  const fail = (problem: string): never => {
-    throw new InvalidModelError(dir, problem);
-  };
-  const isDir = await stat(dir).then(
-    (s) => s.isDirectory(),
-    () => fail("the folder does not exist or cannot be read"),
-  );
-  if (!isDir) fail("it is not a folder (an ONNX model is a folder holding genai_config.json)");
-  const configText = await readOptional(path.join(dir, "genai_config.json"));
-  if (configText === undefined) fail("it has no genai_config.json, so it is not an ONNX Runtime GenAI model folder");
-  const config = attempt(() => parseGenaiConfig(configText!), fail);
-  const decoder = config.model.decoder;
-  if (decoder.pipeline !== undefined) fail("its decoder is a pipeline of several models, which Squeeze does not run");
+  const fail = failFor(dir);
+  const config = await readGenaiConfig(dir);
+  if (config.model.decoder.pipeline !== undefined) fail("its decoder is a pipeline of several models, which Squeeze does not run");
   requireInProcessRuntime(dir, config);
 
-  const modelPath = insideFolder(dir, decoder.filename, "model.decoder.filename", fail);
-  if (!(await isFile(modelPath))) fail(`its model file ${decoder.filename} (model.decoder.filename) is missing`);
+  const modelPath = await decoderFile(dir, config);
   const graph = await readOnnxGraph(modelPath).catch((err: Error) => fail(err.message));
   requireBuiltInOperators(dir, graph);
   const kvType = checkGraph(config, graph, fail);
 
-  const tokenizerText = await readOptional(path.join(dir, "tokenizer.json"));
-  if (tokenizerText === undefined) fail("it has no tokenizer.json");
-  const tokenizerJson = attempt(() => JSON.parse(tokenizerText!) as object, (p) => fail(`tokenizer.json is not valid JSON: ${p}`));
-  const configJson = await readOptional(path.join(dir, "tokenizer_config.json"));
-  const tokenizerConfig = configJson === undefined
-    ? {}
-    : attempt(() => JSON.parse(configJson) as Record<string, unknown>, (p) => fail(`tokenizer_config.json is not valid JSON: ${p}`));
-  const tokenizer = attempt(() => new Tokenizer(tokenizerJson, tokenizerConfig), (p) => fail(`tokenizer.json cannot be used: ${p}`));
-
+  const { tokenizer, config: tokenizerConfig } = (await readTokenizer(dir)) ?? fail("it has no tokenizer.json");
   const vocabSize = logitsWidth(config, graph, fail);
   const tokenizerSize = Math.max(...tokenizer.get_vocab(true).values()) + 1;
   if (tokenizerSize > vocabSize) {
@@ -85,19 +66,66 @@ export async function inspectGenaiFolder(dir: string): Promise<GenaiFolder> {
   };
 }
 
-/** AMD NPU and hybrid builds need the VitisAI provider and AMD's custom operators. */
-function requireInProcessRuntime(dir: string, config: GenaiConfig): void {
+/** The folder's genai_config.json, checked against the schema: the first check of every GenAI folder. */
+export async function readGenaiConfig(dir: string): Promise<GenaiConfig> {
+  const fail = failFor(dir);
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => fail("the folder does not exist or cannot be read"),
+  );
+  if (!isDir) fail("it is not a folder (an ONNX model is a folder holding genai_config.json)");
+  const configText = await readOptional(path.join(dir, "genai_config.json"));
+  if (configText === undefined) fail("it has no genai_config.json, so it is not an ONNX Runtime GenAI model folder");
+  return attempt(() => parseGenaiConfig(configText!), fail);
+}
+
+/** The decoder's model file (model.decoder.filename): it must lie inside the folder and exist. */
+export async function decoderFile(dir: string, config: GenaiConfig): Promise<string> {
+  const fail = failFor(dir);
+  const { filename } = config.model.decoder;
+  const file = insideFolder(dir, filename, "model.decoder.filename", fail);
+  if (!(await isFile(file))) fail(`its model file ${filename} (model.decoder.filename) is missing`);
+  return file;
+}
+
+/** What a folder needs from AMD Ryzen AI Software (the VitisAI provider, custom operators); empty if nothing. */
+export function amdRuntimeNeeds(config: GenaiConfig): string[] {
   const options = config.model.decoder.session_options;
   const foreign = options.provider_options.flatMap(Object.keys).filter((name) => FOREIGN_PROVIDERS.has(name.toLowerCase()));
-  const needs = [
+  return [
     ...foreign.map((name) => `the ${name} execution provider`),
     ...(options.custom_ops_library ? [`the custom operator library ${options.custom_ops_library}`] : []),
   ];
+}
+
+export interface FolderTokenizer {
+  tokenizer: Tokenizer;
+  /** tokenizer_config.json, or {} where the folder has none. */
+  config: Record<string, unknown>;
+}
+
+/** tokenizer.json (with tokenizer_config.json) built into a tokenizer; undefined where the folder has no tokenizer.json. */
+export async function readTokenizer(dir: string): Promise<FolderTokenizer | undefined> {
+  const fail = failFor(dir);
+  const tokenizerText = await readOptional(path.join(dir, "tokenizer.json"));
+  if (tokenizerText === undefined) return undefined;
+  const tokenizerJson = attempt(() => JSON.parse(tokenizerText) as object, (p) => fail(`tokenizer.json is not valid JSON: ${p}`));
+  const configJson = await readOptional(path.join(dir, "tokenizer_config.json"));
+  const config = configJson === undefined
+    ? {}
+    : attempt(() => JSON.parse(configJson) as Record<string, unknown>, (p) => fail(`tokenizer_config.json is not valid JSON: ${p}`));
+  const tokenizer = attempt(() => new Tokenizer(tokenizerJson, config), (p) => fail(`tokenizer.json cannot be used: ${p}`));
+  return { tokenizer, config };
+}
+
+/** AMD NPU and hybrid builds need the VitisAI provider and AMD's custom operators. */
+function requireInProcessRuntime(dir: string, config: GenaiConfig): void {
+  const needs = amdRuntimeNeeds(config);
   if (needs.length > 0) {
     throw new EngineError(
       "runtime_unavailable",
       `${dir} needs ${needs.join(" and ")} from AMD Ryzen AI Software, which onnxruntime-node does not include: ` +
-        "run it through AMD's NPU runtime instead",
+        "run it through AMD's NPU runtime instead (the ryzenai backend)",
     );
   }
 }
@@ -217,6 +245,12 @@ async function isFile(file: string): Promise<boolean> {
     (s) => s.isFile(),
     () => false,
   );
+}
+
+function failFor(dir: string): (problem: string) => never {
+  return (problem) => {
+    throw new InvalidModelError(dir, problem);
+  };
 }
 
 function attempt<T>(fn: () => T, fail: (problem: string) => never): T {
