@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `squeeze` command: the same engine and server as the VS Code extension, without VS Code.
 import { VERSION } from "../core/version";
+import { probe } from "./probe";
 import { serve, SERVE_HELP } from "./serve";
 import { UsageError } from "./usage";
 
@@ -9,13 +10,14 @@ const HELP = `Squeeze ${VERSION}: a local AI model server with an OpenAI-compati
 Usage: squeeze <command> [options]
 
 Commands:
-  serve     load a GGUF model and serve it at http://127.0.0.1:8000/v1
+  serve     load a model and serve it at http://127.0.0.1:8000/v1
+  probe     show this machine's hardware and the models Squeeze picks for it
 
 Run "squeeze <command> --help" for a command's options.
 
 ${SERVE_HELP}`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, probe };
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

@@ -1,0 +1,118 @@
+// The hardware probe: CPU, memory, GPUs, NPUs, battery, OS and usable runtimes. Each part is
+// read on its own with a time limit, so one failing source leaves that part unknown (null, and
+// named in `unknown`) instead of failing the probe. The machine's parts are read once per
+// process; the battery, which changes, on every call.
+import os from "node:os";
+import si from "systeminformation";
+import { classifyGpu, gpusFromPci, type GpuReport } from "./gpus";
+import { findNpuRuntimes } from "./npuRuntimes";
+import { detectNpus, pnpToPci, type NpuEvidence } from "./npus";
+import { linuxPciDevices, type PciDevice } from "./pciDevices";
+import type { HardwareProfile } from "./profileSchema";
+import { llamaCppGpuTypes, onnxProviders } from "./runtimes";
+import { windowsPnpIds } from "./windowsPnp";
+
+/** Per source. systeminformation shells out (lspci, PowerShell) on some systems. */
+const SOURCE_TIMEOUT_MS = 8000;
+
+type Static = Omit<HardwareProfile, "battery" | "probedAt">;
+
+let cached: Promise<Static> | undefined;
+
+export interface ProbeOptions {
+  /** Read the machine again instead of using this process's earlier reading. */
+  refresh?: boolean;
+}
+
+/** Never rejects. */
+export async function probeHardware(options: ProbeOptions = {}): Promise<HardwareProfile> {
+  if (options.refresh || !cached) cached = probeStatic();
+  const unknown: string[] = [];
+  const [machine, battery] = await Promise.all([cached, readBattery(unknown)]);
+  return { ...machine, battery, probedAt: new Date().toISOString(), unknown: [...machine.unknown, ...unknown] };
+}
+
+/** Runs `read`; on failure or timeout records why under `label` and returns undefined. */
+async function attempt<T>(label: string, unknown: string[], read: () => Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${SOURCE_TIMEOUT_MS / 1000} s`)), SOURCE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([read(), timeout]);
+  } catch (err) {
+    unknown.push(`${label}: ${(err as Error)?.message ?? String(err)}`);
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function probeStatic(): Promise<Static> {
+  const unknown: string[] = [];
+  const platform = process.platform;
+  const [cpu, flags, osInfo, graphics, pci, pnp, llamaCppGpu, onnx, npuRuntimes] = await Promise.all([
+    attempt("cpu", unknown, () => si.cpu()),
+    attempt("cpu flags", unknown, () => si.cpuFlags()),
+    attempt("os", unknown, () => si.osInfo()),
+    attempt("gpus", unknown, () => si.graphics()),
+    platform === "linux" ? attempt("pci devices", unknown, () => linuxPciDevices()) : Promise.resolve([] as PciDevice[]),
+    platform === "win32" ? attempt("npus", unknown, () => windowsPnpIds(SOURCE_TIMEOUT_MS)) : Promise.resolve([] as string[]),
+    attempt("llama.cpp GPU types", unknown, llamaCppGpuTypes),
+    attempt("onnxruntime providers", unknown, onnxProviders),
+    findNpuRuntimes(),
+  ]);
+
+  const brand = cpu ? [cpu.manufacturer, cpu.brand].filter(Boolean).join(" ") || null : null;
+  const x86 = process.arch === "x64" || process.arch === "ia32";
+  const flagSet = flags === undefined ? undefined : new Set(flags.split(/\s+/));
+  const hasFlag = (name: string) => (x86 && flagSet && flagSet.size > 1 ? flagSet.has(name) : null);
+
+  const reports: GpuReport[] = (graphics?.controllers ?? []).map((c) => ({
+    vendor: c.vendor ?? "",
+    model: c.model ?? "",
+    vramMB: c.vram ?? null,
+    vramDynamic: c.vramDynamic ?? null,
+  }));
+  const gpus = (reports.length > 0 ? reports : gpusFromPci(pci ?? [])).map(classifyGpu);
+
+  const evidence: NpuEvidence = {
+    platform,
+    arch: process.arch,
+    cpuBrand: brand,
+    pci: [
+      ...(pci ?? []).map((d) => ({ vendor: d.vendor, device: d.device, driver: d.driver, source: "PCI" })),
+      ...pnpToPci(pnp ?? []),
+    ],
+  };
+
+  const mem = await attempt("memory", unknown, () => si.mem());
+  return {
+    schemaVersion: 1,
+    os: {
+      platform,
+      arch: process.arch,
+      name: osInfo ? [osInfo.distro, osInfo.release].filter(Boolean).join(" ") || null : null,
+    },
+    cpu: {
+      vendor: cpu?.manufacturer || null,
+      brand,
+      physicalCores: cpu?.physicalCores || null,
+      logicalCores: os.availableParallelism(),
+      avx2: hasFlag("avx2"),
+      avx512: hasFlag("avx512f"),
+    },
+    memory: { totalBytes: os.totalmem(), availableBytes: mem?.available ?? null },
+    gpus,
+    npus: detectNpus(evidence),
+    runtimes: { llamaCppGpu: llamaCppGpu ?? null, onnxProviders: onnx ?? null, npu: npuRuntimes },
+    unknown,
+  };
+}
+
+async function readBattery(unknown: string[]): Promise<HardwareProfile["battery"]> {
+  const b = await attempt("battery", unknown, () => si.battery());
+  if (!b) return { present: null, onAc: null, percent: null };
+  if (!b.hasBattery) return { present: false, onAc: true, percent: null };
+  return { present: true, onAc: b.acConnected, percent: Number.isFinite(b.percent) ? Math.min(100, Math.max(0, b.percent)) : null };
+}

@@ -1,0 +1,53 @@
+// Models already in the Hugging Face cache (the layout huggingface_hub and other tools share):
+// <cache>/models--owner--name/{refs/<revision>, snapshots/<commit>/<files>}.
+import { access, readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Variant } from "../catalog/catalogSchema";
+
+/** HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub, as huggingface_hub reads them. */
+export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HUB_CACHE) return path.resolve(env.HF_HUB_CACHE);
+  const home = env.HF_HOME ? path.resolve(env.HF_HOME) : path.join(os.homedir(), ".cache", "huggingface");
+  return path.join(home, "hub");
+}
+
+/** The repository's folder; repo ids are checked by the catalog schema, so they cannot climb out. */
+export function repoCacheDir(cacheDir: string, repo: string): string {
+  return path.join(cacheDir, `models--${repo.replace("/", "--")}`);
+}
+
+/** The snapshot folder a revision points at, if it is in the cache. */
+export async function localSnapshot(cacheDir: string, repo: string, revision = "main"): Promise<string | undefined> {
+  const dir = repoCacheDir(cacheDir, repo);
+  const commit = /^[0-9a-f]{40}$/.test(revision)
+    ? revision
+    : await readFile(path.join(dir, "refs", revision), "utf8").then((s) => s.trim(), () => undefined);
+  if (!commit || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
+  const snapshot = path.join(dir, "snapshots", commit);
+  return (await exists(snapshot)) ? snapshot : undefined;
+}
+
+/**
+ * The local path a variant loads from (its GGUF file, or its folder), when all of it is in the
+ * cache; undefined otherwise. flm variants live in FastFlowLM's own store, not here.
+ */
+export async function localVariantPath(cacheDir: string, variant: Variant): Promise<string | undefined> {
+  if (!variant.repo || !variant.files) return undefined;
+  const snapshot = await localSnapshot(cacheDir, variant.repo, variant.revision);
+  if (!snapshot) return undefined;
+  if (variant.recipe === "llamacpp") {
+    const files = variant.files.map((f) => path.join(snapshot, f));
+    const all = await Promise.all(files.map(exists));
+    return all.every(Boolean) ? files[0] : undefined;
+  }
+  // A folder model: whole once its genai_config.json is linked (downloads link it last).
+  return (await exists(path.join(snapshot, "genai_config.json"))) ? snapshot : undefined;
+}
+
+function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
