@@ -4,6 +4,11 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { selectionSchema, type Choice } from "../src/core/selection/types";
+import { putInCache } from "./helpers/hfCache";
 import { CLI, QWEN05, TINY } from "./helpers/paths";
 import { runSqueeze, startSqueeze } from "./helpers/squeezeProcess";
 
@@ -21,7 +26,8 @@ describe("squeeze CLI", function () {
   it("refuses bad arguments with exit code 2 and a reason", async function () {
     const cases: Array<[string[], RegExp]> = [
       [["frobnicate"], /unknown command "frobnicate"/],
-      [["serve"], /--model <file.gguf \| onnx-folder> is required/],
+      [["serve", "--role", "poet"], /--role must be chat or completion/],
+      [["serve", "--role", "chat", "--model", TINY], /--role chooses a model/],
       [["serve", "--model", TINY, "--port", "99999"], /--port must be a whole number from 0 to 65535/],
       [["serve", "--model", TINY, "--ctx-size", "lots"], /--ctx-size must be a whole number/],
       [["serve", "--model", "/nonexistent/model.gguf"], /no such model file/],
@@ -76,5 +82,62 @@ describe("squeeze CLI", function () {
     assert.equal(code, 0, output);
     assert.match(output, /SIGINT: shutting down/);
     assert.doesNotMatch(output, /error|serving/);
+  });
+
+  describe("serve without --model", function () {
+    let cache: string;
+    beforeEach(async () => (cache = await mkdtemp(path.join(os.tmpdir(), "squeeze-hub-"))));
+    afterEach(() => rm(cache, { recursive: true, force: true }));
+
+    /** This machine's ranked completion choices, as `squeeze probe --json` gives them. */
+    async function completionChoices(): Promise<Choice[]> {
+      const { output } = await runSqueeze(["probe", "--json"]);
+      return selectionSchema.parse((JSON.parse(output) as { selection: unknown }).selection).completion;
+    }
+
+    it("says what to download when no choice for this machine is in the cache", async function () {
+      const [best] = await completionChoices();
+      const { code, output } = await runSqueeze(["serve", "--role", "completion", "--port", "0"], { HF_HUB_CACHE: cache });
+      assert.equal(code, 1, output);
+      assert.match(output, /no model for this machine is downloaded yet/);
+      assert.ok(output.includes(`huggingface-cli download ${best.variant.repo} ${best.variant.files![0]}`), output);
+      assert.ok(output.includes(best.modelId), output);
+    });
+
+    it("serves the best downloaded choice, falling back past one that fails to load", async function () {
+      const [first, second] = await completionChoices();
+      assert.ok(first && second && first.variant.recipe === "llamacpp" && second.variant.recipe === "llamacpp");
+      // The best choice is downloaded but damaged; the next one is a working (generated) GGUF.
+      await putInCache(cache, first.variant.repo!, { [first.variant.files![0]]: Buffer.from("GGUF but not really") });
+      await putInCache(cache, second.variant.repo!, { [second.variant.files![0]]: TINY });
+      const server = await startSqueeze(["--role", "completion"], { HF_HUB_CACHE: cache });
+      try {
+        assert.equal(server.modelId, second.modelId);
+        assert.match(server.output(), /could not load .*trying the next choice/);
+        const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+        assert.deepEqual(models.data.map((m) => m.id), [second.modelId]);
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
+    });
+
+    it("serves a catalog model by id from the cache, and refuses unknown ids", async function () {
+      const [best] = await completionChoices();
+      await putInCache(cache, best.variant.repo!, { [best.variant.files![0]]: TINY });
+      const server = await startSqueeze(["--model", best.modelId], { HF_HUB_CACHE: cache });
+      try {
+        assert.equal(server.modelId, best.modelId);
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
+      const unknown = await runSqueeze(["serve", "--port", "0", "--model", "no-such-model"], { HF_HUB_CACHE: cache });
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.output, /"no-such-model" is not a model file or folder, a catalog model id/);
+      const damaged = path.join(cache, "models.json");
+      await writeFile(damaged, "[");
+      const broken = await runSqueeze(["serve", "--port", "0", "--model", "no-such-model"], { HF_HUB_CACHE: cache, SQUEEZE_HOME: cache });
+      assert.equal(broken.code, 1);
+      assert.match(broken.output, /models\.json is not valid JSON/);
+    });
   });
 });

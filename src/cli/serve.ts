@@ -1,21 +1,29 @@
 // `squeeze serve`: load a model and serve the OpenAI-compatible API until interrupted.
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EngineHost } from "../core/engine/engineHost";
-import { locateModel, type ModelLocation } from "../core/models/modelLocation";
+import type { LoadSpec, ModelInfo } from "../core/engine/types";
 import { type RunningServer, startServer } from "../core/server/server";
 import { VERSION } from "../core/version";
+import { FLM_PREFIX } from "../core/models/modelLocation";
+import { modelCandidates, type Candidate } from "../core/selection/modelCandidates";
 import { intOption, UsageError } from "./usage";
 
-export const SERVE_HELP = `Usage: squeeze serve --model <file.gguf | onnx-folder> [options]
+export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | catalog id>] [options]
 
 Loads a model and serves an OpenAI-compatible API (chat, completions with
 fill-in-the-middle, SSE streaming) at http://<host>:<port>/v1 and /api/v1.
 A GGUF file runs on llama.cpp; an ONNX Runtime GenAI folder (genai_config.json,
-model.onnx, tokenizer.json) runs on onnxruntime.
+model.onnx, tokenizer.json) runs on onnxruntime; an AMD NPU or hybrid folder runs
+on AMD's ryzenai-server, and flm:<tag> on FastFlowLM, where they are installed. Without --model, Squeeze serves the best
+model for this machine (see "squeeze probe") that is already downloaded to the
+Hugging Face cache, trying the next one if it fails to load, and otherwise says
+what to download.
 
 Options:
-  -m, --model <path>       GGUF file or ONNX Runtime GenAI folder to load (required)
-      --alias <name>       model id clients use (default: the file or folder name, without .gguf)
+  -m, --model <m>          GGUF file, model folder, flm:<tag>, or catalog / user model id
+      --role <r>           without --model: pick for "chat" (default) or "completion"
+      --alias <name>       model id clients use (default: the file, folder or catalog name)
   -p, --port <n>           port to listen on (default 8000)
       --host <addr>        address to bind (default 127.0.0.1, loopback only)
   -c, --ctx-size <n>       context size in tokens (default: up to 8192, as memory allows)
@@ -34,6 +42,7 @@ export async function serve(argv: string[]): Promise<void> {
     strict: true,
     options: {
       model: { type: "string", short: "m" },
+      role: { type: "string" },
       alias: { type: "string" },
       port: { type: "string", short: "p" },
       host: { type: "string" },
@@ -50,10 +59,9 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(SERVE_HELP);
     return;
   }
-  if (!values.model) throw new UsageError("--model <file.gguf | onnx-folder> is required");
-  const model: ModelLocation = await locateModel(values.model).catch(() => {
-    throw new UsageError(`no such model file or folder: ${values.model}`);
-  });
+  const role = values.role ?? "chat";
+  if (role !== "chat" && role !== "completion") throw new UsageError(`--role must be chat or completion (got "${role}")`);
+  if (values.role && values.model) throw new UsageError("--role chooses a model, so it cannot be given with --model");
   const port = intOption("port", values.port, 0, 65535) ?? 8000;
   const contextSize = intOption("ctx-size", values["ctx-size"], 64, 1 << 20);
   const maxQueue = intOption("queue", values.queue, 0, 1024);
@@ -61,6 +69,10 @@ export async function serve(argv: string[]): Promise<void> {
   if (values.alias?.trim() === "") throw new UsageError("--alias must not be empty");
   // A blank SQUEEZE_API_KEY (an unset variable in a script) means no key.
   const apiKey = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
+  if (values.model && looksLikePath(values.model) && !existsSync(values.model)) {
+    throw new UsageError(`no such model file or folder: ${values.model}`);
+  }
+  const candidates = await modelCandidates({ model: values.model, role, cpuOnly: values.cpu === true });
 
   const engine = new EngineHost({ maxQueue });
   let server: RunningServer | undefined;
@@ -87,15 +99,9 @@ export async function serve(argv: string[]): Promise<void> {
       allowedHosts: values["allow-host"],
       version: VERSION,
     });
-    const id = values.alias ?? model.name;
-    log(`loading ${model.path} on ${model.backend}`);
-    const started = Date.now();
-    const info = await engine.load({ id, path: model.path, backend: model.backend, contextSize, gpu: values.cpu ? false : "auto" });
-    if (stopping) return;
-    log(
-      `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
-        `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}`,
-    );
+    const info = await loadFirst(engine, candidates, { alias: values.alias, contextSize, cpu: values.cpu === true });
+    if (!info || stopping) return;
+    const id = info.id;
     if (info.chatTemplate === "chatml-default") log("the model has no chat template: chats use ChatML");
     log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);
   } catch (err) {
@@ -105,6 +111,45 @@ export async function serve(argv: string[]): Promise<void> {
     await engine.dispose();
     throw err;
   }
+}
+
+/**
+ * Loads the first candidate that loads, saying why each one before it failed. Undefined when
+ * a signal interrupted the loads (the shutdown is then under way).
+ */
+async function loadFirst(
+  engine: EngineHost,
+  candidates: Candidate[],
+  options: { alias: string | undefined; contextSize: number | undefined; cpu: boolean },
+): Promise<ModelInfo | undefined> {
+  for (const [i, candidate] of candidates.entries()) {
+    const spec: LoadSpec = {
+      id: options.alias ?? candidate.id,
+      path: candidate.path,
+      backend: candidate.backend,
+      contextSize: options.contextSize,
+      gpu: options.cpu || !candidate.gpu ? false : "auto",
+    };
+    log(`loading ${spec.path} on ${spec.backend}${candidate.why ? ` (${candidate.why})` : ""}`);
+    const started = Date.now();
+    try {
+      const info = await engine.load(spec);
+      log(
+        `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
+          `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}`,
+      );
+      return info;
+    } catch (err) {
+      if (i === candidates.length - 1) throw err;
+      log(`could not load ${spec.path}: ${(err as Error).message}; trying the next choice`);
+    }
+  }
+  return undefined;
+}
+
+/** Catalog and user ids are plain names; anything with a separator or a model extension is a path. */
+function looksLikePath(model: string): boolean {
+  return !model.startsWith(FLM_PREFIX) && (/[\\/]/.test(model) || /\.(gguf|onnx|json)$/i.test(model));
 }
 
 function log(message: string): void {
