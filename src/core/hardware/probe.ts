@@ -51,9 +51,10 @@ async function attempt<T>(label: string, unknown: string[], read: () => Promise<
 async function probeStatic(): Promise<Static> {
   const unknown: string[] = [];
   const platform = process.platform;
-  const [cpu, flags, osInfo, graphics, pci, pnp, llamaCppGpu, onnx, npuRuntimes] = await Promise.all([
+  const [cpu, flags, mem, osInfo, graphics, pci, pnp, llamaCppGpu, onnx, npuRuntimes] = await Promise.all([
     attempt("cpu", unknown, () => si.cpu()),
     attempt("cpu flags", unknown, () => si.cpuFlags()),
+    attempt("memory", unknown, () => si.mem()),
     attempt("os", unknown, () => si.osInfo()),
     attempt("gpus", unknown, () => si.graphics()),
     platform === "linux" ? attempt("pci devices", unknown, () => linuxPciDevices()) : Promise.resolve([] as PciDevice[]),
@@ -86,7 +87,6 @@ async function probeStatic(): Promise<Static> {
     ],
   };
 
-  const mem = await attempt("memory", unknown, () => si.mem());
   return {
     schemaVersion: 1,
     os: {
