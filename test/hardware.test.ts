@@ -43,11 +43,32 @@ describe("hardware probe", function () {
     assert.doesNotMatch(text.output, /\n {2}2\. /, "--top 1 prints one choice per role");
   });
 
+  it("ranks a saved profile of another machine with --profile", async function () {
+    const saved = path.join(__dirname, "fixtures/hardware/ryzen-ai-9-hx-370-laptop.json");
+    const { code, output } = await runSqueeze(["probe", "--profile", saved, "--ac", "--top", "1"]);
+    assert.equal(code, 0, output);
+    assert.match(output, /NPU {9}AMD XDNA2 NPU .*Windows PnP id 1022:17f0/);
+    assert.match(output, /Chat:\n {2}1\. qwen3-4b \[hybrid\] on NPU/);
+    // Whole `probe --json` output works too.
+    const report = await runSqueeze(["probe", "--json", "--profile", saved]);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "squeeze-profile-"));
+    try {
+      await writeFile(path.join(dir, "report.json"), report.output);
+      const again = await runSqueeze(["probe", "--json", "--profile", path.join(dir, "report.json")]);
+      assert.deepEqual(JSON.parse(again.output).selection, JSON.parse(report.output).selection);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses bad probe arguments with exit code 2", async function () {
     for (const [args, message] of [
       [["probe", "--device", "tpu"], /--device must be auto, npu, gpu or cpu/],
       [["probe", "--battery", "--ac"], /cannot both be given/],
       [["probe", "--top", "0"], /--top must be a whole number/],
+      [["probe", "--profile", "/nonexistent.json"], /--profile \/nonexistent.json cannot be read/],
+      [["probe", "--profile", __filename], /is not JSON/],
+      [["probe", "--profile", path.join(__dirname, "../package.json")], /is not a hardware profile \(schemaVersion: /],
     ] as Array<[string[], RegExp]>) {
       const { code, output } = await runSqueeze(args);
       assert.equal(code, 2, output);

@@ -1,8 +1,9 @@
 // `squeeze probe`: what this machine has, and which models Squeeze would run on it, and why.
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { builtinCatalog } from "../core/catalog/catalog";
 import { probeHardware } from "../core/hardware/probe";
-import type { HardwareProfile } from "../core/hardware/profileSchema";
+import { profileSchema, type HardwareProfile } from "../core/hardware/profileSchema";
 import { memoryGb } from "../core/selection/devices";
 import { selectModels } from "../core/selection/select";
 import { DEFAULT_PREFERENCES, preferencesSchema, type Choice, type PowerState, type Preferences } from "../core/selection/types";
@@ -18,6 +19,8 @@ Options:
       --battery            rank as if on battery      --ac   rank as if on AC
       --device <d>         auto, npu, gpu or cpu (default auto)
       --top <n>            choices to print per role (default 3; JSON has all)
+      --profile <file>     rank for a saved profile (another machine's "probe --json"
+                           output, or its "profile" part) instead of this machine
   -h, --help               show this help
 `;
 
@@ -31,6 +34,7 @@ export async function probe(argv: string[]): Promise<void> {
       ac: { type: "boolean" },
       device: { type: "string" },
       top: { type: "string" },
+      profile: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -43,7 +47,7 @@ export async function probe(argv: string[]): Promise<void> {
   if (!device.success) throw new UsageError(`--device must be auto, npu, gpu or cpu (got "${values.device}")`);
   const top = intOption("top", values.top, 1, 1000) ?? 3;
 
-  const profile = await probeHardware();
+  const profile = values.profile ? await savedProfile(values.profile) : await probeHardware();
   const power: PowerState = { onBattery: values.battery ? true : values.ac ? false : profile.battery.onAc === false };
   const preferences: Preferences = { ...DEFAULT_PREFERENCES, device: device.data };
   const selection = selectModels({ profile, catalog: builtinCatalog(), preferences, power });
@@ -60,6 +64,26 @@ export async function probe(argv: string[]): Promise<void> {
   ];
   if (selection.notes.length > 0) lines.push("", "Notes:", ...selection.notes.map((n) => `  - ${n}`));
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** A profile written by `probe --json`, whole or just its "profile" part. */
+async function savedProfile(file: string): Promise<HardwareProfile> {
+  const text = await readFile(file, "utf8").catch((err: Error) => {
+    throw new UsageError(`--profile ${file} cannot be read: ${err.message}`);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--profile ${file} is not JSON`);
+  }
+  const candidate = (json as { profile?: unknown })?.profile ?? json;
+  const parsed = profileSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`--profile ${file} is not a hardware profile (${issue.path.join(".") || "top level"}: ${issue.message})`);
+  }
+  return parsed.data;
 }
 
 function describeProfile(p: HardwareProfile): string[] {
