@@ -1,6 +1,5 @@
 // What `serve` should try to load, best first: the model the user named (a file or folder, a
 // catalog id, or a user model id), or else this machine's ranked choices that are downloaded.
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { builtinCatalog, findCatalogModel } from "../catalog/catalog";
 import { UserCatalog, parseModelSource, type UserModel } from "../catalog/userCatalog";
@@ -11,6 +10,7 @@ import { installedFlmTags } from "../store/flmModels";
 import { hubCacheDir } from "../store/hfCache";
 import { localGguf } from "../store/localGguf";
 import { configDir } from "../util/configDir";
+import { pathExists } from "../util/pathExists";
 import { fetchHint, localChoices } from "./localChoices";
 import { selectModels } from "./select";
 import { DEFAULT_PREFERENCES, type Choice, type SelectionRole } from "./types";
@@ -44,7 +44,7 @@ export async function modelCandidates(request: CandidateRequest): Promise<Candid
   const cacheDir = request.cacheDir ?? hubCacheDir();
   const given = request.model;
   if (given === undefined) return chosen(request, cacheDir, () => true, "for this machine");
-  if (given.startsWith(FLM_PREFIX) || (await exists(given))) {
+  if (given.startsWith(FLM_PREFIX) || (await pathExists(given))) {
     const location = await locateModel(given);
     return [{ id: location.name, path: location.path, backend: location.backend, gpu: true }];
   }
@@ -96,11 +96,4 @@ async function userCandidate(user: UserModel, cacheDir: string): Promise<Candida
     throw new ModelNotAvailableError(`${user.id} (${user.source}) is not downloaded yet: huggingface-cli download ${source.repo} --include "*${source.quant}*.gguf"`);
   }
   return { id: user.id, path: file, backend: "llama.cpp", gpu: true };
-}
-
-function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }

@@ -1,9 +1,10 @@
 // Models already in the Hugging Face cache (the layout huggingface_hub and other tools share):
 // <cache>/models--owner--name/{refs/<revision>, snapshots/<commit>/<files>}.
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Variant } from "../catalog/catalogSchema";
+import { pathExists } from "../util/pathExists";
 
 /** HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub, as huggingface_hub reads them. */
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,7 +26,7 @@ export async function localSnapshot(cacheDir: string, repo: string, revision = "
     : await readFile(path.join(dir, "refs", revision), "utf8").then((s) => s.trim(), () => undefined);
   if (!commit || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
   const snapshot = path.join(dir, "snapshots", commit);
-  return (await exists(snapshot)) ? snapshot : undefined;
+  return (await pathExists(snapshot)) ? snapshot : undefined;
 }
 
 /**
@@ -38,16 +39,9 @@ export async function localVariantPath(cacheDir: string, variant: Variant): Prom
   if (!snapshot) return undefined;
   if (variant.recipe === "llamacpp") {
     const files = variant.files.map((f) => path.join(snapshot, f));
-    const all = await Promise.all(files.map(exists));
+    const all = await Promise.all(files.map(pathExists));
     return all.every(Boolean) ? files[0] : undefined;
   }
   // A folder model: whole once its genai_config.json is linked (downloads link it last).
-  return (await exists(path.join(snapshot, "genai_config.json"))) ? snapshot : undefined;
-}
-
-function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
+  return (await pathExists(path.join(snapshot, "genai_config.json"))) ? snapshot : undefined;
 }
