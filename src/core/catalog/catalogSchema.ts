@@ -1,6 +1,7 @@
 // The shape of the model catalog (src/core/catalog/catalog.json) and of the user catalog file.
 // catalog.schema.json is generated from this schema (npm run schemas) so editors check the JSON.
 import { z } from "zod";
+import { FLM_TAG } from "../models/flmTag";
 
 /**
  * How a variant runs:
@@ -51,7 +52,7 @@ export const variantSchema = z
     /** Files or globs to fetch from the repo ("*" for the whole repository). */
     files: z.array(repoPath).min(1).optional(),
     /** flm: the model tag FastFlowLM pulls and serves, e.g. "llama3.2:1b". */
-    tag: z.string().regex(/^[a-z0-9][a-z0-9._-]*:[a-z0-9._-]+$/i).optional(),
+    tag: z.string().regex(FLM_TAG).optional(),
     /** Size on disk in GB (10^9 bytes). */
     sizeGB: z.number().positive(),
     /** System RAM in GB the variant needs to run well (weights, context and runtime). */

@@ -3,6 +3,7 @@
 // tag gets Squeeze's own clear error rather than the runtime's exit code.
 import type { GenaiConfig } from "./onnx/genaiConfig";
 import { decoderFile, readGenaiConfig, readTokenizer, type FolderTokenizer } from "./onnx/genaiFolder";
+import { FLM_TAG } from "./flmTag";
 import { InvalidModelError } from "./invalidModelError";
 
 export interface NpuFolder {
@@ -18,12 +19,7 @@ export async function inspectNpuFolder(dir: string): Promise<NpuFolder> {
   return { config, tokenizer: await readTokenizer(dir) };
 }
 
-/**
- * FastFlowLM tags look like Ollama's: "llama3.2:1b", "qwen3:8b". The tag becomes a command-line
- * argument, so it must not start with "-" (it would read as an option).
- */
-const FLM_TAG = /^[a-z0-9][a-z0-9._-]*(:[a-z0-9][a-z0-9._-]*)?$/i;
-
+/** The tag becomes a command-line argument: it must not start with "-" (it would read as an option). */
 export function checkFlmTag(tag: string): void {
   if (!FLM_TAG.test(tag)) {
     throw new InvalidModelError(tag, 'a FastFlowLM model is named by its tag, such as "llama3.2:1b" (see `flm list`)');
