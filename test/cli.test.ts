@@ -100,7 +100,7 @@ describe("squeeze CLI", function () {
       const { code, output } = await runSqueeze(["serve", "--role", "completion", "--port", "0"], { HF_HUB_CACHE: cache });
       assert.equal(code, 1, output);
       assert.match(output, /no model for this machine is downloaded yet/);
-      assert.ok(output.includes(`huggingface-cli download ${best.variant.repo} ${best.variant.files![0]}`), output);
+      assert.ok(output.includes(`squeeze pull ${best.modelId}:${best.variant.id}`), output);
       assert.ok(output.includes(best.modelId), output);
     });
 

@@ -3,6 +3,7 @@
 import { VERSION } from "../core/version";
 import { probe } from "./probe";
 import { serve, SERVE_HELP } from "./serve";
+import { importModel, list, pull, rm } from "./storeCommands";
 import { UsageError } from "./usage";
 
 const HELP = `Squeeze ${VERSION}: a local AI model server with an OpenAI-compatible API.
@@ -11,13 +12,17 @@ Usage: squeeze <command> [options]
 
 Commands:
   serve     load a model and serve it at http://127.0.0.1:8000/v1
+  pull      download a model (catalog id, or hf.co/<owner>/<repo>:QUANT)
+  list      list downloaded models ("--all": and the catalog)
+  rm        delete downloaded models
+  import    use GGUFs LM Studio or Ollama downloaded, without copying them
   probe     show this machine's hardware and the models Squeeze picks for it
 
 Run "squeeze <command> --help" for a command's options.
 
 ${SERVE_HELP}`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, probe };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, pull, list, rm, import: importModel, probe };
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

@@ -7,6 +7,7 @@ import { type RunningServer, startServer } from "../core/server/server";
 import { VERSION } from "../core/version";
 import { FLM_PREFIX } from "../core/models/modelLocation";
 import { modelCandidates, type Candidate } from "../core/selection/modelCandidates";
+import { openModelStore } from "../core/store/defaultStore";
 import { intOption, UsageError } from "./usage";
 
 export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | catalog id>] [options]
@@ -21,7 +22,8 @@ Hugging Face cache, trying the next one if it fails to load, and otherwise says
 what to download.
 
 Options:
-  -m, --model <m>          GGUF file, model folder, flm:<tag>, or catalog / user model id
+  -m, --model <m>          GGUF file, model folder, flm:<tag>, catalog id (with :variant),
+                           hf.co/<owner>/<repo>:QUANT, or user model id
       --role <r>           without --model: pick for "chat" (default) or "completion"
       --alias <name>       model id clients use (default: the file, folder or catalog name)
   -p, --port <n>           port to listen on (default 8000)
@@ -98,6 +100,7 @@ export async function serve(argv: string[]): Promise<void> {
       allowedOrigins: values["allow-origin"],
       allowedHosts: values["allow-host"],
       version: VERSION,
+      store: await openModelStore(),
     });
     const info = await loadFirst(engine, candidates, { alias: values.alias, contextSize, cpu: values.cpu === true });
     if (!info || stopping) return;

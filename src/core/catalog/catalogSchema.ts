@@ -2,6 +2,7 @@
 // catalog.schema.json is generated from this schema (npm run schemas) so editors check the JSON.
 import { z } from "zod";
 import { FLM_TAG } from "../models/flmTag";
+import type { BackendName } from "../engine/types";
 
 /**
  * How a variant runs:
@@ -12,6 +13,16 @@ import { FLM_TAG } from "../models/flmTag";
  */
 export const RECIPES = ["llamacpp", "onnx-cpu", "onnx-dml", "ryzenai-npu", "ryzenai-hybrid", "flm"] as const;
 export type Recipe = (typeof RECIPES)[number];
+
+/** The backend that runs each recipe's files. */
+export const RECIPE_BACKEND: Record<Recipe, BackendName> = {
+  llamacpp: "llama.cpp",
+  "onnx-cpu": "onnx",
+  "onnx-dml": "onnx",
+  "ryzenai-npu": "ryzenai",
+  "ryzenai-hybrid": "ryzenai",
+  flm: "flm",
+};
 
 export const CAPABILITIES = ["chat", "fim", "tool-calling", "reasoning"] as const;
 export type Capability = (typeof CAPABILITIES)[number];

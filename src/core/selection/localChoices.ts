@@ -25,7 +25,5 @@ export async function localChoices(choices: Choice[], cacheDir: string, flmTags:
 /** The command that puts a choice's files where Squeeze (and other Hugging Face tools) look. */
 export function fetchHint(choice: Choice): string {
   const v = choice.variant;
-  if (v.recipe === "flm") return `flm pull ${v.tag}`;
-  const files = v.files?.includes("*") ? "" : ` ${v.files?.join(" ")}`;
-  return `huggingface-cli download ${v.repo}${files}${v.revision ? ` --revision ${v.revision}` : ""}`;
+  return v.recipe === "flm" ? `flm pull ${v.tag}` : `squeeze pull ${choice.modelId}:${v.id}`;
 }

@@ -2,12 +2,13 @@
 // catalog id, or a user model id), or else this machine's ranked choices that are downloaded.
 import path from "node:path";
 import { builtinCatalog, findCatalogModel } from "../catalog/catalog";
+import { RECIPE_BACKEND } from "../catalog/catalogSchema";
 import { UserCatalog, parseModelSource, type UserModel } from "../catalog/userCatalog";
 import type { BackendName } from "../engine/types";
 import { probeHardware } from "../hardware/probe";
 import { FLM_PREFIX, locateModel } from "../models/modelLocation";
 import { installedFlmTags } from "../store/flmModels";
-import { hubCacheDir } from "../store/hfCache";
+import { hubCacheDir, localVariantPath } from "../store/hfCache";
 import { localGguf } from "../store/localGguf";
 import { configDir } from "../util/configDir";
 import { pathExists } from "../util/pathExists";
@@ -51,10 +52,18 @@ export async function modelCandidates(request: CandidateRequest): Promise<Candid
   if (findCatalogModel(builtinCatalog(), given)) {
     return chosen(request, cacheDir, (c) => c.modelId === given, `of ${given}`);
   }
+  const [modelId, variantId] = given.split(":");
+  const variant = variantId === undefined ? undefined : findCatalogModel(builtinCatalog(), modelId)?.variants.find((v) => v.id === variantId);
+  if (variant) {
+    const local = await localVariantPath(cacheDir, variant);
+    if (!local) throw new ModelNotAvailableError(`${given} is not downloaded yet: squeeze pull ${given}`);
+    return [{ id: modelId, path: local, backend: RECIPE_BACKEND[variant.recipe], gpu: !request.cpuOnly }];
+  }
+  if (/^hf\.co\//.test(given)) return [await hfCandidate(given, given, cacheDir)];
   const users = await new UserCatalog(request.userCatalogFile ?? path.join(configDir(), "models.json")).list();
   const user = users.find((m) => m.id === given);
   if (user) return [await userCandidate(user, cacheDir)];
-  throw new ModelNotAvailableError(`"${given}" is not a model file or folder, a catalog model id ("squeeze probe" lists them), or a user model id`);
+  throw new ModelNotAvailableError(`"${given}" is not a model file or folder, a catalog model id ("squeeze list --all" lists them), hf.co/owner/repo:QUANT, or a user model id`);
 }
 
 async function chosen(request: CandidateRequest, cacheDir: string, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
@@ -91,9 +100,13 @@ async function chosen(request: CandidateRequest, cacheDir: string, wanted: (c: C
 async function userCandidate(user: UserModel, cacheDir: string): Promise<Candidate> {
   const source = parseModelSource(user.source);
   if (source.kind === "path") return { id: user.id, path: source.path, backend: user.backend, gpu: true };
+  return hfCandidate(user.id, user.source, cacheDir);
+}
+
+async function hfCandidate(id: string, sourceText: string, cacheDir: string): Promise<Candidate> {
+  const source = parseModelSource(sourceText);
+  if (source.kind !== "hf") throw new ModelNotAvailableError(`"${sourceText}" is not of the form hf.co/owner/repo:QUANT`);
   const file = await localGguf(cacheDir, source.repo, source.quant);
-  if (!file) {
-    throw new ModelNotAvailableError(`${user.id} (${user.source}) is not downloaded yet: huggingface-cli download ${source.repo} --include "*${source.quant}*.gguf"`);
-  }
-  return { id: user.id, path: file, backend: "llama.cpp", gpu: true };
+  if (!file) throw new ModelNotAvailableError(`${id} is not downloaded yet: squeeze pull ${sourceText}`);
+  return { id, path: file, backend: "llama.cpp", gpu: true };
 }

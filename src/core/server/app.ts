@@ -8,6 +8,8 @@ import { completions } from "./routes/completions";
 import { health } from "./routes/health";
 import { modelsRouter } from "./routes/models";
 import { stats } from "./routes/stats";
+import { storeRouter } from "./routes/store";
+import type { ModelStore } from "../store/modelStore";
 import { security } from "./security";
 
 export interface ServerOptions {
@@ -25,6 +27,8 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Squeeze's version, reported by /health. */
   version: string;
+  /** Enables Lemonade's model management under /api/v1 (pull, delete, models on disk). */
+  store?: ModelStore;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -49,22 +53,27 @@ export function createApp(engine: Engine, options: ServerOptions): express.Appli
   // Not strict: a JSON string or number parses, so jsonObjectBody can say what is wrong in plain words.
   app.use(express.json({ limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, strict: false }));
   app.use(bodyErrors);
-  app.use(["/v1", "/api/v1"], apiRouter(engine, options.version));
+  const started = Math.floor(Date.now() / 1000);
+  // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
+  if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, engine, started));
+  app.use(["/v1", "/api/v1"], apiRouter(engine, options.version, started));
   app.get("/health", health(engine, options.version));
   app.use(notFound);
   app.use(lastResort);
   return app;
 }
 
-function apiRouter(engine: Engine, version: string): Router {
+function apiRouter(engine: Engine, version: string, started: number): Router {
   const router = Router();
   router.post("/chat/completions", jsonObjectBody, chatCompletions(engine));
   router.post("/completions", jsonObjectBody, completions(engine));
-  router.use(modelsRouter(engine, Math.floor(Date.now() / 1000)));
+  router.use(modelsRouter(engine, started));
   router.get("/health", health(engine, version));
   router.get("/stats", stats(engine));
   return router;
 }
+
+const jsonBodiesOnPost: RequestHandler = (req, res, next) => (req.method === "POST" ? jsonObjectBody(req, res, next) : next());
 
 /** express.json skips bodies of other types, which would otherwise reach the routes as `undefined`. */
 const jsonObjectBody: RequestHandler = (req, res, next) => {

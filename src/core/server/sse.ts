@@ -33,6 +33,17 @@ export class SseWriter {
     if (!this.res.write(`data: ${JSON.stringify(data)}\n\n`)) await drainedOrClosed(this.res);
   }
 
+  /** A named event (`event: <name>`), as Lemonade's pull progress sends them. */
+  async sendEvent(name: string, data: unknown): Promise<void> {
+    if (this.isClosed) return;
+    if (!this.res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)) await drainedOrClosed(this.res);
+  }
+
+  /** Ends the stream without OpenAI's [DONE] marker. */
+  end(): void {
+    if (!this.isClosed) this.res.end();
+  }
+
   done(): void {
     if (!this.isClosed) this.res.end("data: [DONE]\n\n");
   }

@@ -6,16 +6,26 @@ import path from "node:path";
 import type { Variant } from "../catalog/catalogSchema";
 import { pathExists } from "../util/pathExists";
 
-/** HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub, as huggingface_hub reads them. */
-export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HF_HUB_CACHE) return path.resolve(env.HF_HUB_CACHE);
-  const home = env.HF_HOME ? path.resolve(env.HF_HOME) : path.join(os.homedir(), ".cache", "huggingface");
-  return path.join(home, "hub");
+/** HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface, as huggingface_hub reads them. */
+export function hfHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HOME) return path.resolve(env.HF_HOME);
+  return path.join(env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(os.homedir(), ".cache"), "huggingface");
 }
 
-/** The repository's folder; repo ids are checked by the catalog schema, so they cannot climb out. */
+/** HF_HUB_CACHE, else <HF_HOME>/hub. */
+export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HF_HUB_CACHE ? path.resolve(env.HF_HUB_CACHE) : path.join(hfHome(env), "hub");
+}
+
+/** The repository's folder; callers check repo ids (names.ts, the catalog schema) so they cannot climb out. */
 export function repoCacheDir(cacheDir: string, repo: string): string {
   return path.join(cacheDir, `models--${repo.replace("/", "--")}`);
+}
+
+/** The repo id a cache folder name stands for ("models--owner--name"), if it is a model repo. */
+export function repoOfCacheFolder(folder: string): string | undefined {
+  const match = /^models--([^/]+?)--([^/]+)$/.exec(folder);
+  return match ? `${match[1]}/${match[2]}` : undefined;
 }
 
 /** The snapshot folder a revision points at, if it is in the cache. */

@@ -1,14 +1,27 @@
-// A `hf.co/owner/repo:QUANT` GGUF in the Hugging Face cache: the snapshot file whose name
-// carries the quantisation, as llama.cpp's -hf and Ollama pick it.
+// A `hf.co/owner/repo:QUANT` GGUF in the Hugging Face cache: its first file (the one llama.cpp
+// opens; it finds the other shards beside it), when every file of that quantisation is there.
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { ggufFilesForQuant } from "./ggufFiles";
 import { localSnapshot } from "./hfCache";
 
 export async function localGguf(cacheDir: string, repo: string, quant: string, revision = "main"): Promise<string | undefined> {
+  const files = await localGgufFiles(cacheDir, repo, quant, revision);
+  return files?.[0];
+}
+
+export async function localGgufFiles(cacheDir: string, repo: string, quant: string, revision = "main"): Promise<string[] | undefined> {
   const snapshot = await localSnapshot(cacheDir, repo, revision);
   if (!snapshot) return undefined;
-  const names = await readdir(snapshot, { recursive: true }).catch(() => [] as string[]);
-  const pattern = new RegExp(`[-_.]${quant.replace(/[^A-Za-z0-9_]/g, "")}(-0*1-of-\\d+)?\\.gguf$`, "i");
-  const match = names.filter((n) => pattern.test(n)).sort()[0];
-  return match ? path.join(snapshot, match) : undefined;
+  const names = await snapshotFiles(snapshot);
+  const files = ggufFilesForQuant(names, quant);
+  return files.length > 0 ? files.map((f) => path.join(snapshot, f)) : undefined;
+}
+
+/** Repo-relative ('/'-separated) paths of the files linked in a snapshot. */
+export async function snapshotFiles(snapshot: string): Promise<string[]> {
+  const entries = await readdir(snapshot, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(snapshot, path.join(e.parentPath, e.name)).split(path.sep).join("/"));
 }
