@@ -152,7 +152,8 @@ async function loadFirst(
 
 /** Catalog and user ids are plain names; anything with a separator or a model extension is a path. */
 function looksLikePath(model: string): boolean {
-  return !model.startsWith(FLM_PREFIX) && (/[\\/]/.test(model) || /\.(gguf|onnx|json)$/i.test(model));
+  if (model.startsWith(FLM_PREFIX) || /^hf\.co\//.test(model)) return false;
+  return /[\\/]/.test(model) || /\.(gguf|onnx|json)$/i.test(model);
 }
 
 function log(message: string): void {

@@ -1,8 +1,10 @@
-// npm run bench [-- overhead | backends | kv-buffer]: prints the figures of each benchmark (all by default).
+// npm run bench [-- overhead | backends | kv-buffer | download]: prints the figures of each benchmark (all by default).
 //   overhead   Squeeze's HTTP server and engine worker against node-llama-cpp called directly
 //   backends   onnxruntime int4 against llama.cpp Q4_0 at several context lengths
 //   kv-buffer  what one onnxruntime decode step costs as the shared KV buffer grows
+//   download   pulling a 1 GiB file from a local hub against curl fetching the same file
 import { benchBackends } from "./backends";
+import { benchDownload } from "./download";
 import { benchKvBuffer } from "./kvBuffer";
 import { benchServerOverhead } from "./serverOverhead";
 
@@ -10,6 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   overhead: benchServerOverhead,
   backends: benchBackends,
   "kv-buffer": benchKvBuffer,
+  download: benchDownload,
 };
 
 async function main(): Promise<void> {

@@ -78,13 +78,10 @@ class Transfer {
     const signal = job.signal ? AbortSignal.any([job.signal, stall.signal]) : stall.signal;
     const seen: { failed?: FailedAnswer } = {};
     const out = createWriteStream(this.incomplete, { flags: "a", highWaterMark: 4 << 20 });
-    let timer: NodeJS.Timeout | undefined;
-    const armStall = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => stall.abort(), job.stallMs);
-    };
+    // One timer checking the time of the last chunk, not a timer re-armed per chunk.
+    let lastData = Date.now();
+    const timer = setInterval(() => Date.now() - lastData >= job.stallMs && stall.abort(), Math.max(10, job.stallMs / 4));
     try {
-      armStall();
       const blob = await downloadFile({
         repo: job.repo,
         path: job.file.path,
@@ -100,7 +97,7 @@ class Transfer {
       }
       let received = offset;
       for await (const chunk of blob.slice(offset).stream() as unknown as AsyncIterable<Uint8Array>) {
-        armStall();
+        lastData = Date.now();
         received += chunk.byteLength;
         if (received > job.file.size) throw new StoreError("invalid_response", `the hub sent more of ${job.file.path} than its ${job.file.size} bytes`, true);
         this.hash!.update(chunk);
@@ -115,7 +112,7 @@ class Transfer {
       }
       throw hubError(err, seen.failed, job.signal, `${job.repo}/${job.file.path}`, job.settings);
     } finally {
-      clearTimeout(timer);
+      clearInterval(timer);
       await closeStream(out);
     }
   }
