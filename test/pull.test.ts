@@ -210,6 +210,19 @@ describe("pulling models from the hub", function () {
     await rejectsWith(storeWith().pull("qwen2.5-3b-instruct:flm"), "invalid_name", /flm pull/);
   });
 
+  it("pulls the variant the hardware selection picks when only the model is named", async function () {
+    hub.addRepo({
+      id: "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
+      files: ["q4_k_m", "q8_0"].map((q) => ({ path: `qwen2.5-coder-0.5b-instruct-${q}.gguf`, file: TINY })),
+    });
+    const catalogModel = (await storeWith().catalogEntries()).find((e) => e.model.id === "qwen2.5-coder-0.5b-instruct")!.model;
+    const expected = await pickVariantForMachine(catalogModel);
+    const reasons: string[] = [];
+    const model = await storeWith().pull("qwen2.5-coder-0.5b-instruct", { onChoice: (why) => reasons.push(why) });
+    assert.equal(model.id, `qwen2.5-coder-0.5b-instruct:${expected.variant.id}`);
+    assert.deepEqual(reasons, [expected.why]);
+  });
+
   it("keeps blobs another snapshot still links when deleting", async function () {
     await storeWith().pull("hf.co/test/Tiny-GGUF:Q8_0");
     // Another tool's snapshot of another commit links the same blob.
