@@ -2,8 +2,8 @@
 // Hugging Face cache) against curl fetching the same file from the same local hub in the same
 // run, alternating which goes first. curl neither verifies nor links; "curl+sha256sum" adds the
 // check Squeeze makes. The hub runs in its own process so no client shares its event loop.
-// Two links: the hub's full local speed (the CPU is the limit on this 2-core machine, shared
-// with the hub), and a 100 MB/s link (a fast home connection), where the network is the limit.
+// Three links: the hub's full local speed (the CPU is the limit on a 2-core machine, shared with
+// the hub), 300 MB/s, and 100 MB/s (a fast home connection), where the network is the limit.
 import { execFile, spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { once } from "node:events";
@@ -24,6 +24,7 @@ const run = promisify(execFile);
 
 const LINKS: { name: string; sizeMiB: number; rounds: number; faults: Fault[] }[] = [
   { name: "local hub at full speed", sizeMiB: 1024, rounds: 5, faults: [] },
+  { name: "local hub behind a 300 MB/s link", sizeMiB: 512, rounds: 3, faults: [{ kind: "slow", bytesPerSecond: 300e6 }] },
   { name: "local hub behind a 100 MB/s link", sizeMiB: 256, rounds: 3, faults: [{ kind: "slow", bytesPerSecond: 100e6 }] },
 ];
 

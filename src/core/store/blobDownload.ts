@@ -1,14 +1,14 @@
 // One file from the hub into the cache's blobs folder: streamed to `<blob>.incomplete`, resumed
 // from what is already there, hashed on the way, checked against the hub's hash, and renamed into
 // place only when right. The cache never holds a blob that did not pass the check.
-import { createHash, type Hash } from "node:crypto";
-import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { mkdir, rename, stat, truncate, unlink } from "node:fs/promises";
 import path from "node:path";
 import { downloadFile } from "@huggingface/hub";
 import { withBlobLock } from "./blobLock";
 import { hubError, hubFetch, type FailedAnswer, type RemoteFile } from "./hubClient";
+import { OffThreadHash } from "./offThreadHash";
 import type { HubSettings } from "./hubSettings";
 import { withRetry, type RetryPolicy } from "./retry";
 import { StoreError } from "./storeError";
@@ -44,7 +44,11 @@ export async function downloadBlob(job: BlobJob): Promise<string> {
       return blobPath;
     }
     const transfer = new Transfer(job, `${blobPath}.incomplete`);
-    await withRetry(() => transfer.attempt(), job.policy, job.signal, job.onRetry);
+    try {
+      await withRetry(() => transfer.attempt(), job.policy, job.signal, job.onRetry);
+    } finally {
+      transfer.dispose();
+    }
     await rename(transfer.incomplete, blobPath);
     return blobPath;
   });
@@ -52,7 +56,7 @@ export async function downloadBlob(job: BlobJob): Promise<string> {
 
 /** The state kept across attempts: how much of the partial file is already hashed. */
 class Transfer {
-  private hash: Hash | undefined;
+  private hash: OffThreadHash | undefined;
   private hashed = 0;
   private reported = 0;
   private mismatches = 0;
@@ -117,10 +121,15 @@ class Transfer {
     }
   }
 
+  dispose(): void {
+    this.hash?.dispose();
+    this.hash = undefined;
+  }
+
   private async verify(): Promise<void> {
     const { file } = this.job;
-    const actual = this.hash!.digest("hex");
-    this.hash = undefined;
+    const actual = await this.hash!.digest();
+    this.dispose();
     if (actual === file.hash.hex) return;
     await unlink(this.incomplete).catch(() => undefined);
     this.hashed = 0;
@@ -136,11 +145,10 @@ class Transfer {
 
   private async hashFromDisk(bytes: number): Promise<void> {
     const { file } = this.job;
-    const hash = file.hash.algorithm === "sha256" ? createHash("sha256") : createHash("sha1").update(`blob ${file.size}\0`);
-    if (bytes > 0) {
-      for await (const chunk of createReadStream(this.incomplete, { end: bytes - 1, highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
-    }
+    this.dispose();
+    const hash = file.hash.algorithm === "sha256" ? new OffThreadHash("sha256") : new OffThreadHash("sha1", `blob ${file.size}\0`);
     this.hash = hash;
+    if (bytes > 0) await hash.updateFromFile(this.incomplete, bytes);
     this.hashed = bytes;
   }
 
