@@ -113,6 +113,33 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       assert.deepEqual(await listIds(), ["hf.co/test/Tiny-GGUF:Q8_0"]);
     });
 
+    it("stops a pull whose client goes away, and resumes it on the next pull", async function () {
+      const bytes = Buffer.alloc(6 * 1024 * 1024, 7);
+      hub.addRepo({ id: "test/Slow-GGUF", files: [{ path: "slow-q4_k_m.gguf", content: bytes }] });
+      hub.inject({ kind: "slow", bytesPerSecond: 1024 * 1024, path: "slow-q4_k_m.gguf" });
+      const client = new AbortController();
+      const res = await fetch(`${server.url}/api/v1/pull`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model_name: "hf.co/test/Slow-GGUF", stream: true }),
+        signal: client.signal,
+      });
+      const reader = res.body!.getReader();
+      for (let text = ""; !/"bytes_downloaded":[1-9]/.test(text); ) text += new TextDecoder().decode((await reader.read()).value);
+      client.abort();
+      const digest = createHash("sha256").update(bytes).digest("hex");
+      const partial = path.join(env.HF_HUB_CACHE!, "models--test--Slow-GGUF", "blobs", `${digest}.incomplete`);
+      await new Promise((r) => setTimeout(r, 500));
+      const before = (await stat(partial)).size;
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await stat(partial)).size, before, "nothing more is downloaded");
+      assert.ok(before < bytes.length);
+      hub.clearFaults();
+      const done = await postJson(server.url, "/api/v1/pull", { model_name: "hf.co/test/Slow-GGUF" });
+      assert.equal(done.status, 200, done.body);
+      assert.ok(hub.requests.some((r) => r.range === `bytes=${before}-${bytes.length - 1}`), "the second pull resumed");
+    });
+
     it("pulls without streaming, and answers bad requests in OpenAI's error shape", async function () {
       const plain = await postJson(server.url, "/api/v1/pull", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" });
       assert.equal(plain.status, 200, plain.body);

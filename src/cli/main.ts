@@ -39,6 +39,12 @@ async function main(argv: string[]): Promise<void> {
   await command(rest);
 }
 
+// Output piped into a program that stops reading (`squeeze list | head`) is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
   process.stderr.write(`squeeze: error: ${(err as Error).message ?? String(err)}\n`);

@@ -10,7 +10,7 @@ import { modelCandidates, type Candidate } from "../core/selection/modelCandidat
 import { openModelStore } from "../core/store/defaultStore";
 import { intOption, UsageError } from "./usage";
 
-export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | catalog id>] [options]
+export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | model id>] [options]
 
 Loads a model and serves an OpenAI-compatible API (chat, completions with
 fill-in-the-middle, SSE streaming) at http://<host>:<port>/v1 and /api/v1.
