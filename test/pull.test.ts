@@ -2,7 +2,7 @@
 // the real @huggingface/hub client, into a real Hugging Face cache layout.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ModelStore } from "../src/core/store/modelStore";
@@ -180,6 +180,22 @@ describe("pulling models from the hub", function () {
     const [a, b] = await Promise.all([storeWith().pull("hf.co/test/Tiny-GGUF:Q4_K_M"), storeWith().pull("hf.co/test/Tiny-GGUF:Q4_K_M")]);
     assert.equal(a.path, b.path);
     assert.equal(sha256(await readFile(a.path)), sha256(big));
+  });
+
+  it("takes over the lock of a download whose process is gone", async function () {
+    const blob = blobOf("test/Tiny-GGUF", sha256(big));
+    await mkdir(path.dirname(blob), { recursive: true });
+    await writeFile(`${blob}.lock`, "2147483646"); // no such process
+    const model = await storeWith().pull("hf.co/test/Tiny-GGUF:Q4_K_M");
+    assert.equal(sha256(await readFile(model.path)), sha256(big));
+    // A live pid (reused by an unrelated process) whose download has been silent for minutes is stale too.
+    await storeWith().remove("hf.co/test/Tiny-GGUF:Q4_K_M");
+    await mkdir(path.dirname(blob), { recursive: true });
+    await writeFile(`${blob}.lock`, String(process.pid));
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(`${blob}.lock`, old, old);
+    await storeWith().pull("hf.co/test/Tiny-GGUF:Q4_K_M");
+    assert.deepEqual((await readdir(path.dirname(blob))).sort(), [sha256(big)], "no lock is left behind");
   });
 
   it("answers from the cache in offline mode, and says what is missing", async function () {

@@ -17,7 +17,7 @@ export async function withBlobLock<T>(blobPath: string, signal: AbortSignal | un
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      if (await isStale(lock)) {
+      if (await isStale(lock, `${blobPath}.incomplete`)) {
         await unlink(lock).catch(() => undefined);
         continue;
       }
@@ -33,12 +33,20 @@ export async function withBlobLock<T>(blobPath: string, signal: AbortSignal | un
   }
 }
 
-/** A lock whose process is gone; an empty one (its writer died between open and write) once it is old. */
-async function isStale(lock: string): Promise<boolean> {
+/** A writer that has not written for this long is gone, even if its pid now names another process. */
+const SILENT_MS = 5 * 60_000;
+
+/**
+ * A lock whose process is gone; an empty one (its writer died between open and write) once it
+ * is old; or one whose download has not grown for minutes (the pid was reused).
+ */
+async function isStale(lock: string, incomplete: string): Promise<boolean> {
   const text = (await readFile(lock, "utf8").catch(() => undefined))?.trim();
   if (text === undefined) return true;
-  if (text === "") return Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? 0) > 10_000;
-  return !isAlive(Number(text));
+  const age = (file: string) => stat(file).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+  if (text === "") return (await age(lock)) > 10_000;
+  if (!isAlive(Number(text))) return true;
+  return Math.min(await age(lock), await age(incomplete)) > SILENT_MS;
 }
 
 function isAlive(pid: number): boolean {
