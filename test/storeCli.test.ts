@@ -70,6 +70,9 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
     assert.match(offline.output, /offline mode is on \(HF_HUB_OFFLINE\)/);
     const badToken = await runSqueeze(["pull", "hf.co/test/Tiny-GGUF:Q8_0"], { ...env, HF_TOKEN: "not-a-token" });
     assert.match(badToken.output, /does not start with hf_/);
+    const badEndpoint = await runSqueeze(["pull", "hf.co/test/Tiny-GGUF:Q8_0"], { ...env, HF_ENDPOINT: "ftp://mirror" });
+    assert.equal(badEndpoint.code, 1);
+    assert.match(badEndpoint.output, /HF_ENDPOINT must be an http or https URL/);
   });
 
   describe("on a running server", function () {

@@ -24,8 +24,12 @@ export async function hubSettings(env: NodeJS.ProcessEnv = process.env, override
   if (token !== undefined && !token.startsWith("hf_")) {
     throw new StoreError("unauthorized", "the Hugging Face token (HF_TOKEN or the login token file) does not start with hf_: copy it again from huggingface.co/settings/tokens");
   }
+  const endpoint = (overrides.endpoint ?? (env.HF_ENDPOINT?.trim() || DEFAULT_ENDPOINT)).replace(/\/+$/, "");
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    throw new StoreError("invalid_name", `HF_ENDPOINT must be an http or https URL such as ${DEFAULT_ENDPOINT} (got "${endpoint}")`);
+  }
   return {
-    endpoint: (overrides.endpoint ?? (env.HF_ENDPOINT?.trim() || DEFAULT_ENDPOINT)).replace(/\/+$/, ""),
+    endpoint,
     token,
     offline: overrides.offline ?? TRUTHY.has((env.HF_HUB_OFFLINE ?? "").trim().toLowerCase()),
     cacheDir: overrides.cacheDir ?? hubCacheDir(env),
