@@ -126,35 +126,36 @@ function modelName(req: Request): string {
   return name.trim();
 }
 
+/** Lemonade's model object. */
+function lemonadeModel(created: number, fields: { id: string; checkpoint: string; recipe: string; size: number; downloaded: boolean; suggested: boolean; labels: string[]; max_context_window?: number }) {
+  const { id, ...rest } = fields;
+  return { id, object: "model", created, owned_by: "squeeze", ...rest };
+}
+
 function describeStored(m: StoredModel, created: number) {
-  return {
+  return lemonadeModel(created, {
     id: m.id,
-    object: "model",
-    created,
-    owned_by: "squeeze",
     checkpoint: m.repo ?? m.path,
     recipe: m.recipe,
     size: round(m.sizeBytes / 1e9),
     downloaded: true,
     suggested: m.source === "catalog",
     labels: m.capabilities,
-  };
+  });
 }
 
 function describeEntry(e: CatalogEntry, created: number) {
-  return {
+  const { variant } = e;
+  return lemonadeModel(created, {
     id: e.id,
-    object: "model",
-    created,
-    owned_by: "squeeze",
-    checkpoint: e.variant.repo ? `${e.variant.repo}${e.variant.quant ? `:${e.variant.quant}` : ""}` : `flm:${e.variant.tag}`,
-    recipe: e.variant.recipe,
-    size: e.variant.sizeGB,
+    checkpoint: variant.repo ? `${variant.repo}${variant.quant ? `:${variant.quant}` : ""}` : `flm:${variant.tag}`,
+    recipe: variant.recipe,
+    size: variant.sizeGB,
     max_context_window: e.model.contextLength,
     downloaded: e.downloaded,
     suggested: true,
     labels: e.model.capabilities,
-  };
+  });
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
