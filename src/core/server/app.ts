@@ -8,6 +8,8 @@ import { completions } from "./routes/completions";
 import { health } from "./routes/health";
 import { modelsRouter } from "./routes/models";
 import { stats } from "./routes/stats";
+import { lemonadeRouter } from "./routes/lemonade";
+import { ollamaRouter } from "./routes/ollama/ollamaRouter";
 import { storeRouter } from "./routes/store";
 import type { ModelStore } from "../store/modelStore";
 import { security } from "./security";
@@ -56,7 +58,10 @@ export function createApp(engine: Engine, options: ServerOptions): express.Appli
   const started = Math.floor(Date.now() / 1000);
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
   if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, engine, started));
+  app.use("/api/v1", lemonadeRouter(engine));
   app.use(["/v1", "/api/v1"], apiRouter(engine, options.version, started));
+  // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
+  app.use("/api", ollamaRouter(engine, options.version));
   app.get("/health", health(engine, options.version));
   app.use(notFound);
   app.use(lastResort);
