@@ -46,7 +46,7 @@ for (const tiny of TINY_MODELS) {
     });
 
     it("accepts tools and fields it does not know, answering in text", async function () {
-      // Continue sends tools on every request; until tool calling lands the answer is text.
+      // Continue sends tools on every request; a model that calls none answers in text.
       const r = await client.chat.completions.create({
         model,
         messages: [{ role: "system", content: "You are terse." }, ...messages],

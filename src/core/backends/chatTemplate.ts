@@ -1,7 +1,8 @@
 // Renders chat messages to a prompt with the model's own Jinja chat template.
 import { Template } from "@huggingface/jinja";
 import { EngineError } from "../engine/errors";
-import type { ChatMessage } from "../engine/types";
+import type { ChatMessage, GenerationOptions } from "../engine/types";
+import { messagesWithToolsInText, templateMessages, templateTools } from "./tools/hermesFormat";
 
 /** Used only for models that carry no template of their own. */
 const CHATML_TEMPLATE =
@@ -16,9 +17,12 @@ export interface ChatTemplateTokens {
 export class ChatTemplate {
   private readonly template: Template;
   readonly source: "model" | "chatml-default";
+  /** Whether the template renders `tools` itself (Qwen2.5, Llama 3.1+ ...); otherwise they go in as text. */
+  private readonly knowsTools: boolean;
 
   constructor(text: string | undefined, private readonly tokens: ChatTemplateTokens) {
     this.source = text ? "model" : "chatml-default";
+    this.knowsTools = /\btools\b/.test(text ?? "");
     try {
       this.template = new Template(text || CHATML_TEMPLATE);
     } catch (err) {
@@ -26,10 +30,14 @@ export class ChatTemplate {
     }
   }
 
-  render(messages: ChatMessage[]): string {
+  /** The prompt for `messages`, with the request's tools unless tool_choice is "none". */
+  render(messages: ChatMessage[], options: Pick<GenerationOptions, "tools" | "toolChoice"> = {}): string {
+    const tools = options.toolChoice === "none" ? [] : (options.tools ?? []);
+    const native = this.knowsTools;
     try {
       return this.template.render({
-        messages,
+        messages: templateMessages(native ? messages : messagesWithToolsInText(messages, tools)),
+        ...(native && tools.length > 0 && { tools: templateTools(tools) }),
         add_generation_prompt: true,
         bos_token: this.tokens.bosToken,
         eos_token: this.tokens.eosToken,

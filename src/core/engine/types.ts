@@ -6,7 +6,31 @@ export type Role = "system" | "user" | "assistant" | "tool";
 export interface ChatMessage {
   role: Role;
   content: string;
+  /** An assistant turn that called tools. */
+  toolCalls?: ToolCall[];
+  /** A tool turn: the call it answers. */
+  toolCallId?: string;
 }
+
+/** A call the model made: `arguments` is JSON text, as OpenAI sends it. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A function the model may call; `parameters` is a JSON Schema. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+/** "auto": the model decides; "required": it must call one; {name}: it must call that one; "none": no tools. */
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+/** Structured output: any JSON object, or JSON matching a schema. */
+export type ResponseFormat = { type: "json_object" } | { type: "json_schema"; name: string; schema: Record<string, unknown> };
 
 /** Sampling and stopping options, already validated and in the engine's own names. */
 export interface GenerationOptions {
@@ -23,6 +47,11 @@ export interface GenerationOptions {
   frequencyPenalty?: number;
   /** Text stop sequences; the returned text ends before the first one found. */
   stop?: string[];
+  /** Chat only: functions the model may call, shown to it through its chat template. */
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
+  /** Chat only: output constrained to JSON (llama.cpp, by grammar). */
+  responseFormat?: ResponseFormat;
 }
 
 export type GenerationRequest =

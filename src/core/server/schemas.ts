@@ -1,8 +1,8 @@
 // Request validation for the generation routes: OpenAI's JSON in, the engine's types out.
-// Objects are loose because real clients send fields we do not use (Continue always sends
-// `tools`; others send `user`, `logit_bias`, `response_format`...): those are ignored, not refused.
+// Objects are loose because real clients send fields we do not use (`user`, `logit_bias`,
+// `parallel_tool_calls`...): those are ignored, not refused.
 import { z } from "zod";
-import type { ChatMessage, GenerationOptions } from "../engine/types";
+import type { ChatMessage, GenerationOptions, ResponseFormat, ToolChoice, ToolSpec } from "../engine/types";
 import { ApiError } from "./errors";
 
 const MAX_STOP_SEQUENCES = 16;
@@ -18,6 +18,15 @@ const textPart = z.looseObject({
   text: z.string(),
 });
 
+/** OpenAI's rule for function names, which also keeps them safe inside prompts and grammars. */
+const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, underscores or dashes");
+
+const toolCall = z.looseObject({
+  id: z.string().min(1),
+  type: z.literal("function").optional(),
+  function: z.looseObject({ name: functionName, arguments: z.string() }),
+});
+
 const chatMessage = z
   .looseObject({
     role: chatRoles,
@@ -25,14 +34,47 @@ const chatMessage = z
     content: z.union([z.string(), z.null(), z.array(textPart)], {
       error: "must be a string, null, or an array of text parts",
     }).optional(),
+    tool_calls: z.array(toolCall).nullish(),
+    tool_call_id: z.string().nullish(),
   })
   .transform(
     (m): ChatMessage => ({
       // The engine's templates know "system"; "developer" is OpenAI's newer name for it.
       role: m.role === "developer" ? "system" : m.role,
       content: Array.isArray(m.content) ? m.content.map((p) => p.text).join("\n") : (m.content ?? ""),
+      ...(m.tool_calls?.length && { toolCalls: m.tool_calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })) }),
+      ...(m.tool_call_id && { toolCallId: m.tool_call_id }),
     }),
   );
+
+const jsonSchemaObject = z.record(z.string(), z.unknown(), { error: "must be a JSON Schema object" });
+
+const tool = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: functionName,
+    description: z.string().nullish(),
+    parameters: jsonSchemaObject.nullish(),
+  }),
+});
+
+const toolChoice = z.union(
+  [z.enum(["auto", "none", "required"]), z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: functionName }) })],
+  { error: 'must be "auto", "none", "required", or {"type": "function", "function": {"name": ...}}' },
+);
+
+const responseFormat = z.discriminatedUnion(
+  "type",
+  [
+    z.looseObject({ type: z.literal("text") }),
+    z.looseObject({ type: z.literal("json_object") }),
+    z.looseObject({
+      type: z.literal("json_schema"),
+      json_schema: z.looseObject({ name: z.string().min(1), schema: jsonSchemaObject, strict: z.boolean().nullish() }),
+    }),
+  ],
+  { error: 'must have a type of "text", "json_object" or "json_schema"' },
+);
 
 const stop = z.union(
   [z.string().min(1), z.array(z.string().min(1)).max(MAX_STOP_SEQUENCES)],
@@ -58,7 +100,13 @@ const sampling = {
   n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
 };
 
-const chatBody = z.looseObject({ ...sampling, messages: z.array(chatMessage).min(1) });
+const chatBody = z.looseObject({
+  ...sampling,
+  messages: z.array(chatMessage).min(1),
+  tools: z.array(tool).max(128).nullish(),
+  tool_choice: toolChoice.nullish(),
+  response_format: responseFormat.nullish(),
+});
 
 const completionBody = z.looseObject({
   ...sampling,
@@ -101,7 +149,33 @@ export interface CompletionRequest extends GenerationRequest {
 /** Throws ApiError 400 naming the first invalid field. */
 export function parseChatRequest(body: unknown): ChatRequest {
   const parsed = parse(chatBody, body);
-  return { ...generationRequest(parsed), messages: parsed.messages };
+  const request = generationRequest(parsed);
+  const tools: ToolSpec[] = (parsed.tools ?? []).map((t) => ({
+    name: t.function.name,
+    ...(t.function.description && { description: t.function.description }),
+    // A function without parameters takes an empty object.
+    parameters: t.function.parameters ?? { type: "object", properties: {} },
+  }));
+  const choice = parsed.tool_choice;
+  const toolChoice: ToolChoice | undefined = typeof choice === "object" && choice !== null ? { name: choice.function.name } : (choice ?? undefined);
+  if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none" && tools.length === 0) {
+    throw new ApiError(400, "Invalid 'tool_choice': it asks for a tool call, but 'tools' is empty.", { param: "tool_choice", code: "invalid_value" });
+  }
+  if (typeof toolChoice === "object" && !tools.some((t) => t.name === toolChoice.name)) {
+    throw new ApiError(400, `Invalid 'tool_choice': there is no tool named '${toolChoice.name}' in 'tools'.`, { param: "tool_choice", code: "invalid_value" });
+  }
+  const format = parsed.response_format;
+  const responseFormat: ResponseFormat | undefined =
+    format?.type === "json_object" ? { type: "json_object" } : format?.type === "json_schema" ? { type: "json_schema", name: format.json_schema.name, schema: format.json_schema.schema } : undefined;
+  if (responseFormat && toolChoice !== undefined && toolChoice !== "none" && tools.length > 0) {
+    throw new ApiError(400, "'response_format' and 'tools' cannot be combined: send one or the other (or tool_choice \"none\").", { param: "response_format", code: "invalid_value" });
+  }
+  const options: GenerationOptions = {
+    ...request.options,
+    ...(tools.length > 0 && { tools, toolChoice: toolChoice ?? "auto" }),
+    ...(responseFormat && { responseFormat }),
+  };
+  return { ...request, options, messages: parsed.messages };
 }
 
 /** Throws ApiError 400 naming the first invalid field. */

@@ -2,6 +2,7 @@
 import type {
   Llama,
   LlamaCompletion,
+  LlamaGrammar,
   LlamaCompletionGenerationOptions,
   LlamaContext,
   LlamaContextSequence,
@@ -21,6 +22,9 @@ import type {
 import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW } from "../defaults";
+import { forcedToolChoice } from "../tools/constraints";
+import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
+import { jsonSchemaGrammar } from "./jsonGrammar";
 import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
@@ -28,6 +32,7 @@ const DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const
 
 interface Loaded {
   info: ModelInfo;
+  llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
   sequence: LlamaContextSequence;
@@ -67,7 +72,7 @@ export class LlamaCppBackend implements Backend {
         runtime: `${context.idealThreads} threads, flash attention ${flashAttentionText(context.flashAttention)}`,
         chatTemplate: template.source,
       };
-      this.loaded = { info, model, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), template };
+      this.loaded = { info, llama, model, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), template };
       return info;
     } catch (err) {
       await model.dispose();
@@ -94,7 +99,25 @@ export class LlamaCppBackend implements Backend {
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
-    return this.prompt(loaded, loaded.template.render(messages), options, signal);
+    return this.constrainedChat(loaded, loaded.template.render(messages, options), options, signal);
+  }
+
+  /**
+   * JSON output and forced tool calls are constrained by a grammar, so even a weak model answers
+   * in the right shape. A forced call starts already inside its <tool_call> tag: the model writes
+   * only the JSON, and the tags are added around it.
+   */
+  private async *constrainedChat(loaded: Loaded, prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+    const forced = forcedToolChoice(options);
+    const schema = forced ? callSchema(options.tools!, forced) : options.responseFormat?.type === "json_schema" ? options.responseFormat.schema : undefined;
+    const grammar = schema ? await jsonSchemaGrammar(loaded.llama, schema) : options.responseFormat ? await jsonSchemaGrammar(loaded.llama, { type: "object" }) : undefined;
+    if (!forced) return yield* this.prompt(loaded, prompt, options, signal, grammar);
+    const opening = `${TOOL_CALL_OPEN}\n`;
+    yield { type: "text", text: opening, tokens: 0 };
+    for await (const event of this.prompt(loaded, prompt + opening, options, signal, grammar)) {
+      if (event.type === "done") yield { type: "text", text: `\n${TOOL_CALL_CLOSE}`, tokens: 0 };
+      yield event;
+    }
   }
 
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
@@ -112,8 +135,8 @@ export class LlamaCppBackend implements Backend {
   }
 
   /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
-  private prompt(loaded: Loaded, text: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
-    return this.generate(loaded, loaded.model.tokenize(text, true), options, signal);
+  private prompt(loaded: Loaded, text: string, options: GenerationOptions, signal: AbortSignal, grammar?: LlamaGrammar): AsyncIterable<GenerationEvent> {
+    return this.generate(loaded, loaded.model.tokenize(text, true), options, signal, grammar);
   }
 
   /** Runs one generation from prompt tokens, turning node-llama-cpp's callbacks into events. */
@@ -122,6 +145,7 @@ export class LlamaCppBackend implements Backend {
     tokens: Token[],
     options: GenerationOptions,
     signal: AbortSignal,
+    grammar?: LlamaGrammar,
   ): AsyncIterable<GenerationEvent> {
     const { model, context, sequence, completion } = loaded;
     // node-llama-cpp prepends BOS where the model wants one; count it, and never send two.
@@ -136,6 +160,7 @@ export class LlamaCppBackend implements Backend {
     completion
       .generateCompletionWithMeta(input.slice(bos == null ? 0 : 1), {
         ...samplingOptions(options),
+        grammar,
         signal,
         // No context shift, and no room kept for one: node-llama-cpp would otherwise drop the
         // start of a prompt longer than 90% of the context without a word.

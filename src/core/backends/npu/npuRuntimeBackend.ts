@@ -16,6 +16,8 @@ import type {
 import { requireNpuRuntime } from "../../hardware/npuRuntimes";
 import { delay } from "../../util/delay";
 import { fimPrompt, noFimTokens } from "../defaults";
+import { refuseConstrainedOutput } from "../tools/constraints";
+import { messagesWithToolsInText } from "../tools/hermesFormat";
 import { HfTokenizer } from "../onnx/hfTokenizer";
 import { finishReason, readChunk, samplingFields } from "./openAiWire";
 import type { RuntimeDescriptor } from "./runtimeDescriptors";
@@ -103,7 +105,11 @@ export class NpuRuntimeBackend implements Backend {
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
-    return this.generate("/v1/chat/completions", { messages }, options, signal);
+    refuseConstrainedOutput(options, this.runtime.runtime);
+    // Tools offered with "auto" are not passed on (the runtime answers in text, which clients
+    // accept); earlier calls and results go in as text.
+    const plain = messagesWithToolsInText(messages, []);
+    return this.generate("/v1/chat/completions", { messages: plain }, options, signal);
   }
 
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

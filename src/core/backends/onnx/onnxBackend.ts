@@ -14,6 +14,7 @@ import type {
 import { eosTokenIds, type GenaiConfig } from "../../models/onnx/genaiConfig";
 import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFolder";
 import { ChatTemplate } from "../chatTemplate";
+import { refuseConstrainedOutput } from "../tools/constraints";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong } from "../defaults";
 import { DecoderSession } from "./decoderSession";
 import { HfTokenizer, TextStream } from "./hfTokenizer";
@@ -77,7 +78,8 @@ export class OnnxBackend implements Backend {
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
-    return this.generate(loaded, loaded.tokenizer.encodePrompt(loaded.template.render(messages)), options, signal);
+    refuseConstrainedOutput(options, "onnxruntime");
+    return this.generate(loaded, loaded.tokenizer.encodePrompt(loaded.template.render(messages, options)), options, signal);
   }
 
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

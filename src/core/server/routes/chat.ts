@@ -1,8 +1,15 @@
 // POST /chat/completions.
 import type { RequestHandler } from "express";
 import type { Engine } from "../../engine/engine";
+import type { ToolCall } from "../../engine/types";
 import { checkMaxTokens, parseChatRequest } from "../schemas";
+import { withToolCalls } from "../toolCalls";
 import { requireModel, runGeneration, type GenerationShape } from "./generation";
+
+/** Arguments stream in pieces of this many characters, as OpenAI streams them. */
+const ARGUMENT_PIECE = 24;
+
+const wireCall = (call: ToolCall) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } });
 
 const chatShape: GenerationShape = {
   idPrefix: "chatcmpl",
@@ -11,9 +18,23 @@ const chatShape: GenerationShape = {
   // The openai SDK's stream helper requires the role in the first delta.
   opening: { delta: { role: "assistant", content: "" } },
   piece: (text) => ({ delta: { content: text } }),
+  // The first chunk names the call; its arguments follow in pieces.
+  toolCall: (call, index) => [
+    { delta: { tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] } },
+    ...pieces(call.arguments).map((part) => ({ delta: { tool_calls: [{ index, function: { arguments: part } }] } })),
+  ],
   last: (finishReason) => ({ delta: {}, finish_reason: finishReason }),
-  whole: (text, finishReason) => ({ message: { role: "assistant", content: text }, finish_reason: finishReason }),
+  whole: (text, finishReason, toolCalls) => ({
+    message: toolCalls.length > 0 ? { role: "assistant", content: text || null, tool_calls: toolCalls.map(wireCall) } : { role: "assistant", content: text },
+    finish_reason: finishReason,
+  }),
 };
+
+function pieces(text: string): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += ARGUMENT_PIECE) parts.push(text.slice(i, i + ARGUMENT_PIECE));
+  return parts;
+}
 
 export function chatCompletions(engine: Engine): RequestHandler {
   return async (req, res) => {
@@ -26,7 +47,11 @@ export function chatCompletions(engine: Engine): RequestHandler {
       stream: request.stream,
       includeUsage: request.includeUsage,
       promptParam: "messages",
-      start: (signal) => engine.chat(request.messages, request.options, signal),
+      start: (signal) => {
+        const events = engine.chat(request.messages, request.options, signal);
+        const { tools, toolChoice } = request.options;
+        return tools && toolChoice !== "none" ? withToolCalls(events, new Set(tools.map((t) => t.name))) : events;
+      },
     });
   };
 }

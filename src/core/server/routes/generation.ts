@@ -4,11 +4,15 @@ import { randomBytes } from "node:crypto";
 import type { Response } from "express";
 import type { Engine } from "../../engine/engine";
 import { EngineError } from "../../engine/errors";
-import type { FinishReason, GenerationEvent, ModelInfo } from "../../engine/types";
+import type { FinishReason, ModelInfo, ToolCall } from "../../engine/types";
 import { ApiError, sendError, toApiError } from "../errors";
 import { SseWriter } from "../sse";
+import type { ChoiceEvent } from "../toolCalls";
 
 type ChoiceFields = Record<string, unknown>;
+
+/** The engine's reasons, and "tool_calls" when the answer called tools. */
+export type ChoiceFinishReason = FinishReason | "tool_calls";
 
 export interface GenerationShape {
   /** "chatcmpl" or "cmpl", as OpenAI prefixes its ids. */
@@ -19,10 +23,12 @@ export interface GenerationShape {
   opening?: ChoiceFields;
   /** A streamed piece of text. */
   piece(text: string): ChoiceFields;
+  /** Streamed chunks announcing one tool call (chat only). */
+  toolCall?(call: ToolCall, index: number): ChoiceFields[];
   /** The streamed chunk that carries finish_reason. */
-  last(finishReason: FinishReason): ChoiceFields;
+  last(finishReason: ChoiceFinishReason): ChoiceFields;
   /** The single choice of a non-streamed response. */
-  whole(text: string, finishReason: FinishReason): ChoiceFields;
+  whole(text: string, finishReason: ChoiceFinishReason, toolCalls: ToolCall[]): ChoiceFields;
 }
 
 export interface GenerationJob {
@@ -32,7 +38,7 @@ export interface GenerationJob {
   includeUsage: boolean;
   /** The request field a context overflow is blamed on. */
   promptParam: "messages" | "prompt";
-  start(signal: AbortSignal): AsyncIterable<GenerationEvent>;
+  start(signal: AbortSignal): AsyncIterable<ChoiceEvent>;
 }
 
 /** The loaded model, if `requested` names it: requests for another model must not silently run this one. */
@@ -78,17 +84,22 @@ export async function runGeneration(res: Response, job: GenerationJob): Promise<
     }
 
     let text = "";
-    let done: Extract<GenerationEvent, { type: "done" }> | undefined;
+    const calls: ToolCall[] = [];
+    let done: Extract<ChoiceEvent, { type: "done" }> | undefined;
     for (let step = first; !step.done; step = await events.next()) {
       const event = step.value;
       if (event.type === "done") {
         done = event;
+      } else if (event.type === "toolCall") {
+        if (sse && shape.toolCall) for (const fields of shape.toolCall(event.call, calls.length)) await sse.send(chunk(fields));
+        calls.push(event.call);
       } else if (event.text) {
         if (sse) await sse.send(chunk(shape.piece(event.text)));
         else text += event.text;
       }
     }
     if (!done) throw new EngineError("internal", "the generation ended without a result");
+    const finishReason: ChoiceFinishReason = calls.length > 0 ? "tool_calls" : done.finishReason;
 
     const usage = {
       prompt_tokens: done.usage.promptTokens,
@@ -98,11 +109,11 @@ export async function runGeneration(res: Response, job: GenerationJob): Promise<
       prompt_tokens_details: { cached_tokens: done.usage.cachedTokens },
     };
     if (sse) {
-      await sse.send(chunk(shape.last(done.finishReason)));
+      await sse.send(chunk(shape.last(finishReason)));
       if (job.includeUsage) await sse.send({ ...envelope(shape.chunkObject, []), usage });
       sse.done();
     } else if (!controller.signal.aborted) {
-      res.json({ ...envelope(shape.object, [choice(shape.whole(text, done.finishReason))]), usage });
+      res.json({ ...envelope(shape.object, [choice(shape.whole(text, finishReason, calls))]), usage });
     }
   } catch (err) {
     if (controller.signal.aborted) return; // The client is gone: there is no one to tell.

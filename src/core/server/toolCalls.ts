@@ -1,0 +1,70 @@
+// Finds the model's tool calls in its text stream (the Hermes <tool_call> format every backend
+// prompts for) and turns them into OpenAI tool calls; all other text stays content. Text that
+// might be the start of a tag is held back until it is clear which it is.
+import { randomBytes } from "node:crypto";
+import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../backends/tools/hermesFormat";
+import type { GenerationEvent, ToolCall } from "../engine/types";
+
+export type ChoiceEvent = GenerationEvent | { type: "toolCall"; call: ToolCall };
+
+export async function* withToolCalls(events: AsyncIterable<GenerationEvent>, toolNames: ReadonlySet<string>): AsyncIterable<ChoiceEvent> {
+  let pending = "";
+  let tokens = 0;
+  for await (const event of events) {
+    if (event.type === "done") {
+      // An unclosed call at the end (max_tokens) is a call only if its JSON is whole.
+      if (pending) yield* block(pending, toolNames, tokens, true);
+      yield event;
+      return;
+    }
+    pending += event.text;
+    tokens += event.tokens;
+    for (;;) {
+      const open = pending.indexOf(TOOL_CALL_OPEN);
+      if (open < 0) {
+        const keep = partialTagLength(pending);
+        if (pending.length > keep) yield { type: "text", text: pending.slice(0, pending.length - keep), tokens };
+        pending = pending.slice(pending.length - keep);
+        tokens = 0;
+        break;
+      }
+      if (open > 0) {
+        yield { type: "text", text: pending.slice(0, open), tokens };
+        tokens = 0;
+        pending = pending.slice(open);
+      }
+      const close = pending.indexOf(TOOL_CALL_CLOSE);
+      if (close < 0) break;
+      yield* block(pending.slice(0, close + TOOL_CALL_CLOSE.length), toolNames, tokens, false);
+      tokens = 0;
+      pending = pending.slice(close + TOOL_CALL_CLOSE.length).replace(/^\s+/, "");
+    }
+  }
+}
+
+/** One <tool_call>…</tool_call> block (or text that only looked like one). */
+function* block(text: string, toolNames: ReadonlySet<string>, tokens: number, atEnd: boolean): Iterable<ChoiceEvent> {
+  const inner = text.startsWith(TOOL_CALL_OPEN) ? text.slice(TOOL_CALL_OPEN.length).replace(new RegExp(`${TOOL_CALL_CLOSE.replace("/", "\\/")}$`), "") : undefined;
+  const call = inner === undefined ? undefined : parseCall(inner, toolNames);
+  if (call) yield { type: "toolCall", call };
+  else if (text && !(atEnd && text.trim() === "")) yield { type: "text", text, tokens };
+}
+
+function parseCall(json: string, toolNames: ReadonlySet<string>): ToolCall | undefined {
+  try {
+    const parsed = JSON.parse(json) as { name?: unknown; arguments?: unknown; parameters?: unknown };
+    const args = parsed.arguments ?? parsed.parameters ?? {};
+    if (typeof parsed.name !== "string" || !toolNames.has(parsed.name)) return undefined;
+    return { id: `call_${randomBytes(12).toString("hex")}`, name: parsed.name, arguments: typeof args === "string" ? args : JSON.stringify(args) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many characters at the end of `text` could be the start of an opening tag. */
+function partialTagLength(text: string): number {
+  for (let n = Math.min(TOOL_CALL_OPEN.length - 1, text.length); n > 0; n--) {
+    if (TOOL_CALL_OPEN.startsWith(text.slice(-n))) return n;
+  }
+  return 0;
+}
