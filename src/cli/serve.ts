@@ -2,11 +2,11 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EngineHost } from "../core/engine/engineHost";
-import type { LoadSpec, ModelInfo } from "../core/engine/types";
 import { type RunningServer, startServer } from "../core/server/server";
 import { VERSION } from "../core/version";
 import { FLM_PREFIX } from "../core/models/modelLocation";
-import { modelCandidates, type Candidate } from "../core/selection/modelCandidates";
+import { loadFirst } from "../core/selection/loadFirst";
+import { modelCandidates } from "../core/selection/modelCandidates";
 import { openModelStore } from "../core/store/defaultStore";
 import { intOption, UsageError } from "./usage";
 
@@ -102,8 +102,8 @@ export async function serve(argv: string[]): Promise<void> {
       version: VERSION,
       store: await openModelStore(),
     });
-    const info = await loadFirst(engine, candidates, { alias: values.alias, contextSize, cpu: values.cpu === true });
-    if (!info || stopping) return;
+    const info = await loadFirst(engine, candidates, { alias: values.alias, contextSize, cpu: values.cpu === true, log });
+    if (stopping) return;
     const id = info.id;
     if (info.chatTemplate === "chatml-default") log("the model has no chat template: chats use ChatML");
     log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);
@@ -114,40 +114,6 @@ export async function serve(argv: string[]): Promise<void> {
     await engine.dispose();
     throw err;
   }
-}
-
-/**
- * Loads the first candidate that loads, saying why each one before it failed. Undefined when
- * a signal interrupted the loads (the shutdown is then under way).
- */
-async function loadFirst(
-  engine: EngineHost,
-  candidates: Candidate[],
-  options: { alias: string | undefined; contextSize: number | undefined; cpu: boolean },
-): Promise<ModelInfo | undefined> {
-  for (const [i, candidate] of candidates.entries()) {
-    const spec: LoadSpec = {
-      id: options.alias ?? candidate.id,
-      path: candidate.path,
-      backend: candidate.backend,
-      contextSize: options.contextSize,
-      gpu: options.cpu || !candidate.gpu ? false : "auto",
-    };
-    log(`loading ${spec.path} on ${spec.backend}${candidate.why ? ` (${candidate.why})` : ""}`);
-    const started = Date.now();
-    try {
-      const info = await engine.load(spec);
-      log(
-        `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
-          `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}`,
-      );
-      return info;
-    } catch (err) {
-      if (i === candidates.length - 1) throw err;
-      log(`could not load ${spec.path}: ${(err as Error).message}; trying the next choice`);
-    }
-  }
-  return undefined;
 }
 
 /** Catalog and user ids are plain names; anything with a separator or a model extension is a path. */

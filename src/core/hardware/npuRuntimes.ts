@@ -46,6 +46,11 @@ const NPU_RUNTIME_FACTS: Record<NpuRuntime, RuntimeFacts> = {
   },
 };
 
+/** What to install to get `runtime`, in a few words with where to find it. */
+export function npuRuntimeInstallHint(runtime: NpuRuntime): string {
+  return NPU_RUNTIME_FACTS[runtime].install;
+}
+
 /** Every runtime found, at most one install each. Never throws: what cannot be read is not there. */
 export async function findNpuRuntimes(
   env: NodeJS.ProcessEnv = process.env,

@@ -36,6 +36,8 @@ export interface CandidateRequest {
   model?: string;
   role: SelectionRole;
   cpuOnly: boolean;
+  /** Never read `model` as a path on disk: for names that come from API clients. */
+  idsOnly?: boolean;
   /** Where the Hugging Face cache and the user catalog are; defaults from the environment. */
   cacheDir?: string;
   userCatalogFile?: string;
@@ -45,7 +47,7 @@ export async function modelCandidates(request: CandidateRequest): Promise<Candid
   const cacheDir = request.cacheDir ?? hubCacheDir();
   const given = request.model;
   if (given === undefined) return chosen(request, cacheDir, () => true, "for this machine");
-  if (given.startsWith(FLM_PREFIX) || (await pathExists(given))) {
+  if (given.startsWith(FLM_PREFIX) || (!request.idsOnly && (await pathExists(given)))) {
     const location = await locateModel(given);
     return [{ id: location.name, path: location.path, backend: location.backend, gpu: true }];
   }
@@ -63,7 +65,8 @@ export async function modelCandidates(request: CandidateRequest): Promise<Candid
   const users = await new UserCatalog(request.userCatalogFile ?? path.join(configDir(), "models.json")).list();
   const user = users.find((m) => m.id === given);
   if (user) return [await userCandidate(user, cacheDir)];
-  throw new ModelNotAvailableError(`"${given}" is not a model file or folder, a catalog model id ("squeeze list --all" lists them), hf.co/owner/repo:QUANT, or a user model id`);
+  const file = request.idsOnly ? "" : "a model file or folder, ";
+  throw new ModelNotAvailableError(`"${given}" is not ${file}a catalog model id ("squeeze list --all" lists them), hf.co/owner/repo:QUANT, or a user model id`);
 }
 
 async function chosen(request: CandidateRequest, cacheDir: string, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {

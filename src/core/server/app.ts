@@ -2,13 +2,16 @@
 // /v1 (OpenAI clients) and /api/v1 (Lemonade's prefix), and OpenAI-shaped errors for everything else.
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Engine } from "../engine/engine";
+import { TimedEngine } from "../engine/timedEngine";
 import { ApiError, sendError, toApiError } from "./errors";
 import { chatCompletions } from "./routes/chat";
 import { completions } from "./routes/completions";
+import { fimCompletions } from "./routes/fim";
 import { health } from "./routes/health";
 import { modelsRouter } from "./routes/models";
 import { stats } from "./routes/stats";
 import { lemonadeRouter } from "./routes/lemonade";
+import { ollamaErrors } from "./routes/ollama/errors";
 import { ollamaRouter } from "./routes/ollama/ollamaRouter";
 import { storeRouter } from "./routes/store";
 import type { ModelStore } from "../store/modelStore";
@@ -38,6 +41,8 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]"]);
 
 export function createApp(engine: Engine, options: ServerOptions): express.Application {
+  // Times every generation for Lemonade's /api/v1/stats.
+  const timed = new TimedEngine(engine);
   const app = express();
   app.disable("x-powered-by");
   // Every answer describes live state; a 304 would only confuse clients.
@@ -53,16 +58,20 @@ export function createApp(engine: Engine, options: ServerOptions): express.Appli
     }),
   );
   // Not strict: a JSON string or number parses, so jsonObjectBody can say what is wrong in plain words.
-  app.use(express.json({ limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, strict: false }));
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  app.use(express.json({ limit: maxBodyBytes, strict: false }));
+  // Ollama's clients read its error shape, body errors included (Lemonade's /api/v1 keeps OpenAI's).
+  app.use("/api", ((err, req, res, next) => (req.path.startsWith("/v1/") || req.path === "/v1" ? next(err) : ollamaErrors(err, req, res, next))) as ErrorRequestHandler);
   app.use(bodyErrors);
   const started = Math.floor(Date.now() / 1000);
+  // First: its unload takes a POST with no body, which the store's body check would refuse.
+  app.use("/api/v1", lemonadeRouter(timed, { version: options.version, store: options.store }));
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
-  if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, engine, started));
-  app.use("/api/v1", lemonadeRouter(engine));
-  app.use(["/v1", "/api/v1"], apiRouter(engine, options.version, started));
+  if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, timed, started));
+  app.use(["/v1", "/api/v1"], apiRouter(timed, options.version, started));
   // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
-  app.use("/api", ollamaRouter(engine, options.version));
-  app.get("/health", health(engine, options.version));
+  app.use("/api", ollamaRouter(timed, options.version, maxBodyBytes));
+  app.get("/health", health(timed, options.version));
   app.use(notFound);
   app.use(lastResort);
   return app;
@@ -72,6 +81,7 @@ function apiRouter(engine: Engine, version: string, started: number): Router {
   const router = Router();
   router.post("/chat/completions", jsonObjectBody, chatCompletions(engine));
   router.post("/completions", jsonObjectBody, completions(engine));
+  router.post("/fim/completions", jsonObjectBody, fimCompletions(engine));
   router.use(modelsRouter(engine, started));
   router.get("/health", health(engine, version));
   router.get("/stats", stats(engine));

@@ -54,7 +54,8 @@ export class SseWriter {
   }
 }
 
-function drainedOrClosed(res: Response): Promise<void> {
+/** Resolves once the socket wants more data, or the client is gone. Shared with the NDJSON writer. */
+export function drainedOrClosed(res: Response): Promise<void> {
   return new Promise((resolve) => {
     const settle = (): void => {
       res.off("drain", settle);

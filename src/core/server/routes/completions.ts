@@ -1,10 +1,10 @@
 // POST /completions: plain continuation, or fill-in-the-middle when `suffix` is given.
-import type { RequestHandler } from "express";
+import type { RequestHandler, Response } from "express";
 import type { Engine } from "../../engine/engine";
-import { checkMaxTokens, parseCompletionRequest } from "../schemas";
+import { checkMaxTokens, parseCompletionRequest, type CompletionRequest } from "../schemas";
 import { requireModel, runGeneration, type GenerationShape } from "./generation";
 
-const completionShape: GenerationShape = {
+export const completionShape: GenerationShape = {
   idPrefix: "cmpl",
   object: "text_completion",
   // OpenAI's legacy endpoint names its stream chunks like the full object.
@@ -16,18 +16,22 @@ const completionShape: GenerationShape = {
 
 export function completions(engine: Engine): RequestHandler {
   return async (req, res) => {
-    const request = parseCompletionRequest(req.body);
-    const model = requireModel(engine, request.model);
-    checkMaxTokens(request, model.contextSize);
-    const { prompt, suffix, options } = request;
-    await runGeneration(res, {
-      shape: completionShape,
-      model: model.id,
-      stream: request.stream,
-      includeUsage: request.includeUsage,
-      promptParam: "prompt",
-      start: (signal) =>
-        suffix === undefined ? engine.complete(prompt, options, signal) : engine.infill(prompt, suffix, options, signal),
-    });
+    await runCompletion(engine, res, parseCompletionRequest(req.body));
   };
+}
+
+/** A parsed completion request, answered in `shape`; /fim/completions shares it. */
+export async function runCompletion(engine: Engine, res: Response, request: CompletionRequest, shape = completionShape): Promise<void> {
+  const model = requireModel(engine, request.model);
+  checkMaxTokens(request, model.contextSize);
+  const { prompt, suffix, options } = request;
+  await runGeneration(res, {
+    shape,
+    model: model.id,
+    stream: request.stream,
+    includeUsage: request.includeUsage,
+    promptParam: "prompt",
+    start: (signal) =>
+      suffix === undefined ? engine.complete(prompt, options, signal) : engine.infill(prompt, suffix, options, signal),
+  });
 }

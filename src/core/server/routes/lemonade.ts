@@ -1,7 +1,196 @@
-// Lemonade's management endpoints under /api/v1. (Being built.)
-import { Router } from "express";
-import type { Engine } from "../../engine/engine";
+// Lemonade's management endpoints under /api/v1: health, stats of the last request, system-info,
+// load and unload. (pull, delete and the models on disk are in store.ts.)
+import path from "node:path";
+import { Router, type Request } from "express";
+import { z } from "zod";
+import type { TimedEngine } from "../../engine/timedEngine";
+import type { ModelInfo } from "../../engine/types";
+import { probeHardware } from "../../hardware/probe";
+import { ModelSourceError } from "../../catalog/userCatalog";
+import { loadFirst } from "../../selection/loadFirst";
+import { modelCandidates, ModelNotAvailableError, type Candidate } from "../../selection/modelCandidates";
+import { repoOfCacheFolder } from "../../store/hfCache";
+import type { ModelStore } from "../../store/modelStore";
+import { checkModelId } from "../../store/names";
+import { ApiError } from "../errors";
+import { healthFields } from "./health";
+import { lemonadeSystemInfo } from "./lemonadeSystemInfo";
+import { storeApiError } from "./store";
 
-export function lemonadeRouter(_engine: Engine): Router {
-  return Router();
+export interface LemonadeOptions {
+  version: string;
+  /** Where load looks for models (the Hugging Face cache, models.json); default from the environment. */
+  store?: ModelStore;
+  /** What load tries for a model id, best first; default: what `serve --model <id>` would try. */
+  candidates?: (id: string) => Promise<Candidate[]>;
 }
+
+const MODEL_ID = "a model id: a catalog id (with :variant), hf.co/owner/repo:QUANT, or a user model id";
+const CTX_SIZE = "an integer from 64 to 1048576, or -1 for the model's default";
+
+const loadBody = z.looseObject({
+  model_name: z.string({ error: MODEL_ID }).trim().min(1, { error: MODEL_ID }),
+  ctx_size: z
+    .int({ error: CTX_SIZE })
+    .refine((n) => n === -1 || (n >= 64 && n <= 1 << 20), { error: CTX_SIZE })
+    .nullish(),
+});
+
+const unloadBody = z.looseObject({
+  model_name: z.string({ error: "a model id" }).trim().min(1, { error: "a model id" }).nullish(),
+});
+
+export function lemonadeRouter(engine: TimedEngine, options: LemonadeOptions): Router {
+  const { version, store } = options;
+  const candidates =
+    options.candidates ??
+    ((id: string) =>
+      // Ids only: a name from a client never opens a file it names.
+      modelCandidates({ model: id, role: "chat", cpuOnly: false, idsOnly: true, cacheDir: store?.cacheDir, userCatalogFile: store?.users.file }));
+  const router = Router();
+
+  router.get("/health", (_req, res) => {
+    const model = engine.model;
+    res.json({
+      // Squeeze's fields stay: other Squeeze processes recognise a server by them.
+      ...healthFields(engine, version),
+      model_loaded: model?.id ?? null,
+      all_models_loaded: model ? [loadedModel(model)] : [],
+      max_models: { llm: 1 },
+    });
+  });
+
+  router.get("/stats", (_req, res) => {
+    const last = engine.lastRequest();
+    res.json({
+      ...engine.stats(),
+      time_to_first_token: last ? round(last.timeToFirstToken, 4) : null,
+      tokens_per_second: last ? round(last.tokensPerSecond, 2) : null,
+      input_tokens: last?.inputTokens ?? null,
+      output_tokens: last?.outputTokens ?? null,
+      prompt_tokens: last?.inputTokens ?? null,
+      cache_tokens: last?.cachedTokens ?? null,
+    });
+  });
+
+  router.get("/system-info", async (_req, res) => {
+    res.json(lemonadeSystemInfo(await probeHardware()));
+  });
+
+  router.post("/load", async (req, res) => {
+    const body = parseBody(loadBody, jsonBody(req, false));
+    const id = checkLoadableId(body.model_name);
+    const found = await candidates(id).catch((err: unknown) => {
+      throw candidateError(err);
+    });
+    // Served under the name it was loaded by, so the client can use that name in its requests.
+    const info = await loadFirst(engine, found, {
+      alias: id,
+      contextSize: body.ctx_size === -1 ? undefined : (body.ctx_size ?? undefined),
+      cpu: false,
+      log: (message) => console.error(`[squeeze] ${message}`),
+    });
+    res.json({ status: "success", message: `Loaded model: ${info.id}` });
+  });
+
+  router.post("/unload", async (req, res) => {
+    const { model_name: name } = parseBody(unloadBody, jsonBody(req, true));
+    if (name && engine.model?.id !== name) {
+      throw new ApiError(404, `Model not found: '${name}' is not loaded${engine.model ? `; the loaded model is '${engine.model.id}'` : ""}.`, {
+        param: "model_name",
+        code: "model_not_found",
+      });
+    }
+    await engine.unload();
+    res.json({ status: "success", message: "Model unloaded successfully" });
+  });
+
+  return router;
+}
+
+/** Lemonade's entry for a loaded model. */
+function loadedModel(model: ModelInfo) {
+  const npu = model.backend === "ryzenai" || model.backend === "flm";
+  return {
+    model_name: model.id,
+    checkpoint: checkpoint(model),
+    type: "llm",
+    device: npu ? "npu" : model.gpu ? "gpu" : "cpu",
+    recipe: RECIPE[model.backend](model),
+    recipe_options: { ctx_size: model.contextSize },
+    backend: model.backend,
+  };
+}
+
+const RECIPE: Record<ModelInfo["backend"], (model: ModelInfo) => string> = {
+  "llama.cpp": () => "llamacpp",
+  onnx: (model) => `onnx-${model.gpu || "cpu"}`,
+  // Lemonade's name for either of ryzenai-server's recipes: which one is not recorded on the model.
+  ryzenai: () => "ryzenai-llm",
+  flm: () => "flm",
+};
+
+/**
+ * The Hugging Face repo (and file) for a model in the hub cache, else the file or folder name:
+ * health needs no API key, so it names no local paths.
+ */
+function checkpoint(model: ModelInfo): string {
+  if (model.backend === "flm") return model.path;
+  const parts = model.path.split(/[\\/]/);
+  const at = parts.findIndex((part) => repoOfCacheFolder(part) !== undefined);
+  const repo = at >= 0 && parts[at + 1] === "snapshots" ? repoOfCacheFolder(parts[at]) : undefined;
+  if (!repo) return path.basename(model.path);
+  const file = parts.slice(at + 3).join("/");
+  return file ? `${repo}:${file}` : repo;
+}
+
+/** A client's model name, refused (400) when it could be anything but an id. */
+function checkLoadableId(name: string): string {
+  try {
+    checkModelId(name);
+  } catch (err) {
+    throw storeApiError(err) ?? err;
+  }
+  if (/[\\/]/.test(name) && !name.startsWith("hf.co/")) {
+    throw new ApiError(400, `'${name}' is not a model id: only hf.co/owner/repo:QUANT ids contain '/', and models are never loaded by path.`, {
+      param: "model_name",
+      code: "invalid_name",
+    });
+  }
+  return name;
+}
+
+function candidateError(err: unknown): unknown {
+  if (err instanceof ModelSourceError) return new ApiError(400, err.message, { param: "model_name", code: "invalid_name" });
+  if (err instanceof ModelNotAvailableError) return new ApiError(404, `${err.message}.`, { param: "model_name", code: "model_not_found" });
+  return err;
+}
+
+/** The JSON a POST carries; with `optional`, an empty body reads as {} (Lemonade's `curl -X POST .../unload`). */
+function jsonBody(req: Request, optional: boolean): unknown {
+  const isJson = req.is("application/json");
+  const empty = isJson === null || (!req.headers["content-type"] && req.headers["content-length"] === "0");
+  if (empty && optional) return {};
+  if (!isJson) {
+    throw new ApiError(400, "The request body must be a JSON object sent with 'Content-Type: application/json'.", { code: "invalid_body" });
+  }
+  return req.body;
+}
+
+/** zod's first issue as a 400 naming the field; each field's message says what it must be. */
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError(400, "The request body must be a JSON object.", { code: "invalid_body" });
+  }
+  const result = schema.safeParse(body, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const param = issue.path.map(String).join(".");
+  const missing = issue.input === undefined;
+  throw new ApiError(400, missing ? `Missing required parameter '${param}': ${issue.message}.` : `Invalid '${param}': must be ${issue.message}.`, {
+    param,
+    code: missing || issue.code === "invalid_type" ? "invalid_type" : "invalid_value",
+  });
+}
+
+const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;

@@ -1,7 +1,33 @@
-// Ollama's API on Squeeze's port, so Ollama clients work unchanged. (Being built.)
-import { Router } from "express";
+// Ollama's API on Squeeze's port, so Ollama clients (the `ollama` npm and Python packages, Open
+// WebUI, editors' Ollama providers) work unchanged. Mounted at /api, after the /api/v1 routes.
+import express, { Router } from "express";
 import type { Engine } from "../../../engine/engine";
+import { chat } from "./chat";
+import { ollamaErrors, unknownOllamaRoute } from "./errors";
+import { generate } from "./generate";
+import { ps, show, tags } from "./models";
 
-export function ollamaRouter(_engine: Engine, _version: string): Router {
-  return Router();
+/** The Ollama API version reported: clients compare it to enable features, and this one has what is served here. */
+export const OLLAMA_API_VERSION = "0.6.0";
+
+export function ollamaRouter(engine: Engine, version: string, maxBodyBytes: number): Router {
+  const router = Router();
+  // Ollama reads every body as JSON whatever its Content-Type, and its documented curl examples
+  // send none (so curl says form-urlencoded): parse what the app-wide JSON parser left unread.
+  const json = express.json({ type: () => true, strict: false, limit: maxBodyBytes });
+  // An empty body stays undefined, to be refused as missing rather than read as {}.
+  router.use((req, res, next) => (req.headers["content-length"] === "0" ? next() : json(req, res, next)));
+
+  router.get("/version", (_req, res) => {
+    res.json({ version: OLLAMA_API_VERSION, server: "Squeeze", squeeze_version: version });
+  });
+  router.get("/tags", tags(engine));
+  router.get("/ps", ps(engine));
+  router.post("/show", show(engine));
+  router.post("/chat", chat(engine));
+  router.post("/generate", generate(engine));
+  // /api/v1/... stays with the OpenAI and Lemonade routers' 404.
+  router.all(/^\/(?!v1(\/|$))/, unknownOllamaRoute);
+  router.use(ollamaErrors);
+  return router;
 }

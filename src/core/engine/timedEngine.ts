@@ -1,0 +1,86 @@
+// An Engine that times each generation it passes through, for Lemonade's /stats ("the last
+// request"). A decorator, so the routes and the worker stay unaware of it.
+import type { Engine, EngineStats } from "./engine";
+import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo } from "./types";
+
+export interface RequestTimings {
+  /** Seconds from the call (queue wait included) to the first text. */
+  timeToFirstToken: number;
+  /** Tokens after the first text, per second from it to the end; 0 when there were none. */
+  tokensPerSecond: number;
+  /** The prompt's tokens, cached ones included. */
+  inputTokens: number;
+  cachedTokens: number;
+  outputTokens: number;
+}
+
+export class TimedEngine implements Engine {
+  private last: RequestTimings | undefined;
+
+  constructor(private readonly inner: Engine) {}
+
+  get model(): ModelInfo | undefined {
+    return this.inner.model;
+  }
+
+  /** The last generation that finished; cancelled and failed ones are not counted. */
+  lastRequest(): RequestTimings | undefined {
+    return this.last;
+  }
+
+  load(spec: LoadSpec): Promise<ModelInfo> {
+    return this.inner.load(spec);
+  }
+
+  unload(): Promise<void> {
+    return this.inner.unload();
+  }
+
+  tokenize(text: string): Promise<number[]> {
+    return this.inner.tokenize(text);
+  }
+
+  // The inner call runs now, so queue_full and no_model are still thrown at once, not on reading.
+  chat(messages: ChatMessage[], options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    return this.timed(performance.now(), this.inner.chat(messages, options, signal));
+  }
+
+  complete(prompt: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    return this.timed(performance.now(), this.inner.complete(prompt, options, signal));
+  }
+
+  infill(prefix: string, suffix: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    return this.timed(performance.now(), this.inner.infill(prefix, suffix, options, signal));
+  }
+
+  stats(): EngineStats {
+    return this.inner.stats();
+  }
+
+  dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
+
+  /** Times are taken as the reader receives events, which for a local client is as they are made. */
+  private async *timed(started: number, events: AsyncIterable<GenerationEvent>): AsyncGenerator<GenerationEvent> {
+    let first: number | undefined;
+    let decodeTokens = 0;
+    for await (const event of events) {
+      const now = performance.now();
+      if (event.type === "text") {
+        if (first === undefined) first = now;
+        else decodeTokens += event.tokens;
+      } else {
+        const decodeSeconds = first === undefined ? 0 : (now - first) / 1000;
+        this.last = {
+          timeToFirstToken: ((first ?? now) - started) / 1000,
+          tokensPerSecond: decodeTokens > 0 && decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0,
+          inputTokens: event.usage.promptTokens,
+          cachedTokens: event.usage.cachedTokens,
+          outputTokens: event.usage.completionTokens,
+        };
+      }
+      yield event;
+    }
+  }
+}

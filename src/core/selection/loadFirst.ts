@@ -1,0 +1,41 @@
+// Loading what modelCandidates chose, for `squeeze serve` and the API's load route alike.
+import type { Engine } from "../engine/engine";
+import type { LoadSpec, ModelInfo } from "../engine/types";
+import { ModelNotAvailableError, type Candidate } from "./modelCandidates";
+
+export interface LoadFirstOptions {
+  /** The id clients use; default the candidate's. */
+  alias?: string;
+  contextSize?: number;
+  /** Keep llama.cpp and onnxruntime on the CPU whatever the candidate says. */
+  cpu: boolean;
+  log(message: string): void;
+}
+
+/** Loads the first candidate that loads, saying why each one before it failed; the last failure is thrown. */
+export async function loadFirst(engine: Engine, candidates: Candidate[], options: LoadFirstOptions): Promise<ModelInfo> {
+  const { log } = options;
+  for (const [i, candidate] of candidates.entries()) {
+    const spec: LoadSpec = {
+      id: options.alias ?? candidate.id,
+      path: candidate.path,
+      backend: candidate.backend,
+      contextSize: options.contextSize,
+      gpu: options.cpu || !candidate.gpu ? false : "auto",
+    };
+    log(`loading ${spec.path} on ${spec.backend}${candidate.why ? ` (${candidate.why})` : ""}`);
+    const started = Date.now();
+    try {
+      const info = await engine.load(spec);
+      log(
+        `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
+          `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}`,
+      );
+      return info;
+    } catch (err) {
+      if (i === candidates.length - 1) throw err;
+      log(`could not load ${spec.path}: ${(err as Error).message}; trying the next choice`);
+    }
+  }
+  throw new ModelNotAvailableError("there is no model to load");
+}

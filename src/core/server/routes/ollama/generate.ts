@@ -1,0 +1,32 @@
+// POST /api/generate: a prompt through the chat template (as Ollama applies the model's template),
+// the bare prompt with `raw`, or fill-in-the-middle with `suffix`.
+import type { RequestHandler } from "express";
+import type { Engine } from "../../../engine/engine";
+import type { ChatMessage, GenerationEvent, GenerationOptions } from "../../../engine/types";
+import { runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
+import { requireModel } from "./models";
+import { parseGenerateRequest, type OllamaGenerateRequest } from "./schemas";
+
+export function generate(engine: Engine): RequestHandler {
+  return async (req, res) => {
+    const request = parseGenerateRequest(req.body);
+    const model = requireModel(engine, request.model);
+    const job = { model: request.model, text: (response: string) => ({ response }) };
+    if (request.prompt === "" && request.suffix === undefined) return sendLoaded(res, job);
+    const options = withContextLimit(request.options, model.contextSize);
+    await runOllamaGeneration(res, {
+      ...job,
+      stream: request.stream,
+      promptParam: "prompt",
+      start: (signal) => start(engine, request, options, signal),
+    });
+  };
+}
+
+function start(engine: Engine, request: OllamaGenerateRequest, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+  const { prompt, suffix, system } = request;
+  if (suffix !== undefined) return engine.infill(prompt, suffix, options, signal);
+  if (request.raw) return engine.complete(prompt, options, signal);
+  const messages: ChatMessage[] = [...(system ? [{ role: "system" as const, content: system }] : []), { role: "user", content: prompt }];
+  return engine.chat(messages, options, signal);
+}
