@@ -110,6 +110,16 @@ describe("Ollama API (ollama npm client against squeeze serve)", function () {
     assert.equal(lines.at(-1)?.done, true);
   });
 
+  it("constrains a chat to JSON with format (json, or a JSON Schema)", async function () {
+    const schema = { type: "object", properties: { answer: { type: "string", maxLength: 10 }, sure: { type: "boolean" } }, required: ["answer", "sure"] };
+    const r = await client.chat({ model, messages: [{ role: "user", content: "Reply in JSON" }], format: schema, stream: false, options: { num_predict: 200 } });
+    const parsed = JSON.parse(r.message.content) as { answer: unknown; sure: unknown };
+    assert.equal(typeof parsed.answer, "string");
+    assert.equal(typeof parsed.sure, "boolean");
+    const plain = await client.chat({ model, messages: [{ role: "user", content: "Reply in JSON" }], format: "json", stream: false, options: { num_predict: 200 } });
+    assert.equal(typeof JSON.parse(plain.message.content), "object");
+  });
+
   it("ends at a stop sequence with done_reason stop", async function () {
     const full = (await client.generate({ model, prompt: "Once upon a time", raw: true, options: { num_predict: 32, temperature: 0 } })).response ?? "";
     assert.ok(full.length >= 12, `need some text to cut: ${JSON.stringify(full)}`);

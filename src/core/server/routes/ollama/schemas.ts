@@ -1,5 +1,5 @@
 // Request validation for Ollama's routes: Ollama's JSON in, the engine's types out. Objects are
-// loose, as in Ollama: fields Squeeze has no use for (keep_alive, format, tools, think, num_ctx,
+// loose, as in Ollama: fields Squeeze has no use for (keep_alive, tools, think, num_ctx,
 // mirostat ...) are accepted and ignored, so clients that always send them work unchanged.
 import { z } from "zod";
 import type { ChatMessage, GenerationOptions } from "../../../engine/types";
@@ -34,8 +34,12 @@ const message = z.looseObject({
   images,
 });
 
+/** Ollama's structured output: "json", or a JSON Schema object. */
+const format = z.union([z.literal("json"), z.literal(""), z.record(z.string(), z.unknown())], { error: 'must be "json" or a JSON Schema object' });
+
 const common = {
   model: z.string().min(1),
+  format: format.nullish(),
   // Ollama streams unless told not to.
   stream: z.boolean().nullish(),
   options: options.nullish(),
@@ -86,6 +90,10 @@ export function parseChatRequest(body: unknown): OllamaChatRequest {
 
 export function parseGenerateRequest(body: unknown): OllamaGenerateRequest {
   const parsed = parse(generateBody, body);
+  // Only chat-template generation takes constraints; a raw or fill-in-the-middle one would ignore it.
+  if (parsed.format && (parsed.raw || parsed.suffix)) {
+    throw new ApiError(400, "Invalid 'format': it works with the chat template, not with 'raw' or 'suffix'.", { param: "format" });
+  }
   return {
     ...generationRequest(parsed),
     prompt: parsed.prompt ?? "",
@@ -115,6 +123,8 @@ function generationRequest(body: z.infer<z.ZodObject<typeof common>>): OllamaGen
     presencePenalty: o.presence_penalty ?? undefined,
     frequencyPenalty: o.frequency_penalty ?? undefined,
     stop: o.stop?.filter((s) => s.length > 0),
+    responseFormat:
+      body.format === "json" ? { type: "json_object" } : typeof body.format === "object" && body.format !== null ? { type: "json_schema", name: "format", schema: body.format } : undefined,
   };
   if (!generation.stop?.length) delete generation.stop;
   return {
