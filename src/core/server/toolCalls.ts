@@ -1,25 +1,43 @@
-// Finds the model's tool calls in its text stream (the Hermes <tool_call> format every backend
-// prompts for) and turns them into OpenAI tool calls; all other text stays content. Text that
-// might be the start of a tag is held back until it is clear which it is.
+// Finds the model's tool calls in its text stream and turns them into OpenAI tool calls; all
+// other text stays content. Two formats: the Hermes <tool_call> blocks that Qwen models write
+// (and that every backend prompts for when the template has no tools of its own), and Llama 3's
+// bare JSON answer {"name": ..., "parameters": ...}. Text that might be the start of either is
+// held back until it is clear which it is.
 import { randomBytes } from "node:crypto";
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../backends/tools/hermesFormat";
 import type { GenerationEvent, ToolCall } from "../engine/types";
 
 export type ChoiceEvent = GenerationEvent | { type: "toolCall"; call: ToolCall };
 
+/** Llama 3 answers a call with JSON only, after an optional <|python_tag|>. */
+const BARE_CALL_START = /^\s*(<\|python_tag\|>)?\s*\{/;
+
 export async function* withToolCalls(events: AsyncIterable<GenerationEvent>, toolNames: ReadonlySet<string>): AsyncIterable<ChoiceEvent> {
   let pending = "";
   let tokens = 0;
+  // While the answer so far could be a bare JSON call, all of it waits for the end.
+  let bare: boolean | undefined;
+  // The whitespace a model puts between a call and what follows is not content.
+  let afterCall = false;
   for await (const event of events) {
     if (event.type === "done") {
+      const call = bare ? parseCall(pending.replace(BARE_CALL_START, "{"), toolNames) : undefined;
+      if (call) yield { type: "toolCall", call };
       // An unclosed call at the end (max_tokens) is a call only if its JSON is whole.
-      if (pending) yield* block(pending, toolNames, tokens, true);
+      else if (pending) yield* block(pending, toolNames, tokens, true);
       yield event;
       return;
     }
     pending += event.text;
     tokens += event.tokens;
+    if (bare === undefined && pending.trim() !== "" && !"<|python_tag|>".startsWith(pending.trim())) bare = BARE_CALL_START.test(pending);
+    if (bare !== false) continue;
     for (;;) {
+      if (afterCall) {
+        pending = pending.replace(/^\s+/, "");
+        if (pending === "") break;
+        afterCall = false;
+      }
       const open = pending.indexOf(TOOL_CALL_OPEN);
       if (open < 0) {
         const keep = partialTagLength(pending);
@@ -37,7 +55,8 @@ export async function* withToolCalls(events: AsyncIterable<GenerationEvent>, too
       if (close < 0) break;
       yield* block(pending.slice(0, close + TOOL_CALL_CLOSE.length), toolNames, tokens, false);
       tokens = 0;
-      pending = pending.slice(close + TOOL_CALL_CLOSE.length).replace(/^\s+/, "");
+      pending = pending.slice(close + TOOL_CALL_CLOSE.length);
+      afterCall = true;
     }
   }
 }
