@@ -120,6 +120,26 @@ describe("Ollama API (ollama npm client against squeeze serve)", function () {
     assert.equal(typeof JSON.parse(plain.message.content), "object");
   });
 
+  it("takes tools, earlier calls and tool results", async function () {
+    const tools = [{ type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }];
+    const plain = await client.chat({ model, messages, stream: false, options: { num_predict: 2 } });
+    const withTools = await client.chat({
+      model,
+      messages: [
+        ...messages,
+        { role: "assistant", content: "", tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris" } } }] },
+        { role: "tool", content: "Sunny" },
+      ],
+      tools,
+      stream: false,
+      options: { num_predict: 2 },
+    });
+    assert.equal(withTools.done, true);
+    assert.ok(withTools.prompt_eval_count > plain.prompt_eval_count + 20, "the tools, the call and its result are in the prompt");
+    const bad = await postJson(url, "/api/chat", { model, messages, tools: [{ type: "function", function: { name: "no spaces" } }], stream: false });
+    assertOllamaError(bad, 400, /tools\.0\.function\.name/);
+  });
+
   it("ends at a stop sequence with done_reason stop", async function () {
     const full = (await client.generate({ model, prompt: "Once upon a time", raw: true, options: { num_predict: 32, temperature: 0 } })).response ?? "";
     assert.ok(full.length >= 12, `need some text to cut: ${JSON.stringify(full)}`);

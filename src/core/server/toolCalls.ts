@@ -5,9 +5,15 @@
 // held back until it is clear which it is.
 import { randomBytes } from "node:crypto";
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../backends/tools/hermesFormat";
-import type { GenerationEvent, ToolCall } from "../engine/types";
+import type { GenerationEvent, GenerationOptions, ToolCall } from "../engine/types";
 
 export type ChoiceEvent = GenerationEvent | { type: "toolCall"; call: ToolCall };
+
+/** The stream with the model's tool calls found, when the request offered tools (and did not say "none"). */
+export function withRequestedToolCalls(events: AsyncIterable<GenerationEvent>, options: GenerationOptions): AsyncIterable<ChoiceEvent> {
+  const { tools, toolChoice } = options;
+  return tools?.length && toolChoice !== "none" ? withToolCalls(events, new Set(tools.map((t) => t.name))) : events;
+}
 
 /** Llama 3 answers a call with JSON only, after an optional <|python_tag|>. */
 const BARE_CALL_START = /^\s*(<\|python_tag\|>)?\s*\{/;

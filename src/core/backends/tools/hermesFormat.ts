@@ -68,7 +68,8 @@ export function callSchema(tools: ToolSpec[], choice: Exclude<ToolChoice, "auto"
   return variants.length === 1 ? variants[0] : { oneOf: variants };
 }
 
-function parseArguments(text: string): unknown {
+/** A call's arguments as an object, as templates and Ollama's clients want them (the text itself if it is not JSON). */
+export function parseArguments(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

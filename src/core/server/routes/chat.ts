@@ -3,7 +3,7 @@ import type { RequestHandler } from "express";
 import type { Engine } from "../../engine/engine";
 import type { ToolCall } from "../../engine/types";
 import { checkMaxTokens, parseChatRequest } from "../schemas";
-import { withToolCalls } from "../toolCalls";
+import { withRequestedToolCalls } from "../toolCalls";
 import { requireModel, runGeneration, type GenerationShape } from "./generation";
 
 /** Arguments stream in pieces of this many characters, as OpenAI streams them. */
@@ -47,11 +47,7 @@ export function chatCompletions(engine: Engine): RequestHandler {
       stream: request.stream,
       includeUsage: request.includeUsage,
       promptParam: "messages",
-      start: (signal) => {
-        const events = engine.chat(request.messages, request.options, signal);
-        const { tools, toolChoice } = request.options;
-        return tools && toolChoice !== "none" ? withToolCalls(events, new Set(tools.map((t) => t.name))) : events;
-      },
+      start: (signal) => withRequestedToolCalls(engine.chat(request.messages, request.options, signal), request.options),
     });
   };
 }

@@ -1,11 +1,21 @@
 // POST /api/chat: the messages rendered with the model's chat template.
 import type { RequestHandler } from "express";
+import { parseArguments } from "../../../backends/tools/hermesFormat";
 import type { Engine } from "../../../engine/engine";
+import type { ToolCall } from "../../../engine/types";
+import { withRequestedToolCalls } from "../../toolCalls";
 import { runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
 import { parseChatRequest } from "./schemas";
 
-const assistant = (content: string) => ({ message: { role: "assistant", content } });
+/** Ollama's assistant message: calls carry their arguments as an object. */
+const assistant = (content: string, calls: ToolCall[] = []) => ({
+  message: {
+    role: "assistant",
+    content,
+    ...(calls.length > 0 && { tool_calls: calls.map((c) => ({ function: { name: c.name, arguments: parseArguments(c.arguments) } })) }),
+  },
+});
 
 export function chat(engine: Engine): RequestHandler {
   return async (req, res) => {
@@ -18,7 +28,7 @@ export function chat(engine: Engine): RequestHandler {
       ...job,
       stream: request.stream,
       promptParam: "messages",
-      start: (signal) => engine.chat(request.messages, options, signal),
+      start: (signal) => withRequestedToolCalls(engine.chat(request.messages, options, signal), options),
     });
   };
 }

@@ -2,8 +2,9 @@
 // Chat and generate differ only in where the text goes (message.content or response).
 import type { Response } from "express";
 import { EngineError } from "../../../engine/errors";
-import type { GenerationEvent, GenerationOptions } from "../../../engine/types";
+import type { GenerationOptions, ToolCall } from "../../../engine/types";
 import { toApiError } from "../../errors";
+import type { ChoiceEvent } from "../../toolCalls";
 import { sendOllamaError } from "./errors";
 import { NdjsonWriter } from "./ndjson";
 
@@ -15,9 +16,9 @@ export interface OllamaJob {
   stream: boolean;
   /** The request field a context overflow is blamed on. */
   promptParam: "messages" | "prompt";
-  /** The fields that carry a piece of text (or the whole text, or "" in the last streamed line). */
-  text(text: string): Fields;
-  start(signal: AbortSignal): AsyncIterable<GenerationEvent>;
+  /** The fields that carry a piece of text (or the whole text, or "" in the last streamed line), and tool calls. */
+  text(text: string, calls?: ToolCall[]): Fields;
+  start(signal: AbortSignal): AsyncIterable<ChoiceEvent>;
 }
 
 const createdAt = () => new Date().toISOString();
@@ -51,11 +52,16 @@ export async function runOllamaGeneration(res: Response, job: OllamaJob): Promis
     const firstAt = process.hrtime.bigint();
 
     let text = "";
-    let done: Extract<GenerationEvent, { type: "done" }> | undefined;
+    const calls: ToolCall[] = [];
+    let done: Extract<ChoiceEvent, { type: "done" }> | undefined;
     for (let step = first; !step.done; step = await events.next()) {
       const event = step.value;
       if (event.type === "done") done = event;
-      else if (!ndjson) text += event.text;
+      else if (event.type === "toolCall") {
+        // Ollama sends a call as a line of its own; unstreamed, with the whole message.
+        if (ndjson) await ndjson.send({ model: job.model, created_at: createdAt(), ...job.text("", [event.call]), done: false });
+        else calls.push(event.call);
+      } else if (!ndjson) text += event.text;
       else if (event.text) await ndjson.send({ model: job.model, created_at: createdAt(), ...job.text(event.text), done: false });
     }
     if (!done) throw new EngineError("internal", "the generation ended without a result");
@@ -64,7 +70,7 @@ export async function runOllamaGeneration(res: Response, job: OllamaJob): Promis
     const last = {
       model: job.model,
       created_at: createdAt(),
-      ...job.text(text),
+      ...job.text(text, calls),
       done: true,
       done_reason: done.finishReason,
       total_duration: elapsedNs(started, ended),

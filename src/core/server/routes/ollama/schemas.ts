@@ -1,8 +1,8 @@
 // Request validation for Ollama's routes: Ollama's JSON in, the engine's types out. Objects are
-// loose, as in Ollama: fields Squeeze has no use for (keep_alive, tools, think, num_ctx,
+// loose, as in Ollama: fields Squeeze has no use for (keep_alive, think, num_ctx,
 // mirostat ...) are accepted and ignored, so clients that always send them work unchanged.
 import { z } from "zod";
-import type { ChatMessage, GenerationOptions } from "../../../engine/types";
+import type { ChatMessage, GenerationOptions, ToolSpec } from "../../../engine/types";
 import { ApiError } from "../../errors";
 
 const MAX_STOP_SEQUENCES = 16;
@@ -28,10 +28,23 @@ const options = z.looseObject({
 // The loaded models read text only; an image silently dropped would get an answer about nothing.
 const images = z.array(z.unknown()).max(0, { error: "images are not supported: the loaded model reads text only" }).nullish();
 
+const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, underscores or dashes");
+
+// Ollama's calls carry their arguments as an object, and no id.
+const toolCall = z.looseObject({
+  function: z.looseObject({ name: functionName, arguments: z.record(z.string(), z.unknown()).nullish() }),
+});
+
 const message = z.looseObject({
   role: z.enum(["system", "user", "assistant", "tool"]),
   content: z.string().nullish(),
   images,
+  tool_calls: z.array(toolCall).nullish(),
+});
+
+const tool = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({ name: functionName, description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() }),
 });
 
 /** Ollama's structured output: "json", or a JSON Schema object. */
@@ -45,7 +58,7 @@ const common = {
   options: options.nullish(),
 };
 
-const chatBody = z.looseObject({ ...common, messages: z.array(message).nullish() });
+const chatBody = z.looseObject({ ...common, messages: z.array(message).nullish(), tools: z.array(tool).max(128).nullish() });
 
 const generateBody = z.looseObject({
   ...common,
@@ -82,9 +95,23 @@ export interface OllamaGenerateRequest extends OllamaGenerationRequest {
 /** Each parser throws ApiError 400 naming the first invalid field. */
 export function parseChatRequest(body: unknown): OllamaChatRequest {
   const parsed = parse(chatBody, body);
+  const request = generationRequest(parsed);
+  const tools: ToolSpec[] = (parsed.tools ?? []).map((t) => ({
+    name: t.function.name,
+    ...(t.function.description && { description: t.function.description }),
+    parameters: t.function.parameters ?? { type: "object", properties: {} },
+  }));
+  // Ollama has no tool_choice: the model decides.
+  if (tools.length > 0) request.options = { ...request.options, tools, toolChoice: "auto" };
   return {
-    ...generationRequest(parsed),
-    messages: (parsed.messages ?? []).map((m) => ({ role: m.role, content: m.content ?? "" })),
+    ...request,
+    messages: (parsed.messages ?? []).map((m, i): ChatMessage => ({
+      role: m.role,
+      content: m.content ?? "",
+      ...(m.tool_calls?.length && {
+        toolCalls: m.tool_calls.map((c, j) => ({ id: `call_${i}_${j}`, name: c.function.name, arguments: JSON.stringify(c.function.arguments ?? {}) })),
+      }),
+    })),
   };
 }
 
