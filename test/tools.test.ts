@@ -73,6 +73,9 @@ describe("tool calls and structured output on llama.cpp (openai SDK)", function 
     assert.equal(typeof second.choices[0].message.content, "string");
     assert.equal(second.choices[0].message.tool_calls, undefined);
     assert.ok(second.usage!.prompt_tokens > first.usage!.prompt_tokens, "the call and its result are in the prompt");
+    // Reading calls out of the stream still reads it to its end: nothing counts as cancelled.
+    const stats = (await (await fetch(`${squeeze.url}/v1/stats`)).json()) as { cancelled: number; completed: number };
+    assert.equal(stats.cancelled, 0, JSON.stringify(stats));
   });
 
   it("answers json_schema with JSON that validates, and json_object with an object", async function () {

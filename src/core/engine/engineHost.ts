@@ -151,6 +151,8 @@ export class EngineHost implements Engine {
       for await (const event of events) {
         // Events the worker sent before it saw the cancel are not the caller's any more.
         if (signal?.aborted) throw new EngineError("cancelled", "the request was cancelled");
+        // A reader that stops once it has the result has not cancelled anything.
+        if (event.type === "done") outcome = "completed";
         yield event;
       }
       outcome = "completed";

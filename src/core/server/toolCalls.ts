@@ -31,8 +31,9 @@ export async function* withToolCalls(events: AsyncIterable<GenerationEvent>, too
       if (call) yield { type: "toolCall", call };
       // An unclosed call at the end (max_tokens) is a call only if its JSON is whole.
       else if (pending) yield* block(pending, toolNames, tokens, true);
+      // The stream is read to its end: stopping here would count as a cancelled request.
       yield event;
-      return;
+      continue;
     }
     pending += event.text;
     tokens += event.tokens;
