@@ -19,7 +19,7 @@ const textPart = z.looseObject({
 });
 
 /** OpenAI's rule for function names, which also keeps them safe inside prompts and grammars. */
-const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, underscores or dashes");
+export const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, underscores or dashes");
 
 const toolCall = z.looseObject({
   id: z.string().min(1),
@@ -49,7 +49,8 @@ const chatMessage = z
 
 const jsonSchemaObject = z.record(z.string(), z.unknown(), { error: "must be a JSON Schema object" });
 
-const tool = z.looseObject({
+/** A function tool, as OpenAI and Ollama send them. */
+export const tool = z.looseObject({
   type: z.literal("function"),
   function: z.looseObject({
     name: functionName,
@@ -150,12 +151,7 @@ export interface CompletionRequest extends GenerationRequest {
 export function parseChatRequest(body: unknown): ChatRequest {
   const parsed = parse(chatBody, body);
   const request = generationRequest(parsed);
-  const tools: ToolSpec[] = (parsed.tools ?? []).map((t) => ({
-    name: t.function.name,
-    ...(t.function.description && { description: t.function.description }),
-    // A function without parameters takes an empty object.
-    parameters: t.function.parameters ?? { type: "object", properties: {} },
-  }));
+  const tools = toolSpecs(parsed.tools);
   const choice = parsed.tool_choice;
   const toolChoice: ToolChoice | undefined = typeof choice === "object" && choice !== null ? { name: choice.function.name } : (choice ?? undefined);
   if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none" && tools.length === 0) {
@@ -187,6 +183,15 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
     prompt,
     ...(parsed.suffix != null && { suffix: parsed.suffix }),
   };
+}
+
+export function toolSpecs(tools: z.infer<typeof tool>[] | null | undefined): ToolSpec[] {
+  return (tools ?? []).map((t) => ({
+    name: t.function.name,
+    ...(t.function.description && { description: t.function.description }),
+    // A function without parameters takes an empty object.
+    parameters: t.function.parameters ?? { type: "object", properties: {} },
+  }));
 }
 
 /** A token budget larger than the whole context is a client mistake, not a reason to run until the context fills. */

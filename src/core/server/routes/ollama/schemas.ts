@@ -2,8 +2,9 @@
 // loose, as in Ollama: fields Squeeze has no use for (keep_alive, think, num_ctx,
 // mirostat ...) are accepted and ignored, so clients that always send them work unchanged.
 import { z } from "zod";
-import type { ChatMessage, GenerationOptions, ToolSpec } from "../../../engine/types";
+import type { ChatMessage, GenerationOptions } from "../../../engine/types";
 import { ApiError } from "../../errors";
+import { functionName, tool, toolSpecs } from "../../schemas";
 
 const MAX_STOP_SEQUENCES = 16;
 
@@ -28,8 +29,6 @@ const options = z.looseObject({
 // The loaded models read text only; an image silently dropped would get an answer about nothing.
 const images = z.array(z.unknown()).max(0, { error: "images are not supported: the loaded model reads text only" }).nullish();
 
-const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, underscores or dashes");
-
 // Ollama's calls carry their arguments as an object, and no id.
 const toolCall = z.looseObject({
   function: z.looseObject({ name: functionName, arguments: z.record(z.string(), z.unknown()).nullish() }),
@@ -42,10 +41,7 @@ const message = z.looseObject({
   tool_calls: z.array(toolCall).nullish(),
 });
 
-const tool = z.looseObject({
-  type: z.literal("function"),
-  function: z.looseObject({ name: functionName, description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() }),
-});
+
 
 /** Ollama's structured output: "json", or a JSON Schema object. */
 const format = z.union([z.literal("json"), z.literal(""), z.record(z.string(), z.unknown())], { error: 'must be "json" or a JSON Schema object' });
@@ -96,11 +92,7 @@ export interface OllamaGenerateRequest extends OllamaGenerationRequest {
 export function parseChatRequest(body: unknown): OllamaChatRequest {
   const parsed = parse(chatBody, body);
   const request = generationRequest(parsed);
-  const tools: ToolSpec[] = (parsed.tools ?? []).map((t) => ({
-    name: t.function.name,
-    ...(t.function.description && { description: t.function.description }),
-    parameters: t.function.parameters ?? { type: "object", properties: {} },
-  }));
+  const tools = toolSpecs(parsed.tools);
   // Ollama has no tool_choice: the model decides.
   if (tools.length > 0) request.options = { ...request.options, tools, toolChoice: "auto" };
   return {
