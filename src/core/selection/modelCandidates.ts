@@ -5,7 +5,6 @@ import { builtinCatalog, findCatalogModel } from "../catalog/catalog";
 import { RECIPE_BACKEND } from "../catalog/catalogSchema";
 import { UserCatalog, parseModelSource, type UserModel } from "../catalog/userCatalog";
 import type { BackendName } from "../engine/types";
-import { probeHardware } from "../hardware/probe";
 import { FLM_PREFIX, locateModel } from "../models/modelLocation";
 import { installedFlmTags } from "../store/flmModels";
 import { hubCacheDir, localVariantPath } from "../store/hfCache";
@@ -13,8 +12,8 @@ import { localGguf } from "../store/localGguf";
 import { configDir } from "../util/configDir";
 import { pathExists } from "../util/pathExists";
 import { fetchHint, localChoices } from "./localChoices";
-import { selectModels } from "./select";
-import { DEFAULT_PREFERENCES, type Choice, type SelectionRole } from "./types";
+import { machineSelection } from "./machineSelection";
+import type { Choice, SelectionRole } from "./types";
 
 export interface Candidate {
   /** Default public id. */
@@ -70,13 +69,7 @@ export async function modelCandidates(request: CandidateRequest): Promise<Candid
 }
 
 async function chosen(request: CandidateRequest, cacheDir: string, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
-  const profile = await probeHardware();
-  const selection = selectModels({
-    profile,
-    catalog: builtinCatalog(),
-    preferences: { ...DEFAULT_PREFERENCES, device: request.cpuOnly ? "cpu" : "auto" },
-    power: { onBattery: profile.battery.onAc === false },
-  });
+  const { profile, selection } = await machineSelection(request.cpuOnly ? "cpu" : "auto");
   // A catalog id may name a model of either role; the machine's own pick follows the role asked.
   const ranked = (request.model ? [...selection.chat, ...selection.completion] : selection[request.role]).filter(wanted);
   const flm = profile.runtimes.npu.find((r) => r.runtime === "flm");

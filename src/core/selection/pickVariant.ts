@@ -1,20 +1,11 @@
 // The variant of a catalog model to download when the user names only the model: the best one
 // the hardware selection ranks for this machine among those on Hugging Face.
 import type { CatalogModel } from "../catalog/catalogSchema";
-import { builtinCatalog } from "../catalog/catalog";
-import { probeHardware } from "../hardware/probe";
 import type { VariantPicker } from "../store/modelStore";
-import { selectModels } from "./select";
-import { DEFAULT_PREFERENCES } from "./types";
+import { machineSelection } from "./machineSelection";
 
 export const pickVariantForMachine: VariantPicker = async (model: CatalogModel) => {
-  const profile = await probeHardware();
-  const selection = selectModels({
-    profile,
-    catalog: builtinCatalog(),
-    preferences: DEFAULT_PREFERENCES,
-    power: { onBattery: profile.battery.onAc === false },
-  });
+  const { selection } = await machineSelection();
   const choice = [...selection.chat, ...selection.completion].find((c) => c.modelId === model.id && c.variant.repo !== undefined);
   if (choice) {
     return { variant: choice.variant, why: `${choice.variant.id} for the ${choice.device.kind.toUpperCase()} (${choice.device.name}): ${choice.reasons[0]}` };

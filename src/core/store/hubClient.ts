@@ -5,7 +5,7 @@ import { HubApiError, listFiles, modelInfo } from "@huggingface/hub";
 import { VERSION } from "../version";
 import type { HubSettings } from "./hubSettings";
 import { checkRepoFile, checkRepoId } from "./names";
-import { DEFAULT_RETRY, withRetry, type RetryPolicy } from "./retry";
+import { cancelled, DEFAULT_RETRY, withRetry, type RetryPolicy } from "./retry";
 import { StoreError } from "./storeError";
 
 export interface RemoteFile {
@@ -96,7 +96,7 @@ function remoteFile(entry: { path: string; size: number; oid?: string; lfs?: { o
 /** Any failure talking to the hub, as a StoreError; `what` names the repo or file. */
 export function hubError(err: unknown, failed: FailedAnswer | undefined, signal: AbortSignal | undefined, what: string, settings: HubSettings): StoreError {
   if (err instanceof StoreError) return err;
-  if (signal?.aborted) return new StoreError("cancelled", "the download was cancelled; what was downloaded is kept, and pulling again resumes it");
+  if (signal?.aborted) return cancelled();
   const status = err instanceof HubApiError ? err.statusCode : failed?.status;
   if (status !== undefined) return statusError(status, failed?.retryAfterMs, what, settings, err);
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
