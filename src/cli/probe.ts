@@ -4,9 +4,9 @@ import { parseArgs } from "node:util";
 import { builtinCatalog } from "../core/catalog/catalog";
 import { probeHardware } from "../core/hardware/probe";
 import { profileSchema, type HardwareProfile } from "../core/hardware/profileSchema";
-import { memoryGb } from "../core/selection/devices";
+import { describeSelection } from "../core/selection/describe";
 import { selectModels } from "../core/selection/select";
-import { DEFAULT_PREFERENCES, preferencesSchema, type Choice, type PowerState, type Preferences } from "../core/selection/types";
+import { DEFAULT_PREFERENCES, preferencesSchema, type PowerState, type Preferences } from "../core/selection/types";
 import { intOption, UsageError } from "./usage";
 
 export const PROBE_HELP = `Usage: squeeze probe [options]
@@ -55,15 +55,7 @@ export async function probe(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify({ profile, power, preferences, selection }, null, 2)}\n`);
     return;
   }
-  const lines = [
-    ...describeProfile(profile),
-    "",
-    `Ranked ${power.onBattery ? "on battery" : "on AC power"}:`,
-    ...describeChoices("Chat", selection.chat, top),
-    ...describeChoices("Completion", selection.completion, top),
-  ];
-  if (selection.notes.length > 0) lines.push("", "Notes:", ...selection.notes.map((n) => `  - ${n}`));
-  process.stdout.write(`${lines.join("\n")}\n`);
+  process.stdout.write(`${describeSelection(profile, selection, power, top).join("\n")}\n`);
 }
 
 /** A profile written by `probe --json`, whole or just its "profile" part. */
@@ -84,43 +76,4 @@ async function savedProfile(file: string): Promise<HardwareProfile> {
     throw new UsageError(`--profile ${file} is not a hardware profile (${issue.path.join(".") || "top level"}: ${issue.message})`);
   }
   return parsed.data;
-}
-
-function describeProfile(p: HardwareProfile): string[] {
-  const unknown = "unknown";
-  const simd = [p.cpu.avx512 && "AVX-512", p.cpu.avx2 && "AVX2"].filter(Boolean).join(", ");
-  const cores = p.cpu.physicalCores ? `${p.cpu.physicalCores} cores, ${p.cpu.logicalCores} threads` : `${p.cpu.logicalCores} threads`;
-  const battery =
-    p.battery.present === null ? unknown
-    : !p.battery.present ? "none"
-    : `${p.battery.percent ?? "?"}%, ${p.battery.onAc ? "on AC" : p.battery.onAc === false ? "on battery" : "power source unknown"}`;
-  const runtimes = p.runtimes;
-  const rows: Array<[string, string]> = [
-    ["OS", `${p.os.name ?? unknown} (${p.os.platform} ${p.os.arch})`],
-    ["CPU", `${p.cpu.brand ?? unknown}: ${cores}${simd ? `, ${simd}` : ""}`],
-    ["Memory", `${memoryGb(p.memory.totalBytes)}${p.memory.availableBytes !== null ? ` (${memoryGb(p.memory.availableBytes)} available)` : ""}`],
-    ...(p.gpus.length > 0
-      ? p.gpus.map((g): [string, string] => ["GPU", `${g.name} (${g.kind}${g.vramBytes ? `, ${memoryGb(g.vramBytes)}` : ""}${g.unifiedMemory ? ", unified memory" : ""})`])
-      : [["GPU", "none found"] as [string, string]]),
-    ...(p.npus.length > 0
-      ? p.npus.map((n): [string, string] => ["NPU", `${n.name} (${n.detectedBy})`])
-      : [["NPU", "none found"] as [string, string]]),
-    ["Battery", battery],
-    ["llama.cpp", runtimes.llamaCppGpu === null ? unknown : ["cpu", ...runtimes.llamaCppGpu].join(", ")],
-    ["onnxruntime", runtimes.onnxProviders?.join(", ") ?? unknown],
-    ["NPU runtime", runtimes.npu.map((r) => `${r.runtime} (${r.path})`).join(", ") || "none installed"],
-  ];
-  if (p.unknown.length > 0) rows.push(["Unknown", p.unknown.join("; ")]);
-  return ["Hardware:", ...rows.map(([k, v]) => `  ${k.padEnd(12)}${v}`)];
-}
-
-function describeChoices(title: string, choices: Choice[], top: number): string[] {
-  if (choices.length === 0) return [`${title}: no catalog model fits this machine`];
-  return [
-    `${title}:`,
-    ...choices.slice(0, top).flatMap((c, i) => [
-      `  ${i + 1}. ${c.modelId} [${c.variant.id}] on ${c.device.kind.toUpperCase()} ${c.device.name} (${c.backend}, ${c.device.api}), ${c.variant.sizeGB} GB`,
-      ...c.reasons.map((r) => `       - ${r}`),
-    ]),
-  ];
 }

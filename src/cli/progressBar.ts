@@ -1,7 +1,7 @@
 // Download progress on the terminal: one bar redrawn in place on a TTY, plain lines (every 10%,
 // or every few seconds) when the output goes to a file or another program.
 import { formatBytes } from "../core/store/diskSpace";
-import type { PullProgress } from "../core/store/transferProgress";
+import { formatTimeLeft, type PullProgress } from "../core/store/transferProgress";
 
 const PLAIN_EVERY_MS = 5000;
 
@@ -49,7 +49,5 @@ export class ProgressBar {
 
 function eta(p: PullProgress): string {
   if (p.phase === "done") return "done";
-  if (p.etaSeconds === null) return "";
-  const s = Math.round(p.etaSeconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`;
+  return p.etaSeconds === null ? "" : formatTimeLeft(p.etaSeconds);
 }

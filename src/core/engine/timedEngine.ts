@@ -16,6 +16,7 @@ export interface RequestTimings {
 
 export class TimedEngine implements Engine {
   private last: RequestTimings | undefined;
+  private running = 0;
 
   constructor(private readonly inner: Engine) {}
 
@@ -26,6 +27,11 @@ export class TimedEngine implements Engine {
   /** The last generation that finished; cancelled and failed ones are not counted. */
   lastRequest(): RequestTimings | undefined {
     return this.last;
+  }
+
+  /** Generations being read now: what an editor's status bar shows as "generating". */
+  inFlight(): number {
+    return this.running;
   }
 
   load(spec: LoadSpec): Promise<ModelInfo> {
@@ -61,8 +67,17 @@ export class TimedEngine implements Engine {
     return this.inner.dispose();
   }
 
-  /** Times are taken as the reader receives events, which for a local client is as they are made. */
   private async *timed(started: number, events: AsyncIterable<GenerationEvent>): AsyncGenerator<GenerationEvent> {
+    this.running++;
+    try {
+      yield* this.measured(started, events);
+    } finally {
+      this.running--;
+    }
+  }
+
+  /** Times are taken as the reader receives events, which for a local client is as they are made. */
+  private async *measured(started: number, events: AsyncIterable<GenerationEvent>): AsyncGenerator<GenerationEvent> {
     let first: number | undefined;
     let decodeTokens = 0;
     for await (const event of events) {

@@ -4,15 +4,11 @@ import { builtinCatalog } from "../catalog/catalog";
 import type { HardwareProfile } from "../hardware/profileSchema";
 import { probeHardware } from "../hardware/probe";
 import { selectModels } from "./select";
-import { DEFAULT_PREFERENCES, type Preferences, type Selection } from "./types";
+import { DEFAULT_PREFERENCES, type PowerState, type Preferences, type Selection } from "./types";
 
-export async function machineSelection(device: Preferences["device"] = "auto"): Promise<{ profile: HardwareProfile; selection: Selection }> {
+export async function machineSelection(preferences: Partial<Preferences> = {}): Promise<{ profile: HardwareProfile; selection: Selection; power: PowerState }> {
   const profile = await probeHardware();
-  const selection = selectModels({
-    profile,
-    catalog: builtinCatalog(),
-    preferences: { ...DEFAULT_PREFERENCES, device },
-    power: { onBattery: profile.battery.onAc === false },
-  });
-  return { profile, selection };
+  const power = { onBattery: profile.battery.onAc === false };
+  const selection = selectModels({ profile, catalog: builtinCatalog(), preferences: { ...DEFAULT_PREFERENCES, ...preferences }, power });
+  return { profile, selection, power };
 }

@@ -13,7 +13,7 @@ import { configDir } from "../util/configDir";
 import { pathExists } from "../util/pathExists";
 import { fetchHint, localChoices } from "./localChoices";
 import { machineSelection } from "./machineSelection";
-import type { Choice, SelectionRole } from "./types";
+import type { Choice, Preferences, SelectionRole } from "./types";
 
 export interface Candidate {
   /** Default public id. */
@@ -35,6 +35,8 @@ export interface CandidateRequest {
   model?: string;
   role: SelectionRole;
   cpuOnly: boolean;
+  /** The user's device and battery preferences for the machine's own pick; cpuOnly forces the CPU. */
+  preferences?: Partial<Preferences>;
   /** Never read `model` as a path on disk: for names that come from API clients. */
   idsOnly?: boolean;
   /** Where the Hugging Face cache and the user catalog are; defaults from the environment. */
@@ -69,7 +71,7 @@ export async function modelCandidates(request: CandidateRequest): Promise<Candid
 }
 
 async function chosen(request: CandidateRequest, cacheDir: string, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
-  const { profile, selection } = await machineSelection(request.cpuOnly ? "cpu" : "auto");
+  const { profile, selection } = await machineSelection({ ...request.preferences, ...(request.cpuOnly ? { device: "cpu" } : {}) });
   // A catalog id may name a model of either role; the machine's own pick follows the role asked.
   const ranked = (request.model ? [...selection.chat, ...selection.completion] : selection[request.role]).filter(wanted);
   const flm = profile.runtimes.npu.find((r) => r.runtime === "flm");

@@ -33,7 +33,7 @@ export class PortInUseError extends Error {
   }
 }
 
-const PROBE_TIMEOUT_MS = 1000;
+const PROBE_TIMEOUT_MS = 2000;
 
 export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
@@ -43,13 +43,13 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
     const port = options.port ?? 8000;
-    throw new PortInUseError(host, port, await probeSqueeze(urlFor(host, port)));
+    throw new PortInUseError(host, port, await probeSqueeze(serverUrl(host, port)));
   }
   // After startup an unhandled 'error' event would take the whole process (the extension host) down.
   server.on("error", (err) => console.error("[squeeze] server error:", err));
   const { port } = server.address() as AddressInfo;
   return {
-    url: urlFor(host, port),
+    url: serverUrl(host, port),
     port,
     host,
     close: () =>
@@ -71,12 +71,14 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function urlFor(host: string, port: number): string {
+/** The URL clients use for a server bound to `host` (loopback for a wildcard address). */
+export function serverUrl(host: string, port: number): string {
   const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
   return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
 }
 
-async function probeSqueeze(baseUrl: string): Promise<SqueezeHolder | undefined> {
+/** Who answers /health at `baseUrl`: a Squeeze server, or undefined for anything else or nothing. */
+export async function probeSqueeze(baseUrl: string): Promise<SqueezeHolder | undefined> {
   try {
     const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     const body = (await res.json()) as { server?: unknown; version?: unknown; model?: unknown };

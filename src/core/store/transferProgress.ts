@@ -69,3 +69,9 @@ export class TransferProgress {
     });
   }
 }
+
+/** "m:ss left", for a download's time to go. */
+export function formatTimeLeft(seconds: number): string {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`;
+}

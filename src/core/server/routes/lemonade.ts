@@ -64,6 +64,7 @@ export function lemonadeRouter(engine: TimedEngine, options: LemonadeOptions): R
     const last = engine.lastRequest();
     res.json({
       ...engine.stats(),
+      requests_in_flight: engine.inFlight(),
       time_to_first_token: last ? round(last.timeToFirstToken, 4) : null,
       tokens_per_second: last ? round(last.tokensPerSecond, 2) : null,
       input_tokens: last?.inputTokens ?? null,

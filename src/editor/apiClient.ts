@@ -1,0 +1,141 @@
+// The extension's client of the local API. Its features use the server as any other tool does,
+// so they work the same whether this window hosts the server or another window does.
+import { createParser } from "eventsource-parser";
+
+/** What /api/v1/health says about the server and its model. */
+export interface Health {
+  version: string;
+  model: string | null;
+  backend: string | null;
+  gpu: string | false | null;
+  context_size: number | null;
+}
+
+/** What /api/v1/stats says: counters, requests running now, and the last request's timings. */
+export interface Stats {
+  requests_in_flight: number;
+  tokens_per_second: number | null;
+  time_to_first_token: number | null;
+  output_tokens: number | null;
+}
+
+/** A model in the store or the catalog, as /api/v1/models lists it. */
+export interface StoreModel {
+  id: string;
+  checkpoint: string;
+  recipe: string;
+  /** Gigabytes. */
+  size: number;
+  downloaded: boolean;
+  suggested: boolean;
+  labels: string[];
+}
+
+export interface PullProgress {
+  file: string;
+  percent: number;
+  bytes_downloaded: number;
+  bytes_total: number;
+  bytes_per_second: number;
+  eta_seconds: number | null;
+  phase: string;
+}
+
+/** The server answered with an error; `message` is OpenAI's `error.message`. */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string | null,
+  ) {
+    super(message);
+    this.name = "ApiRequestError";
+  }
+}
+
+/** Nothing answered at the address: the server is not running (yet). */
+export class ServerUnreachableError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`no Squeeze server answers at ${url}`, { cause });
+    this.name = "ServerUnreachableError";
+  }
+}
+
+const TIMEOUT_MS = 10_000;
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey: string | undefined,
+  ) {}
+
+  health(signal?: AbortSignal): Promise<Health> {
+    return this.json("GET", "/api/v1/health", undefined, signal);
+  }
+
+  stats(signal?: AbortSignal): Promise<Stats> {
+    return this.json("GET", "/api/v1/stats", undefined, signal);
+  }
+
+  /** Downloaded models; with `all`, the catalog's as well. */
+  async models(all: boolean): Promise<StoreModel[]> {
+    const body = await this.json<{ data: StoreModel[] }>("GET", `/api/v1/models${all ? "?show_all=true" : ""}`);
+    return body.data;
+  }
+
+  async remove(model: string): Promise<void> {
+    await this.json("POST", "/api/v1/delete", { model_name: model });
+  }
+
+  /** Downloads a model, reporting progress; aborting `signal` stops it (the next pull resumes). */
+  async pull(model: string, onProgress: (p: PullProgress) => void, signal: AbortSignal): Promise<string> {
+    const res = await this.request("POST", "/api/v1/pull", { model_name: model, stream: true }, signal, false);
+    let result: { model?: string } | undefined;
+    let failure: Error | undefined;
+    const parser = createParser({
+      onEvent: (event) => {
+        const data = JSON.parse(event.data) as Record<string, unknown>;
+        if (event.event === "progress") onProgress(data as unknown as PullProgress);
+        else if (event.event === "complete") result = data as { model?: string };
+        else if (event.event === "error") failure = errorFromBody(res.status, data);
+      },
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
+    if (failure) throw failure;
+    if (!result) throw new ApiRequestError(502, "the download stopped before the server said it was complete", null);
+    return result.model ?? model;
+  }
+
+  private async json<T>(method: string, route: string, body?: object, signal?: AbortSignal): Promise<T> {
+    const res = await this.request(method, route, body, signal ?? AbortSignal.timeout(TIMEOUT_MS), true);
+    return (await res.json()) as T;
+  }
+
+  private async request(method: string, route: string, body: object | undefined, signal: AbortSignal | undefined, expectJson: boolean): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${route}`, {
+        method,
+        signal,
+        headers: {
+          ...(body ? { "content-type": "application/json" } : {}),
+          ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          ...(expectJson ? { accept: "application/json" } : { accept: "text/event-stream" }),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ServerUnreachableError(this.baseUrl, err);
+    }
+    if (!res.ok) throw errorFromBody(res.status, await res.json().catch(() => ({})));
+    return res;
+  }
+}
+
+function errorFromBody(status: number, body: unknown): ApiRequestError {
+  const error = (body as { error?: { message?: unknown; code?: unknown } }).error;
+  const message = typeof error?.message === "string" ? error.message : `the server answered ${status}`;
+  return new ApiRequestError(status, message, typeof error?.code === "string" ? error.code : null);
+}

@@ -1,0 +1,106 @@
+// The extension's state for one window: settings, the log, the server this window hosts or uses,
+// the status bar, and the machine's probe. Created on activation; nothing here loads a model or
+// a native runtime until the server starts, after activation has returned.
+import * as vscode from "vscode";
+import { ApiKeyStore } from "./apiKey";
+import { affects, type Config, MODEL_KEYS, readConfig, SECTION, SERVER_KEYS } from "./config";
+import { offerFirstModel } from "./firstRun";
+import { MachineInfo } from "./machine";
+import { offerAnotherPort } from "./portConflict";
+import { ServerHost } from "./serverHost";
+import { ServerMonitor } from "./serverMonitor";
+import { StatusBar, statusView, type StatusView } from "./statusBar";
+
+export class Ctx implements vscode.Disposable {
+  readonly log = vscode.window.createOutputChannel("Squeeze", { log: true });
+  readonly keys: ApiKeyStore;
+  readonly host: ServerHost;
+  readonly machine: MachineInfo;
+  private readonly monitor: ServerMonitor;
+  private readonly statusBar = new StatusBar();
+  private readonly statusChanged = new vscode.EventEmitter<StatusView>();
+  readonly onDidChangeStatus = this.statusChanged.event;
+  private configNow: Config;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastProblem: string | undefined;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.configNow = this.reread();
+    this.keys = new ApiKeyStore(extension.secrets);
+    this.machine = new MachineInfo(() => this.configNow);
+    this.host = new ServerHost(this.configNow, this.keys, this.log);
+    this.monitor = new ServerMonitor(() => this.host.client);
+    this.disposables.push(
+      this.log,
+      this.statusBar,
+      this.monitor,
+      this.statusChanged,
+      this.host.onDidChange(() => this.onHostChange()),
+      this.monitor.onDidChange(() => this.render()),
+      vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigChange(e)),
+      this.keys.onDidChange(() => void this.host.applyServerConfig(this.configNow)),
+    );
+    this.render();
+  }
+
+  get config(): Config {
+    return this.configNow;
+  }
+
+  get status(): StatusView {
+    return statusView(this.host.server, this.host.model, this.monitor.current);
+  }
+
+  /** Starts or joins the server; failures are shown, never thrown into activation. */
+  async start(): Promise<void> {
+    try {
+      await this.host.start();
+    } catch (err) {
+      this.log.error(`the server did not start: ${(err as Error).message}`);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const d of this.disposables) d.dispose();
+    await this.host.dispose();
+  }
+
+  private onHostChange(): void {
+    this.monitor.refresh();
+    this.render();
+    const server = this.host.server;
+    const problem = server.kind === "conflict" || server.kind === "failed" ? server.message : this.host.model.kind === "missing" ? "missing" : undefined;
+    if (problem === this.lastProblem) return;
+    this.lastProblem = problem;
+    if (server.kind === "conflict") void offerAnotherPort(server.message, this.configNow.host, this.configNow.port);
+    else if (server.kind === "failed") void vscode.window.showErrorMessage(`Squeeze: the server could not start: ${server.message}`, "Show Logs").then((c) => c && this.log.show());
+    else if (problem === "missing") void offerFirstModel(this).catch((err: Error) => this.log.error(`first run: ${err.message}`));
+  }
+
+  private async onConfigChange(event: vscode.ConfigurationChangeEvent): Promise<void> {
+    if (!event.affectsConfiguration(SECTION)) return;
+    const config = this.reread();
+    if (affects(event, SERVER_KEYS)) {
+      this.log.info(`server settings changed: serving at ${config.host}:${config.port}`);
+      await this.host.applyServerConfig(config);
+    }
+    if (affects(event, MODEL_KEYS)) await this.host.applyModelConfig(config);
+    if (event.affectsConfiguration(`${SECTION}.server.autoStart`) && config.autoStart) await this.start();
+  }
+
+  private reread(): Config {
+    const { config, problems } = readConfig();
+    for (const problem of problems) {
+      this.log.warn(problem);
+      void vscode.window.showWarningMessage(`Squeeze: ${problem}.`);
+    }
+    this.configNow = config;
+    return config;
+  }
+
+  private render(): void {
+    const view = this.status;
+    this.statusBar.render(view, this.host.server, this.monitor.current);
+    this.statusChanged.fire(view);
+  }
+}

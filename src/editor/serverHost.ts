@@ -1,0 +1,162 @@
+// Hosting or joining the machine's one Squeeze server from this window. As the owner, this
+// extension host runs the engine (its worker thread) and the HTTP server; as a client it only
+// watches the owner, and takes over when the owner's window closes. Moving the port restarts the
+// HTTP server only: the model stays loaded in the worker.
+import * as vscode from "vscode";
+import { EngineHost } from "../core/engine/engineHost";
+import type { ModelInfo } from "../core/engine/types";
+import { loadFirst } from "../core/selection/loadFirst";
+import { modelCandidates, ModelNotAvailableError } from "../core/selection/modelCandidates";
+import { SharedServer, type SharedServerState } from "../core/server/sharedServer";
+import { startServer } from "../core/server/server";
+import { openModelStore } from "../core/store/defaultStore";
+import { VERSION } from "../core/version";
+import { ApiClient } from "./apiClient";
+import type { ApiKeyStore } from "./apiKey";
+import { baseUrl, type Config, servedModel } from "./config";
+
+/** The model as this window knows it: only the owner loads, so clients see "remote". */
+export type ModelState =
+  | { kind: "idle" }
+  | { kind: "loading"; model: string }
+  | { kind: "loaded"; info: ModelInfo }
+  /** Nothing to load: no model is configured and none is downloaded. */
+  | { kind: "missing"; message: string }
+  | { kind: "failed"; message: string };
+
+export class ServerHost implements vscode.Disposable {
+  private shared: SharedServer | undefined;
+  private engine: EngineHost | undefined;
+  private apiKey: string | undefined;
+  private modelState: ModelState = { kind: "idle" };
+  /** Bumped by each load, so that an older load finishing late does not overwrite a newer one. */
+  private loadGeneration = 0;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private config: Config,
+    private readonly keys: ApiKeyStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get server(): SharedServerState {
+    return this.shared?.current ?? { kind: "stopped" };
+  }
+
+  get model(): ModelState {
+    return this.modelState;
+  }
+
+  /** A client of whichever server answers on the configured port, with the API key if one is set. */
+  get client(): ApiClient {
+    return new ApiClient(baseUrl(this.config), this.apiKey);
+  }
+
+  get url(): string {
+    return baseUrl(this.config);
+  }
+
+  async start(): Promise<void> {
+    if (this.shared) return;
+    this.apiKey = this.config.requireApiKey ? await this.keys.getOrCreate() : await this.keys.get();
+    const shared = new SharedServer({
+      url: baseUrl(this.config),
+      listen: () => this.listen(),
+      log: (m) => this.log.info(m),
+    });
+    this.shared = shared;
+    shared.onDidChange((state) => {
+      if (state.kind === "owner" && !this.engine?.model) void this.loadModel();
+      if (state.kind === "conflict" || state.kind === "failed") this.log.error(state.message);
+      this.changed.fire();
+    });
+    await shared.start();
+  }
+
+  /** Stops serving. As the owner the model is unloaded too, freeing its memory; the worker stays. */
+  async stop(): Promise<void> {
+    const shared = this.shared;
+    this.shared = undefined;
+    this.loadGeneration++;
+    await shared?.stop();
+    await this.engine?.unload();
+    this.setModel({ kind: "idle" });
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** New listening settings: serve again with them, keeping the loaded model. */
+  async applyServerConfig(config: Config): Promise<void> {
+    this.config = config;
+    const shared = this.shared;
+    if (!shared) return;
+    this.shared = undefined;
+    await shared.stop();
+    await this.start();
+  }
+
+  /** New model settings: the owner loads again; clients use whatever the owner serves. */
+  async applyModelConfig(config: Config): Promise<void> {
+    this.config = config;
+    if (this.server.kind === "owner") await this.loadModel();
+  }
+
+  /** Loads the configured model (or the machine's pick) into the engine, when this window owns the server. */
+  async loadModel(): Promise<void> {
+    const engine = this.engine;
+    if (!engine || this.server.kind !== "owner") return;
+    const generation = ++this.loadGeneration;
+    const wanted = servedModel(this.config);
+    this.setModel({ kind: "loading", model: wanted ?? "the best downloaded model for this machine" });
+    try {
+      const { device, batteryPolicy } = this.config;
+      const candidates = await modelCandidates({
+        model: wanted,
+        role: "chat",
+        cpuOnly: device === "cpu",
+        preferences: { device, batteryPolicy },
+        cacheDir: this.config.modelsFolder,
+      });
+      const info = await loadFirst(engine, candidates, {
+        contextSize: this.config.contextSize,
+        cpu: device === "cpu",
+        log: (m) => this.log.info(m),
+      });
+      if (generation === this.loadGeneration) this.setModel({ kind: "loaded", info });
+    } catch (err) {
+      if (generation !== this.loadGeneration) return;
+      const message = (err as Error).message;
+      this.log.error(`no model loaded: ${message}`);
+      this.setModel(err instanceof ModelNotAvailableError && !wanted ? { kind: "missing", message } : { kind: "failed", message });
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.loadGeneration++;
+    await this.shared?.stop();
+    await this.engine?.dispose();
+    this.changed.dispose();
+  }
+
+  private async listen() {
+    // The worker thread starts only when this window becomes the owner, never on activation.
+    this.engine ??= new EngineHost({ onWorkerStart: () => this.log.info("engine worker started") });
+    return startServer(this.engine, {
+      host: this.config.host,
+      port: this.config.port,
+      apiKey: this.config.requireApiKey ? this.apiKey : undefined,
+      allowedOrigins: this.config.allowedOrigins,
+      version: VERSION,
+      store: await openModelStore(this.config.modelsFolder ? { cacheDir: this.config.modelsFolder } : {}),
+    });
+  }
+
+  private setModel(state: ModelState): void {
+    this.modelState = state;
+    this.changed.fire();
+  }
+}

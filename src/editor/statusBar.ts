@@ -1,0 +1,99 @@
+// The status bar item: device, model, state and the last request's speed; a click opens the
+// actions. What it shows is computed by statusView() from the server's state, this window's model
+// state and the last poll, so tests can read the same view.
+import * as vscode from "vscode";
+import type { SharedServerState } from "../core/server/sharedServer";
+import type { ServerSnapshot } from "./serverMonitor";
+import type { ModelState } from "./serverHost";
+
+export type StatusState = "stopped" | "starting" | "loading" | "ready" | "generating" | "no-model" | "error";
+
+export interface StatusView {
+  state: StatusState;
+  device: "NPU" | "GPU" | "CPU" | undefined;
+  model: string | undefined;
+  tokensPerSecond: number | undefined;
+  /** Whether this window hosts the server or uses another window's. */
+  hosting: boolean;
+  detail: string | undefined;
+  text: string;
+}
+
+const ICONS: Record<StatusState, string> = {
+  stopped: "$(circle-slash)",
+  starting: "$(loading~spin)",
+  loading: "$(loading~spin)",
+  ready: "$(squirrel)",
+  generating: "$(sync~spin)",
+  "no-model": "$(cloud-download)",
+  error: "$(error)",
+};
+
+export function statusView(server: SharedServerState, model: ModelState, snapshot: ServerSnapshot): StatusView {
+  const health = snapshot.health;
+  const hosting = server.kind === "owner";
+  const served = health?.model ?? undefined;
+  const tokensPerSecond = snapshot.stats?.tokens_per_second ?? undefined;
+  const device = !served ? undefined : health?.backend === "ryzenai" || health?.backend === "flm" ? "NPU" : health?.gpu ? "GPU" : "CPU";
+  const [state, detail] = ((): [StatusState, string | undefined] => {
+    switch (server.kind) {
+      case "stopped":
+        return ["stopped", "The server is stopped."];
+      case "starting":
+        return ["starting", undefined];
+      case "conflict":
+      case "failed":
+        return ["error", server.message];
+    }
+    if (hosting && model.kind === "loading") return ["loading", `Loading ${model.model}`];
+    if (hosting && model.kind === "failed") return ["error", model.message];
+    if (hosting && model.kind === "missing") return ["no-model", model.message];
+    if (!served) return ["no-model", hosting ? "No model is loaded." : "The server in another window has no model loaded yet."];
+    if ((snapshot.stats?.requests_in_flight ?? 0) > 0) return ["generating", undefined];
+    return ["ready", undefined];
+  })();
+  const parts = [device, served, state === "ready" ? (tokensPerSecond ? `${tokensPerSecond.toFixed(1)} tok/s` : "ready") : state];
+  const text = `${ICONS[state]} Squeeze ${parts.filter(Boolean).join(" · ")}`;
+  return { state, device, model: served, tokensPerSecond, hosting, detail, text };
+}
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("squeeze.status", vscode.StatusBarAlignment.Right, 100);
+  private view: StatusView | undefined;
+
+  constructor() {
+    this.item.name = "Squeeze";
+    this.item.command = "squeeze.showActions";
+    this.item.text = `${ICONS.starting} Squeeze`;
+    this.item.show();
+  }
+
+  get current(): StatusView | undefined {
+    return this.view;
+  }
+
+  render(view: StatusView, server: SharedServerState, snapshot: ServerSnapshot): void {
+    this.view = view;
+    this.item.text = view.text;
+    this.item.backgroundColor = view.state === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
+    const health = snapshot.health;
+    const stats = snapshot.stats;
+    const lines = [
+      `**Squeeze** — ${view.state}${view.detail ? `: ${view.detail}` : ""}`,
+      "",
+      `Server: ${"url" in server ? server.url : "none"}/v1 (${view.hosting ? "hosted by this window" : server.kind === "client" ? "hosted by another window" : server.kind})`,
+    ];
+    if (health?.model) {
+      lines.push(`Model: ${health.model} on ${view.device}${health.gpu ? ` (${health.gpu})` : ""}, ${health.backend}, context ${health.context_size ?? "?"} tokens`);
+    }
+    if (stats?.tokens_per_second !== null && stats?.tokens_per_second !== undefined) {
+      lines.push(`Last request: ${stats.output_tokens ?? 0} tokens at ${stats.tokens_per_second.toFixed(1)} tok/s, first token after ${(stats.time_to_first_token ?? 0).toFixed(2)} s`);
+    }
+    lines.push("", "Click for actions");
+    this.item.tooltip = new vscode.MarkdownString(lines.join("  \n"));
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,185 @@
+// The extension in a real VS Code: activation, the server on the configured port, the status bar,
+// every command, moving the port, and a foreign program on the port. The workspace's settings
+// (written by test/vscode/runTests.ts) point the server at a free port and the generated tiny model;
+// HF_ENDPOINT points downloads at a local stand-in for Hugging Face.
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import * as vscode from "vscode";
+import { parse } from "yaml";
+import type { SqueezeApi } from "../../../src/extension";
+import { freePort } from "../../helpers/freePort";
+import { EXTENSION_ID, eventually, foreignServer, getJson, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
+
+const ready = (model?: string) => (s: { state: string; model?: string }) => s.state === "ready" && (model === undefined || s.model === model);
+
+describe("Squeeze in VS Code", function () {
+  this.timeout(180_000);
+  let api: SqueezeApi;
+  const port = () => setting<number>("server.port")!;
+  const url = (p = port()) => `http://127.0.0.1:${p}`;
+
+  before(async () => {
+    api = await squeezeApi();
+  });
+
+  it("activates without loading a model, and prints how long activation took", async () => {
+    console.log(`      activation took ${api.activationMs.toFixed(1)} ms (activate() only; the server starts after it returns)`);
+    assert.ok(api.activationMs > 0);
+    assert.equal(api.serverUrl(), url());
+  });
+
+  it("serves /v1/models on the port the settings give, and the status bar reaches ready", async () => {
+    const status = await waitForStatus(api, ready("tiny"));
+    assert.equal(status.device, "CPU");
+    assert.equal(status.hosting, true);
+    assert.match(status.text, /Squeeze CPU · tiny · ready/);
+    const models = await getJson(`${url()}/v1/models`);
+    assert.equal(models.status, 200);
+    assert.deepEqual(models.body.data.map((m: { id: string }) => m.id), ["tiny"]);
+  });
+
+  it("shows the last request's speed in the status bar", async () => {
+    const res = await fetch(`${url()}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", prompt: "Hello", max_tokens: 16, temperature: 0 }),
+    });
+    assert.equal(res.status, 200);
+    const status = await waitForStatus(api, (s) => s.tokensPerSecond !== undefined && s.tokensPerSecond > 0);
+    assert.match(status.text, /tok\/s/);
+  });
+
+  it("registers every command that package.json contributes", async () => {
+    const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.ok(contributed.length >= 12);
+    for (const command of contributed) assert.ok(registered.has(command), `${command} is registered`);
+  });
+
+  it("copies the API endpoint", async () => {
+    const endpoint = await runAndDismiss("squeeze.copyApiEndpoint");
+    assert.equal(endpoint, `${url()}/v1`);
+    assert.equal(await vscode.env.clipboard.readText(), `${url()}/v1`);
+  });
+
+  it("shows the hardware report with the ranked choices and their reasons", async () => {
+    const document = (await vscode.commands.executeCommand("squeeze.showHardwareReport")) as vscode.TextDocument;
+    const text = document.getText();
+    assert.match(text, /Hardware:/);
+    assert.match(text, /CPU {9}\S/);
+    assert.match(text, /Ranked on (AC power|battery):/);
+    assert.match(text, /Chat:\n {2}1\. \S+ \[\S+\] on (CPU|GPU|NPU)/);
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+  });
+
+  it("shows and writes Continue's config, replacing its own entries on a second run", async () => {
+    const block = (await vscode.commands.executeCommand("squeeze.setupContinue", "show")) as string;
+    assert.match(block, new RegExp(`apiBase: ${url()}/v1`));
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+    const file = (await vscode.commands.executeCommand("squeeze.setupContinue", "write")) as string;
+    assert.equal(file, path.join(process.env.CONTINUE_GLOBAL_DIR!, "config.yaml"));
+    await vscode.commands.executeCommand("squeeze.setupContinue", "write");
+    const config = parse(await readFile(file, "utf8"));
+    assert.equal(config.schema, "v1");
+    assert.deepEqual(
+      config.models.map((m: { name: string; roles: string[]; apiBase: string; model: string }) => [m.name, m.roles.join(","), m.apiBase, m.model]),
+      [
+        ["Squeeze (local)", "chat,edit,apply", `${url()}/v1`, "tiny"],
+        ["Squeeze autocomplete", "autocomplete", `${url()}/v1`, "tiny"],
+      ],
+    );
+  });
+
+  it("requires the API key from secret storage when the setting asks for it", async () => {
+    await vscode.commands.executeCommand("squeeze.setApiKey", "generate");
+    // A machine-wide setting, so that no workspace can turn it off: set for the user.
+    await setSetting("server.requireApiKey", true, vscode.ConfigurationTarget.Global);
+    await eventually(async () => ((await getJson(`${url()}/v1/models`)).status === 401 ? true : undefined), "the server to require a key");
+    // The extension's own client sends the key: the status keeps its model.
+    await waitForStatus(api, ready("tiny"));
+    const continueFile = (await vscode.commands.executeCommand("squeeze.setupContinue", "write")) as string;
+    const key = parse(await readFile(continueFile, "utf8")).models[0].apiKey as string;
+    assert.match(key, /^sqz-/);
+    assert.equal((await getJson(`${url()}/v1/models`, { authorization: `Bearer ${key}` })).status, 200);
+    await setSetting("server.requireApiKey", undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand("squeeze.setApiKey", "clear");
+    await eventually(async () => ((await getJson(`${url()}/v1/models`)).status === 200 ? true : undefined), "the server to drop the key");
+  });
+
+  it("downloads a model from the hub with progress, lists it, and deletes it", async () => {
+    const id = await vscode.commands.executeCommand("squeeze.downloadModel", "hf.co/test/Tiny-GGUF:Q8_0");
+    assert.equal(id, "hf.co/test/Tiny-GGUF:Q8_0");
+    const listed = await getJson(`${url()}/api/v1/models`);
+    assert.ok(listed.body.data.some((m: { id: string }) => m.id === id), JSON.stringify(listed.body));
+    assert.equal(await vscode.commands.executeCommand("squeeze.deleteModel", id), id);
+    const after = await getJson(`${url()}/api/v1/models`);
+    assert.ok(!after.body.data.some((m: { id: string }) => m.id === id));
+  });
+
+  it("selects another model, which the server loads", async () => {
+    const original = setting<string>("model.chat")!;
+    const onnx = path.join(path.dirname(original), "tiny-onnx");
+    await vscode.commands.executeCommand("squeeze.selectModel", onnx);
+    assert.equal(setting("model.chat"), onnx);
+    const status = await waitForStatus(api, ready("tiny-onnx"));
+    assert.equal(status.device, "CPU");
+    await vscode.commands.executeCommand("squeeze.selectModel", original);
+    await waitForStatus(api, ready("tiny"));
+  });
+
+  it("stops, starts and restarts the server", async () => {
+    await vscode.commands.executeCommand("squeeze.stopServer");
+    assert.equal(api.status().state, "stopped");
+    await assert.rejects(fetch(`${url()}/health`));
+    await vscode.commands.executeCommand("squeeze.startServer");
+    await waitForStatus(api, ready("tiny"));
+    await vscode.commands.executeCommand("squeeze.restartServer");
+    await waitForStatus(api, ready("tiny"));
+    assert.equal((await getJson(`${url()}/v1/models`)).status, 200);
+  });
+
+  it("runs the commands that ask the user, and closes cleanly when the user dismisses them", async () => {
+    for (const command of ["squeeze.showActions", "squeeze.selectModel", "squeeze.downloadModel", "squeeze.deleteModel", "squeeze.setApiKey"]) {
+      assert.equal(await runAndDismiss(command), undefined, command);
+    }
+    // Without an argument it shows the block and asks where it goes; dismissed, it only showed it.
+    assert.match(String(await runAndDismiss("squeeze.setupContinue")), /provider: openai/);
+    await vscode.commands.executeCommand("squeeze.showLogs");
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("moves the server when the port setting changes, keeping the loaded model", async () => {
+    const before = port();
+    const workerStarts = (await getJson(`${url()}/api/v1/stats`)).body.workerStarts;
+    const moved = await freePort();
+    await setSetting("server.port", moved);
+    await eventually(async () => ((await getJson(`${url(moved)}/v1/models`)).body.data?.[0]?.id === "tiny" ? true : undefined), "the server on the new port");
+    await assert.rejects(fetch(`${url(before)}/health`));
+    await waitForStatus(api, ready("tiny"));
+    assert.equal(api.serverUrl(), url(moved));
+    assert.equal((await getJson(`${url(moved)}/api/v1/stats`)).body.workerStarts, workerStarts, "the model stayed in the same worker");
+  });
+
+  describe("with another program on the port", () => {
+    let foreign: ChildProcess;
+    let taken: number;
+    before(async () => {
+      taken = await freePort();
+      foreign = await foreignServer(taken);
+    });
+    after(() => foreign.kill());
+
+    it("says so, keeps running, and takes the port once it is free", async () => {
+      await setSetting("server.port", taken);
+      const status = await waitForStatus(api, (s) => s.state === "error");
+      assert.match(status.detail ?? "", new RegExp(`port ${taken} .* is already in use by another program \\(not a Squeeze server\\)`));
+      assert.equal((await getJson(`${url(taken)}/`)).body, "not squeeze");
+      await vscode.commands.executeCommand("notifications.clearAll");
+      foreign.kill();
+      await waitForStatus(api, ready("tiny"));
+      assert.equal((await getJson(`${url(taken)}/v1/models`)).status, 200);
+    });
+  });
+});
