@@ -35,9 +35,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
       try {
         return await (handler as (ctx: Ctx, ...rest: unknown[]) => unknown)(ctx, ...args);
       } catch (err) {
-        const message = (err as Error).message;
-        ctx.log.error(`${id}: ${message}`);
-        void vscode.window.showErrorMessage(`Squeeze: ${message}`, "Show Logs").then((c) => c && ctx.log.show());
+        ctx.showError((err as Error).message);
         return undefined;
       }
     }),

@@ -73,8 +73,14 @@ export class Ctx implements vscode.Disposable {
     if (problem === this.lastProblem) return;
     this.lastProblem = problem;
     if (server.kind === "conflict") void offerAnotherPort(server.message, this.configNow.host, this.configNow.port);
-    else if (server.kind === "failed") void vscode.window.showErrorMessage(`Squeeze: the server could not start: ${server.message}`, "Show Logs").then((c) => c && this.log.show());
-    else if (problem === "missing") void offerFirstModel(this).catch((err: Error) => this.log.error(`first run: ${err.message}`));
+    else if (server.kind === "failed") this.showError(`the server could not start: ${server.message}`);
+    else if (problem === "missing") void offerFirstModel(this).catch((err: Error) => this.showError(err.message));
+  }
+
+  /** An error the user should see, with the way to the details. */
+  showError(message: string): void {
+    this.log.error(message);
+    void vscode.window.showErrorMessage(`Squeeze: ${message}`, "Show Logs").then((choice) => choice && this.log.show());
   }
 
   private async onConfigChange(event: vscode.ConfigurationChangeEvent): Promise<void> {

@@ -10,7 +10,8 @@ import * as vscode from "vscode";
 import { parse } from "yaml";
 import type { SqueezeApi } from "../../../src/extension";
 import { freePort } from "../../helpers/freePort";
-import { EXTENSION_ID, eventually, foreignServer, getJson, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
+import { eventually } from "../../helpers/eventually";
+import { EXTENSION_ID, foreignServer, getJson, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
 
 const ready = (model?: string) => (s: { state: string; model?: string }) => s.state === "ready" && (model === undefined || s.model === model);
 

@@ -1,9 +1,9 @@
 // Helpers for suites that run inside VS Code's extension host.
 import { type ChildProcess, spawn } from "node:child_process";
 import * as vscode from "vscode";
+
 import type { SqueezeApi } from "../../../src/extension";
 import type { StatusView } from "../../../src/editor/statusBar";
-
 
 export const EXTENSION_ID = "squeeze.squeeze";
 
@@ -38,18 +38,6 @@ export function waitForStatus(api: SqueezeApi, predicate: (s: StatusView) => boo
     });
   });
 }
-
-/** Polls `check` until it returns a value, for state outside the extension (ports, files). */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 
 /** A program that is not Squeeze, answering HTTP on `port` (as Ollama or a dev server would). */
 export async function foreignServer(port: number): Promise<ChildProcess> {

@@ -1,0 +1,77 @@
+// First run on a machine with no model, as a person sees it: a notification names the model
+// recommended for this machine and why; one click downloads it (from a local stand-in for
+// Hugging Face) with progress, and the server loads it.
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { BrowserContext } from "playwright-core";
+import { machineSelection } from "../../../src/core/selection/machineSelection";
+import { eventually } from "../../helpers/eventually";
+import { freePort } from "../../helpers/freePort";
+import { LocalHub } from "../../helpers/localHub";
+import { ROOT, TINY } from "../../helpers/paths";
+import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
+import { ARTIFACTS, statusBarText } from "./workbench";
+
+describe("first run in VS Code", function () {
+  this.timeout(300_000);
+  let scratch: string;
+  let hub: LocalHub;
+  let server: VsCodeServer;
+  let browser: BrowserContext;
+  let port: number;
+  let recommended: { id: string; modelId: string };
+
+  before(async () => {
+    // The hub serves the generated tiny model under the name of this machine's recommended GGUF.
+    const best = (await machineSelection()).selection.chat[0];
+    assert.ok(best?.recipe === "llamacpp" && best.variant.repo && best.variant.quant, `this machine's chat pick is a GGUF variant (got ${best?.recipe})`);
+    recommended = { id: `${best.modelId}:${best.variant.id}`, modelId: best.modelId };
+    hub = new LocalHub();
+    const file = best.variant.files?.[0] ?? `model-${best.variant.quant.toLowerCase()}.gguf`;
+    hub.addRepo({ id: best.variant.repo, files: [{ path: file, file: TINY }] });
+    const hubUrl = await hub.start();
+    scratch = await mkdtemp(path.join(os.tmpdir(), "squeeze-first-run-"));
+    port = await freePort();
+    server = await startVsCodeServer({
+      dataDir: path.join(scratch, "server"),
+      trustWorkspaces: true,
+      env: { HOME: path.join(scratch, "home"), SQUEEZE_HOME: path.join(scratch, "squeeze"), HF_HUB_CACHE: path.join(scratch, "hub"), HF_ENDPOINT: hubUrl, HF_TOKEN: "" },
+    });
+    browser = await launchChromium(path.join(scratch, "chromium"));
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await hub?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("recommends a model with its reason, downloads it with progress on one click, and loads it", async () => {
+    const folder = path.join(scratch, "project");
+    await mkdir(path.join(folder, ".vscode"), { recursive: true });
+    await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify({ "squeeze.server.port": port }));
+    const page = await openWorkbench(browser, workbenchUrl(server, { folder, extensionDevelopmentPath: ROOT }));
+
+    // Opened from the bell: toasts are not shown in this test-driver mode of the workbench.
+    await eventually(async () => (/Squeeze no-model/.test(await statusBarText(page)) ? true : undefined), "the status bar to say no-model");
+    const toast = page.locator(".notification-list-item", { hasText: "Squeeze has no model yet" });
+    await eventually(async () => {
+      if (await toast.isVisible()) return true;
+      await page.locator("#status\\.notifications").click();
+      return (await toast.isVisible().catch(() => false)) || undefined;
+    }, "the first-run notification", 60_000, 2000);
+    const message = (await toast.textContent()) ?? "";
+    assert.match(message, new RegExp(`Recommended for this machine: ${recommended.id.replace(/\./g, "\\.")} on the (CPU|GPU|NPU)`));
+    assert.match(await statusBarText(page), /Squeeze no-model/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "first-run-recommendation.png") });
+
+    await toast.locator(".monaco-button", { hasText: `Download ${recommended.id}` }).click();
+    await eventually(async () => (/Squeeze CPU · \S+ · ready/.test(await statusBarText(page)) ? true : undefined), "the status bar to say ready");
+    const res = await fetch(`http://127.0.0.1:${port}/v1/models`);
+    assert.deepEqual(((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id), [recommended.modelId]);
+    assert.ok(hub.requests.some((r) => r.url.includes("/resolve/")), "the model came from the hub");
+    await page.screenshot({ path: path.join(ARTIFACTS, "first-run-ready.png") });
+  });
+});

@@ -1,0 +1,75 @@
+// Two VS Code windows on one machine, driven in headless Chromium as a person would use them: the
+// first hosts the server and loads the model, the second uses that server without loading
+// anything; closing the first hands the server to the second within seconds.
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { freePort } from "../../helpers/freePort";
+import { ROOT, TINY } from "../../helpers/paths";
+import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
+import { eventually } from "../../helpers/eventually";
+import { ARTIFACTS, extensionLogs, statusBarText } from "./workbench";
+
+describe("two VS Code windows on one machine", function () {
+  this.timeout(300_000);
+  let scratch: string;
+  let server: VsCodeServer;
+  let browser: BrowserContext;
+  let port: number;
+
+  before(async () => {
+    scratch = await mkdtemp(path.join(os.tmpdir(), "squeeze-two-windows-"));
+    port = await freePort();
+    server = await startVsCodeServer({
+      dataDir: path.join(scratch, "server"),
+      trustWorkspaces: true,
+      env: { HOME: path.join(scratch, "home"), SQUEEZE_HOME: path.join(scratch, "squeeze"), HF_HUB_CACHE: path.join(scratch, "hub") },
+    });
+    browser = await launchChromium(path.join(scratch, "chromium"));
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  async function openWindow(name: string): Promise<Page> {
+    const folder = path.join(scratch, name);
+    await mkdir(path.join(folder, ".vscode"), { recursive: true });
+    await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify({ "squeeze.server.port": port, "squeeze.model.chat": TINY }));
+    return openWorkbench(browser, workbenchUrl(server, { folder, extensionDevelopmentPath: ROOT }));
+  }
+
+  const models = async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/models`, { signal: AbortSignal.timeout(2000) });
+    return ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
+  };
+
+  it("shares one server and one model load, and hands the server over when the owner closes", async () => {
+    const first = await openWindow("first");
+    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(first)) ? true : undefined), "the first window's status bar to say ready");
+    const second = await openWindow("second");
+    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(second)) ? true : undefined), "the second window's status bar to say ready");
+    await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-second.png") });
+
+    const logs = await eventually(async () => {
+      const found = await extensionLogs(server.dataDir);
+      return found.length === 2 && found.some((l) => /using the Squeeze server at/.test(l)) ? found : undefined;
+    }, "both windows' Squeeze logs");
+    const loads = logs.map((l) => (l.match(/\] loaded tiny /g) ?? []).length);
+    assert.deepEqual(loads.sort(), [0, 1], "one window loaded the model, the other none");
+    const owner = logs.findIndex((l) => /\] loaded tiny /.test(l));
+    assert.match(logs[1 - owner], /using the Squeeze server at http:\/\/127\.0\.0\.1:\d+ \(version/);
+    assert.deepEqual(await models(), ["tiny"]);
+
+    // The first window opened first, so it owns the server. Closing it hands the server over.
+    const closed = Date.now();
+    await first.close({ runBeforeUnload: true });
+    await eventually(async () => ((await models()).includes("tiny") && (await extensionLogs(server.dataDir)).some((l) => /taking it over/.test(l) && /\] loaded tiny /.test(l)) ? true : undefined), "the second window to take the server over", 60_000);
+    console.log(`      the second window served the model ${((Date.now() - closed) / 1000).toFixed(1)} s after the first closed`);
+    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(second)) ? true : undefined), "the second window's status bar to say ready again");
+    await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-after-handover.png") });
+  });
+});
