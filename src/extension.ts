@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): SqueezeApi {
   const current = new Ctx(context);
   ctx = current;
   context.subscriptions.push(...registerCommands(current));
-  if (current.config.autoStart) void current.start();
+  void current.autoStart();
   const activationMs = performance.now() - started;
   current.log.info(`activated in ${activationMs.toFixed(1)} ms`);
   return {

@@ -1,6 +1,7 @@
 // The extension's state for one window: settings, the log, the server this window hosts or uses,
 // the status bar, and the machine's probe. Created on activation; nothing here loads a model or
 // a native runtime until the server starts, after activation has returned.
+import path from "node:path";
 import * as vscode from "vscode";
 import { ApiKeyStore } from "./apiKey";
 import { affects, type Config, MODEL_KEYS, readConfig, SECTION, SERVER_KEYS } from "./config";
@@ -28,7 +29,7 @@ export class Ctx implements vscode.Disposable {
     this.configNow = this.reread();
     this.keys = new ApiKeyStore(extension.secrets);
     this.machine = new MachineInfo(() => this.configNow);
-    this.host = new ServerHost(this.configNow, this.keys, this.log);
+    this.host = new ServerHost(this.configNow, this.keys, this.log, path.join(extension.globalStorageUri.fsPath, "server-stopped"));
     this.monitor = new ServerMonitor(() => this.host.client);
     this.disposables.push(
       this.log,
@@ -51,7 +52,16 @@ export class Ctx implements vscode.Disposable {
     return statusView(this.host.server, this.host.model, this.monitor.current);
   }
 
-  /** Starts or joins the server; failures are shown, never thrown into activation. */
+  /** Starts or joins the server unless the user stopped it; failures are shown, never thrown into activation. */
+  async autoStart(): Promise<void> {
+    if (!this.configNow.autoStart) return;
+    if (this.host.stoppedByUser) {
+      this.log.info('the server was stopped by the user: "Squeeze: Start Server" starts it');
+      return this.host.startWhenRestarted();
+    }
+    await this.start();
+  }
+
   async start(): Promise<void> {
     try {
       await this.host.start();
@@ -91,7 +101,7 @@ export class Ctx implements vscode.Disposable {
       await this.host.applyServerConfig(config);
     }
     if (affects(event, MODEL_KEYS)) await this.host.applyModelConfig(config);
-    if (event.affectsConfiguration(`${SECTION}.server.autoStart`) && config.autoStart) await this.start();
+    if (event.affectsConfiguration(`${SECTION}.server.autoStart`)) await this.autoStart();
   }
 
   private reread(): Config {

@@ -2,6 +2,9 @@
 // extension host runs the engine (its worker thread) and the HTTP server; as a client it only
 // watches the owner, and takes over when the owner's window closes. Moving the port restarts the
 // HTTP server only: the model stays loaded in the worker.
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import * as vscode from "vscode";
 import { EngineHost } from "../core/engine/engineHost";
 import type { ModelInfo } from "../core/engine/types";
@@ -14,6 +17,8 @@ import { VERSION } from "../core/version";
 import { ApiClient } from "./apiClient";
 import type { ApiKeyStore } from "./apiKey";
 import { baseUrl, type Config, servedModel } from "./config";
+
+const REJOIN_CHECK_MS = 2000;
 
 /** The model as this window knows it: only the owner loads, so clients see "remote". */
 export type ModelState =
@@ -31,14 +36,25 @@ export class ServerHost implements vscode.Disposable {
   private modelState: ModelState = { kind: "idle" };
   /** Bumped by each load, so that an older load finishing late does not overwrite a newer one. */
   private loadGeneration = 0;
+  private rejoinTimer: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
+  /**
+   * @param stoppedMarker a file shared by all windows: present while the user has stopped the server,
+   * so that other windows do not take it over and new ones do not start it.
+   */
   constructor(
     private config: Config,
     private readonly keys: ApiKeyStore,
     private readonly log: vscode.LogOutputChannel,
+    private readonly stoppedMarker: string,
   ) {}
+
+  /** Whether the user stopped the server (in any window) and has not started it since. */
+  get stoppedByUser(): boolean {
+    return existsSync(this.stoppedMarker);
+  }
 
   get server(): SharedServerState {
     return this.shared?.current ?? { kind: "stopped" };
@@ -59,33 +75,38 @@ export class ServerHost implements vscode.Disposable {
 
   async start(): Promise<void> {
     if (this.shared) return;
+    clearInterval(this.rejoinTimer);
+    await rm(this.stoppedMarker, { force: true });
     this.apiKey = this.config.requireApiKey ? await this.keys.getOrCreate() : await this.keys.get();
     const shared = new SharedServer({
       url: baseUrl(this.config),
       listen: () => this.listen(),
+      mayTakeOver: async () => !this.stoppedByUser,
       log: (m) => this.log.info(m),
     });
     this.shared = shared;
     shared.onDidChange((state) => {
       if (state.kind === "owner" && !this.engine?.model) void this.loadModel();
       if (state.kind === "conflict" || state.kind === "failed") this.log.error(state.message);
+      if (state.kind === "stopped" && this.shared === shared) this.startWhenRestarted();
       this.changed.fire();
     });
     await shared.start();
   }
 
-  /** Stops serving. As the owner the model is unloaded too, freeing its memory; the worker stays. */
+  /**
+   * Stops serving, for every window until the user starts it again. As the owner the model is
+   * unloaded too, freeing its memory; the worker stays.
+   */
   async stop(): Promise<void> {
-    const shared = this.shared;
-    this.shared = undefined;
-    this.loadGeneration++;
-    await shared?.stop();
-    await this.engine?.unload();
-    this.setModel({ kind: "idle" });
+    await mkdir(path.dirname(this.stoppedMarker), { recursive: true });
+    await writeFile(this.stoppedMarker, `${process.pid}\n`);
+    await this.shutDown();
+    this.startWhenRestarted();
   }
 
   async restart(): Promise<void> {
-    await this.stop();
+    await this.shutDown();
     await this.start();
   }
 
@@ -136,10 +157,29 @@ export class ServerHost implements vscode.Disposable {
   }
 
   async dispose(): Promise<void> {
+    clearInterval(this.rejoinTimer);
     this.loadGeneration++;
     await this.shared?.stop();
     await this.engine?.dispose();
     this.changed.dispose();
+  }
+
+  private async shutDown(): Promise<void> {
+    const shared = this.shared;
+    this.shared = undefined;
+    this.loadGeneration++;
+    await shared?.stop();
+    await this.engine?.unload();
+    this.setModel({ kind: "idle" });
+  }
+
+  /** The user stopped the server, maybe in another window: stay stopped until a window starts it again. */
+  startWhenRestarted(): void {
+    this.shared = undefined;
+    clearInterval(this.rejoinTimer);
+    this.rejoinTimer = setInterval(() => {
+      if (!this.stoppedByUser) void this.start();
+    }, REJOIN_CHECK_MS);
   }
 
   private async listen() {

@@ -21,6 +21,8 @@ export interface SharedServerOptions {
   url: string;
   /** Starts listening as the owner; throws PortInUseError when the port is taken. */
   listen(): Promise<RunningServer>;
+  /** Asked when the owner has gone: false when it was stopped on purpose, and this process stops too. */
+  mayTakeOver?: () => Promise<boolean>;
   /** How often a client checks that the owner is still there; default 1 s. */
   watchIntervalMs?: number;
   log(message: string): void;
@@ -92,6 +94,10 @@ export class SharedServer {
       const holder = await probeSqueeze(state.url);
       if (this.stopped || this.state !== state) return;
       if (!holder) {
+        if (this.options.mayTakeOver && !(await this.options.mayTakeOver())) {
+          this.options.log(`the Squeeze server at ${state.url} was stopped from another window`);
+          return this.stop();
+        }
         this.options.log(`the Squeeze server at ${state.url} stopped answering: taking it over`);
         await this.claim();
       } else if (holder.model !== state.holder.model || holder.version !== state.holder.version) {

@@ -10,7 +10,7 @@ import { freePort } from "../../helpers/freePort";
 import { ROOT, TINY } from "../../helpers/paths";
 import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
 import { eventually } from "../../helpers/eventually";
-import { ARTIFACTS, extensionLogs, statusBarText } from "./workbench";
+import { ARTIFACTS, extensionLogs, runCommand, statusBarText } from "./workbench";
 
 describe("two VS Code windows on one machine", function () {
   this.timeout(300_000);
@@ -63,6 +63,17 @@ describe("two VS Code windows on one machine", function () {
     const owner = logs.findIndex((l) => /\] loaded tiny /.test(l));
     assert.match(logs[1 - owner], /using the Squeeze server at http:\/\/127\.0\.0\.1:\d+ \(version/);
     assert.deepEqual(await models(), ["tiny"]);
+
+    // Stopping the server in one window stops it for all; starting it again brings both back.
+    await runCommand(first, "Squeeze: Stop Server");
+    for (const page of [first, second]) {
+      await eventually(async () => (/Squeeze stopped/.test(await statusBarText(page)) ? true : undefined), "both status bars to say stopped");
+    }
+    await assert.rejects(models());
+    await runCommand(first, "Squeeze: Start Server");
+    for (const page of [first, second]) {
+      await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(page)) ? true : undefined), "both status bars to say ready again");
+    }
 
     // The first window opened first, so it owns the server. Closing it hands the server over.
     const closed = Date.now();

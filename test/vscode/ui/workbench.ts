@@ -27,3 +27,13 @@ export async function extensionLogs(dataDir: string): Promise<string[]> {
   const texts = await Promise.all(files.map((f) => readFile(f, "utf8").catch(() => undefined)));
   return texts.filter((t): t is string => t !== undefined);
 }
+
+/** Runs a command from the command palette, as a person would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
