@@ -21,6 +21,10 @@ if [[ "$(uname -sm)" != "Linux x86_64" ]]; then
   exit 1
 fi
 
+# Run from `npm test`, this script inherits npm_config_* variables that the inner npm would take as
+# its own config: among them user_agent, which names Node 20 and fails code-server's version check.
+while IFS= read -r name; do unset "$name"; done < <(env | grep -o '^npm_[A-Za-z0-9_]*')
+
 rm -rf "$node_dir" "$cs_dir"
 mkdir -p "$node_dir" "$cs_dir"
 echo "installCodeServer: $NODE_PKG" >&2
