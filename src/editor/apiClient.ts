@@ -31,6 +31,22 @@ export interface StoreModel {
   labels: string[];
 }
 
+/** A fill-in-the-middle request to /v1/completions. */
+export interface InfillRequest {
+  model: string;
+  prefix: string;
+  suffix: string;
+  maxTokens: number;
+  stop: string[];
+}
+
+export interface InfillResult {
+  text: string;
+  promptTokens: number;
+  /** Prompt tokens the server took from its KV cache instead of evaluating them. */
+  cachedTokens: number;
+}
+
 export interface PullProgress {
   file: string;
   percent: number;
@@ -81,6 +97,21 @@ export class ApiClient {
   async models(all: boolean): Promise<StoreModel[]> {
     const body = await this.json<{ data: StoreModel[] }>("GET", `/api/v1/models${all ? "?show_all=true" : ""}`);
     return body.data;
+  }
+
+  /** Greedy, so the same place always gets the same suggestion; aborting `signal` stops the generation. */
+  async infill(request: InfillRequest, signal: AbortSignal): Promise<InfillResult> {
+    const body = await this.json<{ choices: { text: string }[]; usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } }>(
+      "POST",
+      "/v1/completions",
+      { model: request.model, prompt: request.prefix, suffix: request.suffix, max_tokens: request.maxTokens, stop: request.stop, temperature: 0 },
+      signal,
+    );
+    return {
+      text: body.choices[0]?.text ?? "",
+      promptTokens: body.usage.prompt_tokens,
+      cachedTokens: body.usage.prompt_tokens_details?.cached_tokens ?? 0,
+    };
   }
 
   async remove(model: string): Promise<void> {

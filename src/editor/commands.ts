@@ -25,6 +25,7 @@ const COMMANDS = {
   "squeeze.copyApiEndpoint": copyApiEndpoint,
   "squeeze.setupContinue": setupContinue,
   "squeeze.setApiKey": setApiKey,
+  "squeeze.toggleCompletions": toggleCompletions,
 } satisfies Record<string, Handler>;
 
 export const COMMAND_IDS = Object.keys(COMMANDS);
@@ -54,6 +55,7 @@ async function showActions(ctx: Ctx): Promise<void> {
     { label: "$(copy) Copy API Endpoint", command: "squeeze.copyApiEndpoint" },
     { label: "$(extensions) Set Up Continue", command: "squeeze.setupContinue" },
     { label: "$(key) Set API Key…", command: "squeeze.setApiKey" },
+    { label: "$(sparkle) Toggle Inline Completions", command: "squeeze.toggleCompletions" },
     { label: "$(output) Show Logs", command: "squeeze.showLogs" },
   ];
   const view = ctx.status;
@@ -193,4 +195,12 @@ async function setApiKey(ctx: Ctx, action?: "generate" | "clear"): Promise<void>
     const turnOn = await vscode.window.showInformationMessage("Squeeze: the key is stored. Require it for every request?", "Require It");
     if (turnOn) await updateSetting("server.requireApiKey", true);
   }
+}
+
+/** Turns inline completions on or off for every language without an entry of its own. */
+async function toggleCompletions(ctx: Ctx): Promise<boolean> {
+  const on = !(ctx.config.completionsEnabled["*"] ?? true);
+  await updateSetting("completions.enable", { ...ctx.config.completionsEnabled, "*": on });
+  void vscode.window.setStatusBarMessage(`Squeeze: inline completions ${on ? "on" : "off"}`, 3000);
+  return on;
 }

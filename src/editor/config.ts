@@ -22,6 +22,8 @@ export interface Config {
   /** The Hugging Face cache to keep models in; undefined: HF_HUB_CACHE or ~/.cache/huggingface/hub. */
   modelsFolder: string | undefined;
   completionsEnabled: Record<string, boolean>;
+  /** Milliseconds of quiet typing before a completion request (doubled on battery). */
+  completionsDebounceMs: number;
 }
 
 const host = z.string().trim().refine((h) => h === "localhost" || isIP(h) !== 0, { error: "an IP address such as 127.0.0.1, or localhost" });
@@ -43,6 +45,7 @@ const SETTINGS = {
   batteryPolicy: [z.enum(["auto", "ignore"]), "auto"],
   modelsFolder: [z.string().trim(), ""],
   "completions.enable": [z.record(z.string(), z.boolean()), { "*": true }],
+  "completions.debounceMs": [z.int().min(0).max(5000), 150],
 } as const satisfies Record<string, readonly [z.ZodType, unknown]>;
 
 type Key = keyof typeof SETTINGS;
@@ -73,6 +76,7 @@ export function readConfig(): { config: Config; problems: string[] } {
     batteryPolicy: get("batteryPolicy"),
     modelsFolder: modelsFolder === "" ? undefined : modelsFolder,
     completionsEnabled: { ...get("completions.enable") },
+    completionsDebounceMs: get("completions.debounceMs"),
   };
   return { config, problems };
 }
@@ -89,6 +93,11 @@ export function affects(event: vscode.ConfigurationChangeEvent, keys: Key[]): bo
 /** The model the server loads. One model is served at a time: chat's, else completion's, else the machine's pick. */
 export function servedModel(config: Config): string | undefined {
   return config.model.chat || config.model.completion || undefined;
+}
+
+/** Whether inline completions are on for a language: its own entry, else "*". */
+export function completionsEnabled(config: Config, languageId: string): boolean {
+  return config.completionsEnabled[languageId] ?? config.completionsEnabled["*"] ?? true;
 }
 
 export function baseUrl(config: Pick<Config, "host" | "port">): string {

@@ -4,7 +4,10 @@
 import path from "node:path";
 import * as vscode from "vscode";
 import { ApiKeyStore } from "./apiKey";
-import { affects, type Config, MODEL_KEYS, readConfig, SECTION, SERVER_KEYS } from "./config";
+import { Completer, type CompletionReport } from "./completions/completer";
+import { CompletionProvider } from "./completions/completionProvider";
+import { PowerState } from "./completions/power";
+import { affects, completionsEnabled, type Config, MODEL_KEYS, readConfig, SECTION, SERVER_KEYS } from "./config";
 import { offerFirstModel } from "./firstRun";
 import { MachineInfo } from "./machine";
 import { offerAnotherPort } from "./portConflict";
@@ -17,7 +20,11 @@ export class Ctx implements vscode.Disposable {
   readonly keys: ApiKeyStore;
   readonly host: ServerHost;
   readonly machine: MachineInfo;
+  readonly completer: Completer;
   private readonly monitor: ServerMonitor;
+  private readonly power: PowerState;
+  private lastCompletion: CompletionReport | undefined;
+  private servedModel: string | undefined;
   private readonly statusBar = new StatusBar();
   private readonly statusChanged = new vscode.EventEmitter<StatusView>();
   readonly onDidChangeStatus = this.statusChanged.event;
@@ -31,13 +38,31 @@ export class Ctx implements vscode.Disposable {
     this.machine = new MachineInfo(() => this.configNow);
     this.host = new ServerHost(this.configNow, this.keys, this.log, path.join(extension.globalStorageUri.fsPath, "server-stopped"));
     this.monitor = new ServerMonitor(() => this.host.client);
+    this.power = new PowerState(() => this.configNow.batteryPolicy);
+    this.completer = new Completer(
+      () => this.host.client,
+      () => this.monitor.current.health?.model ?? undefined,
+      { debounceMs: () => this.configNow.completionsDebounceMs, onBattery: () => this.power.onBattery },
+      (report) => {
+        this.lastCompletion = report;
+        this.render();
+      },
+    );
+    const provider = new CompletionProvider(this.completer, (languageId) => completionsEnabled(this.configNow, languageId));
     this.disposables.push(
+      this.power,
+      vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
       this.log,
       this.statusBar,
       this.monitor,
       this.statusChanged,
       this.host.onDidChange(() => this.onHostChange()),
-      this.monitor.onDidChange(() => this.render()),
+      this.monitor.onDidChange((snapshot) => {
+        // Another model answers differently: what the old one suggested is forgotten.
+        if ((snapshot.health?.model ?? undefined) !== this.servedModel) this.completer.clearCache();
+        this.servedModel = snapshot.health?.model ?? undefined;
+        this.render();
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigChange(e)),
       this.keys.onDidChange(() => void this.host.applyServerConfig(this.configNow)),
     );
@@ -116,7 +141,10 @@ export class Ctx implements vscode.Disposable {
 
   private render(): void {
     const view = this.status;
-    this.statusBar.render(view, this.host.server, this.monitor.current);
+    this.statusBar.render(view, this.host.server, this.monitor.current, {
+      enabled: completionsEnabled(this.configNow, "*"),
+      last: this.lastCompletion,
+    });
     this.statusChanged.fire(view);
   }
 }

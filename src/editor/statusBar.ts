@@ -3,6 +3,7 @@
 // state and the last poll, so tests can read the same view.
 import * as vscode from "vscode";
 import type { SharedServerState } from "../core/server/sharedServer";
+import type { CompletionReport } from "./completions/completer";
 import type { ServerSnapshot } from "./serverMonitor";
 import type { ModelState } from "./serverHost";
 
@@ -72,7 +73,7 @@ export class StatusBar implements vscode.Disposable {
     return this.view;
   }
 
-  render(view: StatusView, server: SharedServerState, snapshot: ServerSnapshot): void {
+  render(view: StatusView, server: SharedServerState, snapshot: ServerSnapshot, completions: { enabled: boolean; last: CompletionReport | undefined }): void {
     this.view = view;
     this.item.text = view.text;
     this.item.backgroundColor = view.state === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
@@ -89,6 +90,7 @@ export class StatusBar implements vscode.Disposable {
     if (stats?.tokens_per_second !== null && stats?.tokens_per_second !== undefined) {
       lines.push(`Last request: ${stats.output_tokens ?? 0} tokens at ${stats.tokens_per_second.toFixed(1)} tok/s, first token after ${(stats.time_to_first_token ?? 0).toFixed(2)} s`);
     }
+    lines.push(`Inline completions: ${completions.enabled ? "on" : "off"}${completions.last ? `; the last one took ${describeCompletion(completions.last)}` : ""}`);
     lines.push("", "Click for actions");
     this.item.tooltip = new vscode.MarkdownString(lines.join("  \n"));
   }
@@ -96,4 +98,10 @@ export class StatusBar implements vscode.Disposable {
   dispose(): void {
     this.item.dispose();
   }
+}
+
+function describeCompletion(r: CompletionReport): string {
+  const ms = `${Math.round(r.latencyMs)} ms`;
+  if (r.source === "cache") return `${ms}, from the cache`;
+  return `${ms} from the server (${r.promptTokens ?? "?"} prompt tokens, ${r.cachedTokens ?? 0} of them reused from its KV cache)`;
 }

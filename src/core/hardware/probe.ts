@@ -110,6 +110,11 @@ async function probeStatic(): Promise<Static> {
   };
 }
 
+/** The battery alone, for callers that follow it over time (an editor's power policy). */
+export function probeBattery(): Promise<HardwareProfile["battery"]> {
+  return readBattery([]);
+}
+
 async function readBattery(unknown: string[]): Promise<HardwareProfile["battery"]> {
   const b = await attempt("battery", unknown, () => si.battery());
   if (!b) return { present: null, onAc: null, percent: null };

@@ -2,25 +2,18 @@
 // recommended for this machine and why; one click downloads it (from a local stand-in for
 // Hugging Face) with progress, and the server loads it.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import type { BrowserContext } from "playwright-core";
 import { machineSelection } from "../../../src/core/selection/machineSelection";
 import { eventually } from "../../helpers/eventually";
 import { freePort } from "../../helpers/freePort";
 import { LocalHub } from "../../helpers/localHub";
-import { ROOT, TINY } from "../../helpers/paths";
-import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
-import { ARTIFACTS, statusBarText } from "./workbench";
+import { TINY } from "../../helpers/paths";
+import { ARTIFACTS, openProject, statusBarText, useVsCode } from "./workbench";
 
 describe("first run in VS Code", function () {
   this.timeout(300_000);
-  let scratch: string;
   let hub: LocalHub;
-  let server: VsCodeServer;
-  let browser: BrowserContext;
-  let port: number;
+  let hubUrl: string;
   let recommended: { id: string; modelId: string };
 
   before(async () => {
@@ -31,28 +24,14 @@ describe("first run in VS Code", function () {
     hub = new LocalHub();
     const file = best.variant.files?.[0] ?? `model-${best.variant.quant.toLowerCase()}.gguf`;
     hub.addRepo({ id: best.variant.repo, files: [{ path: file, file: TINY }] });
-    const hubUrl = await hub.start();
-    scratch = await mkdtemp(path.join(os.tmpdir(), "squeeze-first-run-"));
-    port = await freePort();
-    server = await startVsCodeServer({
-      dataDir: path.join(scratch, "server"),
-      trustWorkspaces: true,
-      env: { HOME: path.join(scratch, "home"), SQUEEZE_HOME: path.join(scratch, "squeeze"), HF_HUB_CACHE: path.join(scratch, "hub"), HF_ENDPOINT: hubUrl, HF_TOKEN: "" },
-    });
-    browser = await launchChromium(path.join(scratch, "chromium"));
+    hubUrl = await hub.start();
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await hub?.close();
-    await rm(scratch, { recursive: true, force: true });
-  });
+  after(() => hub?.close());
+  const vscode = useVsCode("first-run", () => ({ HF_ENDPOINT: hubUrl, HF_TOKEN: "" }));
 
   it("recommends a model with its reason, downloads it with progress on one click, and loads it", async () => {
-    const folder = path.join(scratch, "project");
-    await mkdir(path.join(folder, ".vscode"), { recursive: true });
-    await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify({ "squeeze.server.port": port }));
-    const page = await openWorkbench(browser, workbenchUrl(server, { folder, extensionDevelopmentPath: ROOT }));
+    const port = await freePort();
+    const page = await openProject(vscode, "project", { "squeeze.server.port": port });
 
     // Opened from the bell: toasts are not shown in this test-driver mode of the workbench.
     await eventually(async () => (/Squeeze no-model/.test(await statusBarText(page)) ? true : undefined), "the status bar to say no-model");

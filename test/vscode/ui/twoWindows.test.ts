@@ -2,45 +2,19 @@
 // first hosts the server and loads the model, the second uses that server without loading
 // anything; closing the first hands the server to the second within seconds.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
-import { freePort } from "../../helpers/freePort";
-import { ROOT, TINY } from "../../helpers/paths";
-import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
 import { eventually } from "../../helpers/eventually";
-import { ARTIFACTS, extensionLogs, runCommand, statusBarText } from "./workbench";
+import { freePort } from "../../helpers/freePort";
+import { TINY } from "../../helpers/paths";
+import { ARTIFACTS, extensionLogs, openProject, runCommand, statusBarText, useVsCode } from "./workbench";
 
 describe("two VS Code windows on one machine", function () {
   this.timeout(300_000);
-  let scratch: string;
-  let server: VsCodeServer;
-  let browser: BrowserContext;
+  const vscode = useVsCode("two-windows");
   let port: number;
+  before(async () => (port = await freePort()));
 
-  before(async () => {
-    scratch = await mkdtemp(path.join(os.tmpdir(), "squeeze-two-windows-"));
-    port = await freePort();
-    server = await startVsCodeServer({
-      dataDir: path.join(scratch, "server"),
-      trustWorkspaces: true,
-      env: { HOME: path.join(scratch, "home"), SQUEEZE_HOME: path.join(scratch, "squeeze"), HF_HUB_CACHE: path.join(scratch, "hub") },
-    });
-    browser = await launchChromium(path.join(scratch, "chromium"));
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(scratch, { recursive: true, force: true });
-  });
-
-  async function openWindow(name: string): Promise<Page> {
-    const folder = path.join(scratch, name);
-    await mkdir(path.join(folder, ".vscode"), { recursive: true });
-    await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify({ "squeeze.server.port": port, "squeeze.model.chat": TINY }));
-    return openWorkbench(browser, workbenchUrl(server, { folder, extensionDevelopmentPath: ROOT }));
-  }
+  const openWindow = (name: string) => openProject(vscode, name, { "squeeze.server.port": port, "squeeze.model.chat": TINY });
 
   const models = async () => {
     const res = await fetch(`http://127.0.0.1:${port}/v1/models`, { signal: AbortSignal.timeout(2000) });
@@ -55,7 +29,7 @@ describe("two VS Code windows on one machine", function () {
     await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-second.png") });
 
     const logs = await eventually(async () => {
-      const found = await extensionLogs(server.dataDir);
+      const found = await extensionLogs(vscode.server.dataDir);
       return found.length === 2 && found.some((l) => /using the Squeeze server at/.test(l)) ? found : undefined;
     }, "both windows' Squeeze logs");
     const loads = logs.map((l) => (l.match(/\] loaded tiny /g) ?? []).length);
@@ -78,7 +52,7 @@ describe("two VS Code windows on one machine", function () {
     // The first window opened first, so it owns the server. Closing it hands the server over.
     const closed = Date.now();
     await first.close({ runBeforeUnload: true });
-    await eventually(async () => ((await models()).includes("tiny") && (await extensionLogs(server.dataDir)).some((l) => /taking it over/.test(l) && /\] loaded tiny /.test(l)) ? true : undefined), "the second window to take the server over", 60_000);
+    await eventually(async () => ((await models()).includes("tiny") && (await extensionLogs(vscode.server.dataDir)).some((l) => /taking it over/.test(l) && /\] loaded tiny /.test(l)) ? true : undefined), "the second window to take the server over", 60_000);
     console.log(`      the second window served the model ${((Date.now() - closed) / 1000).toFixed(1)} s after the first closed`);
     await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(second)) ? true : undefined), "the second window's status bar to say ready again");
     await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-after-handover.png") });

@@ -1,9 +1,11 @@
 // What the UI tests read off a VS Code window and its server.
 import { mkdirSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import type { Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { ROOT } from "../../helpers/paths";
+import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
 
 /** Screenshots the tests keep, to show what a person sees. */
 export const ARTIFACTS = path.join(ROOT, "test/vscode/artifacts");
@@ -36,4 +38,54 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill(`>${title}`);
   await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
   await page.keyboard.press("Enter");
+}
+
+/** Opens a file of the workspace with Quick Open, as a person would, and focuses its editor. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
+  await page.keyboard.press("Enter");
+  await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
+}
+
+export interface VsCodeFixture {
+  scratch: string;
+  server: VsCodeServer;
+  browser: BrowserContext;
+}
+
+/**
+ * A VS Code server and a Chromium for one describe block, started before its tests and stopped
+ * after them. Everything they write stays in a scratch folder; `env` adds to the server's
+ * environment (called once the scratch folder exists).
+ */
+export function useVsCode(name: string, env: (scratch: string) => NodeJS.ProcessEnv = () => ({})): VsCodeFixture {
+  const fixture = {} as VsCodeFixture;
+  before(async () => {
+    const scratch = await mkdtemp(path.join(os.tmpdir(), `squeeze-${name}-`));
+    fixture.scratch = scratch;
+    fixture.server = await startVsCodeServer({
+      dataDir: path.join(scratch, "server"),
+      trustWorkspaces: true,
+      env: { HOME: path.join(scratch, "home"), SQUEEZE_HOME: path.join(scratch, "squeeze"), HF_HUB_CACHE: path.join(scratch, "hub"), ...env(scratch) },
+    });
+    fixture.browser = await launchChromium(path.join(scratch, "chromium"));
+  });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.close();
+    if (fixture.scratch) await rm(fixture.scratch, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
+/** A workspace folder with Squeeze's settings, opened in a new window with the extension under development. */
+export async function openProject(fixture: VsCodeFixture, name: string, settings: object): Promise<Page> {
+  const folder = path.join(fixture.scratch, name);
+  await mkdir(path.join(folder, ".vscode"), { recursive: true });
+  await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify(settings));
+  return openWorkbench(fixture.browser, workbenchUrl(fixture.server, { folder, extensionDevelopmentPath: ROOT }));
 }

@@ -30,13 +30,24 @@ import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
 const DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const;
 
+/** A context sequence (its own KV cache) with the completion driver that runs on it. */
+interface Lane {
+  sequence: LlamaContextSequence;
+  completion: LlamaCompletion;
+}
+
 interface Loaded {
   info: ModelInfo;
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
-  sequence: LlamaContextSequence;
-  completion: LlamaCompletion;
+  /** Chat and raw completions. */
+  main: Lane;
+  /**
+   * Fill-in-the-middle has a sequence of its own, so an editor's consecutive completion requests
+   * reuse each other's KV cache however many chats run in between.
+   */
+  fim: Lane;
   template: ChatTemplate;
 }
 
@@ -54,9 +65,13 @@ export class LlamaCppBackend implements Backend {
         // llama.cpp enables flash attention where the device supports it (CPU included).
         flashAttention: "auto",
         threads: llama.cpuMathCores,
+        sequences: 2,
       });
-      const sequence = context.getSequence();
       const { LlamaCompletion } = await loadNodeLlamaCpp();
+      const lane = (): Lane => {
+        const sequence = context.getSequence();
+        return { sequence, completion: new LlamaCompletion({ contextSequence: sequence }) };
+      };
       const metadata = model.fileInfo.metadata;
       const template = new ChatTemplate(metadata.tokenizer?.chat_template, {
         bosToken: tokenText(model, model.tokens.bos),
@@ -72,7 +87,7 @@ export class LlamaCppBackend implements Backend {
         runtime: `${context.idealThreads} threads, flash attention ${flashAttentionText(context.flashAttention)}`,
         chatTemplate: template.source,
       };
-      this.loaded = { info, llama, model, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), template };
+      this.loaded = { info, llama, model, context, main: lane(), fim: lane(), template };
       return info;
     } catch (err) {
       await model.dispose();
@@ -84,7 +99,8 @@ export class LlamaCppBackend implements Backend {
     const loaded = this.loaded;
     this.loaded = undefined;
     if (!loaded) return;
-    loaded.completion.dispose();
+    loaded.main.completion.dispose();
+    loaded.fim.completion.dispose();
     await loaded.context.dispose();
     await loaded.model.dispose();
   }
@@ -131,23 +147,25 @@ export class LlamaCppBackend implements Backend {
     if (fim.prefix == null || fim.suffix == null) throw noFimTokens();
     // Code is text: FIM markers typed in it must not become special tokens.
     const tokens = fimPrompt({ prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }, model.tokenize(prefix), model.tokenize(suffix)) as Token[];
-    return this.generate(loaded, tokens, options, signal);
+    return this.generate(loaded, loaded.fim, tokens, options, signal);
   }
 
   /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
   private prompt(loaded: Loaded, text: string, options: GenerationOptions, signal: AbortSignal, grammar?: LlamaGrammar): AsyncIterable<GenerationEvent> {
-    return this.generate(loaded, loaded.model.tokenize(text, true), options, signal, grammar);
+    return this.generate(loaded, loaded.main, loaded.model.tokenize(text, true), options, signal, grammar);
   }
 
   /** Runs one generation from prompt tokens, turning node-llama-cpp's callbacks into events. */
   private async *generate(
     loaded: Loaded,
+    lane: Lane,
     tokens: Token[],
     options: GenerationOptions,
     signal: AbortSignal,
     grammar?: LlamaGrammar,
   ): AsyncIterable<GenerationEvent> {
-    const { model, context, sequence, completion } = loaded;
+    const { model, context } = loaded;
+    const { sequence, completion } = lane;
     // node-llama-cpp prepends BOS where the model wants one; count it, and never send two.
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
     const input = bos == null ? tokens : [bos, ...(tokens[0] === bos ? tokens.slice(1) : tokens)];

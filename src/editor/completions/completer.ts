@@ -1,0 +1,84 @@
+// The inline-completion logic without the editor: the context window, the cache, the debounce,
+// one request at a time (a new keystroke aborts the request in flight, and the server stops
+// generating), and the rules that shape the answer. The VS Code provider adapts it to the editor;
+// the completion benchmark drives the same object with a recorded typing session.
+import type { ApiClient } from "../apiClient";
+import { CompletionCache } from "./completionCache";
+import { budget, completionMode, contextWindow, shapeCompletion, stops } from "./completionRules";
+
+export interface CompleterSettings {
+  debounceMs(): number;
+  onBattery(): boolean;
+}
+
+/** What one request did, for the status bar and the benchmark. */
+export interface CompletionReport {
+  latencyMs: number;
+  source: "cache" | "server";
+  promptTokens?: number;
+  cachedTokens?: number;
+}
+
+export class Completer {
+  private readonly cache = new CompletionCache();
+
+  constructor(
+    private readonly client: () => ApiClient,
+    private readonly model: () => string | undefined,
+    private readonly settings: CompleterSettings,
+    private readonly report: (r: CompletionReport) => void,
+  ) {}
+
+  /** The suggestion at `offset` in `text`, or undefined; `signal` aborts when the user types on. */
+  async complete(text: string, offset: number, signal: AbortSignal): Promise<string | undefined> {
+    const model = this.model();
+    if (!model) return undefined;
+    const started = performance.now();
+    const { prefix, suffix } = contextWindow(text, offset);
+    const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+    const lineEnd = text.indexOf("\n", offset);
+    const mode = completionMode(text.slice(lineStart, offset), text.slice(offset, lineEnd < 0 ? text.length : lineEnd));
+
+    const cached = this.cache.get(prefix, suffix);
+    if (cached) {
+      this.report({ latencyMs: performance.now() - started, source: "cache" });
+      return cached.text;
+    }
+    const onBattery = this.settings.onBattery();
+    if (!(await sleep(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
+
+    const { maxTokens, timeoutMs } = budget(mode, onBattery);
+    const abort = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    try {
+      const result = await this.client().infill({ model, prefix, suffix, maxTokens, stop: stops(mode) }, abort);
+      this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
+      const shaped = shapeCompletion(result.text, mode, suffix);
+      if (shaped) this.cache.set(prefix, suffix, shaped);
+      return signal.aborted ? undefined : shaped;
+    } catch {
+      // Superseded, timed out, or no server: no suggestion, and nothing to tell the user mid-typing.
+      return undefined;
+    }
+  }
+
+  /** A new model answers differently: forget what the old one suggested. */
+  clearCache(): void {
+    this.cache.clear();
+  }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

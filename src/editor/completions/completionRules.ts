@@ -1,0 +1,74 @@
+// What a suggestion may be at a given place: one line when code follows the cursor on its line,
+// several after a line that opens a block or on an empty line; trimmed to that, and dropped when
+// it only repeats what follows the cursor or is blank.
+
+export type CompletionMode = "single-line" | "multi-line";
+
+/** Characters before the cursor sent with a request (about 1,500 tokens of code). */
+const PREFIX_CHARS = 6000;
+/**
+ * Characters after it (about 100 tokens). Kept short on purpose: in the prefix-suffix-middle
+ * layout every suffix token is evaluated again on each request, and a few hundred cost seconds
+ * on a laptop CPU.
+ */
+const SUFFIX_CHARS = 400;
+/** The prefix window starts on a line boundary that moves in steps of this many characters. */
+const WINDOW_STEP = 2048;
+
+const MAX_LINES = 8;
+
+/**
+ * The text sent around the cursor. The prefix starts at a line boundary that stays put while the
+ * user types (it moves only in steps of WINDOW_STEP), so consecutive requests share their start and
+ * the server reuses its KV cache for it.
+ */
+export function contextWindow(text: string, offset: number): { prefix: string; suffix: string } {
+  const earliest = Math.max(0, offset - PREFIX_CHARS);
+  let start = Math.floor(earliest / WINDOW_STEP) * WINDOW_STEP;
+  if (start > 0) {
+    const lineStart = text.indexOf("\n", start - 1) + 1;
+    start = lineStart > 0 && lineStart <= offset ? lineStart : start;
+  }
+  return { prefix: text.slice(start, offset), suffix: text.slice(offset, offset + SUFFIX_CHARS) };
+}
+
+/** `lineBefore` and `lineAfter` are the cursor's line on either side of it. */
+export function completionMode(lineBefore: string, lineAfter: string): CompletionMode {
+  if (lineAfter.trim() !== "" && !/^[\s)\]}>"'`;,]*$/.test(lineAfter)) return "single-line";
+  if (lineBefore.trim() === "" || /[{(\[:]\s*$|=>\s*$/.test(lineBefore)) return "multi-line";
+  return "single-line";
+}
+
+/** Tokens and seconds a request may spend, by mode; halved on battery. */
+export function budget(mode: CompletionMode, onBattery: boolean): { maxTokens: number; timeoutMs: number } {
+  const base = mode === "single-line" ? { maxTokens: 48, timeoutMs: 2500 } : { maxTokens: 128, timeoutMs: 5000 };
+  return onBattery ? { maxTokens: Math.ceil(base.maxTokens / 2), timeoutMs: base.timeoutMs } : base;
+}
+
+/** Stop strings for the request, so the server stops where the suggestion would be cut anyway. */
+export function stops(mode: CompletionMode): string[] {
+  return mode === "single-line" ? ["\n"] : ["\n\n\n"];
+}
+
+/** The suggestion as shown, or undefined when there is nothing worth showing. */
+export function shapeCompletion(raw: string, mode: CompletionMode, textAfter: string): string | undefined {
+  let text = mode === "single-line" ? raw.split("\n")[0]! : raw.split("\n").slice(0, MAX_LINES).join("\n");
+  text = text.replace(/\s+$/, "");
+  if (text.trim() === "") return undefined;
+  if (repeatsFollowing(text, textAfter)) return undefined;
+  return text;
+}
+
+/** Whether the suggestion only repeats text that follows the cursor: the rest of its line, or the next lines. */
+export function repeatsFollowing(text: string, textAfter: string): boolean {
+  const [restOfLine = "", ...below] = textAfter.split("\n");
+  const suggested = nonEmptyLines(text);
+  const next = nonEmptyLines(below.join("\n"));
+  if (suggested.length === 0) return false;
+  if (suggested.length === 1 && restOfLine.trim() !== "" && restOfLine.trim().startsWith(suggested[0]!)) return true;
+  return suggested.every((line, i) => next[i] === line);
+}
+
+function nonEmptyLines(text: string): string[] {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean);
+}

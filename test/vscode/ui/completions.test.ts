@@ -1,0 +1,43 @@
+// Inline completions as a person meets them: typing in a file brings the generated model's
+// suggestion as ghost text, and Tab inserts it (read back from the saved file).
+import assert from "node:assert/strict";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { eventually } from "../../helpers/eventually";
+import { freePort } from "../../helpers/freePort";
+import { TINY } from "../../helpers/paths";
+import { ARTIFACTS, openFile, openProject, statusBarText, useVsCode } from "./workbench";
+
+describe("inline completions in VS Code", function () {
+  this.timeout(300_000);
+  const vscode = useVsCode("completions");
+
+  it("shows the model's suggestion as ghost text, and Tab inserts it", async () => {
+    const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": TINY, "squeeze.completions.debounceMs": 50 };
+    const file = path.join(vscode.scratch, "project/app.js");
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, "// totals\n");
+    const page = await openProject(vscode, "project", settings);
+    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(page)) ? true : undefined), "the model to load");
+
+    await openFile(page, "app.js");
+    await page.keyboard.press("Control+End");
+    const typed = "const total = ";
+    await page.keyboard.type(typed, { delay: 30 });
+    // The ghost text is split into spans by syntax colouring.
+    const ghost = page.locator(".editor-instance .ghost-text-decoration");
+    await ghost.first().waitFor({ timeout: 30_000 });
+    const suggestion = (await ghost.allTextContents()).join("").replace(/\u00a0/g, " ");
+    assert.ok(suggestion.trim().length > 0, "the ghost text shows a suggestion");
+    await page.screenshot({ path: path.join(ARTIFACTS, "completions-ghost-text.png") });
+
+    await page.keyboard.press("Tab");
+    // Accepted text becomes part of the line; a new suggestion may already show after it.
+    const accepted = `${typed}${suggestion}`.replace(/ /g, "\u00a0");
+    await eventually(async () => ((await page.locator(".editor-instance .view-line").allTextContents()).some((l) => l.startsWith(accepted)) ? true : undefined), "Tab to insert the suggestion");
+    await page.keyboard.press("Control+S");
+    // What Tab inserted, read back from disk: the document, not the rendered lines.
+    const expected = `// totals\n${typed}${suggestion}`;
+    await eventually(async () => ((await readFile(file, "utf8")).startsWith(expected) ? true : undefined), `the saved file to start with ${JSON.stringify(expected)}`, 15_000);
+  });
+});
