@@ -1,9 +1,11 @@
-// npm run bench [-- overhead | backends | kv-buffer | download]: prints the figures of each benchmark (all by default).
+// npm run bench [-- overhead | backends | kv-buffer | download | completions]: prints the figures of each benchmark (all by default).
 //   overhead   Squeeze's HTTP server and engine worker against node-llama-cpp called directly
 //   backends   onnxruntime int4 against llama.cpp Q4_0 at several context lengths
 //   kv-buffer  what one onnxruntime decode step costs as the shared KV buffer grows
 //   download   pulling a 1 GiB file from a local hub against curl fetching the same file
+//   completions  a typing session replayed through the inline-completion logic (also npm run bench:completions)
 import { benchBackends } from "./backends";
+import { benchCompletions } from "./completions";
 import { benchDownload } from "./download";
 import { benchKvBuffer } from "./kvBuffer";
 import { benchServerOverhead } from "./serverOverhead";
@@ -13,6 +15,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   backends: benchBackends,
   "kv-buffer": benchKvBuffer,
   download: benchDownload,
+  completions: benchCompletions,
 };
 
 async function main(): Promise<void> {

@@ -11,6 +11,11 @@ export interface CompleterSettings {
   onBattery(): boolean;
 }
 
+export interface Suggestion {
+  text: string;
+  source: "cache" | "server";
+}
+
 /** What one request did, for the status bar and the benchmark. */
 export interface CompletionReport {
   latencyMs: number;
@@ -30,7 +35,7 @@ export class Completer {
   ) {}
 
   /** The suggestion at `offset` in `text`, or undefined; `signal` aborts when the user types on. */
-  async complete(text: string, offset: number, signal: AbortSignal): Promise<string | undefined> {
+  async complete(text: string, offset: number, signal: AbortSignal): Promise<Suggestion | undefined> {
     const model = this.model();
     if (!model) return undefined;
     const started = performance.now();
@@ -42,7 +47,7 @@ export class Completer {
     const cached = this.cache.get(prefix, suffix);
     if (cached) {
       this.report({ latencyMs: performance.now() - started, source: "cache" });
-      return cached.text;
+      return { text: cached.text, source: "cache" };
     }
     const onBattery = this.settings.onBattery();
     if (!(await sleep(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
@@ -54,7 +59,7 @@ export class Completer {
       this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
       const shaped = shapeCompletion(result.text, mode, suffix);
       if (shaped) this.cache.set(prefix, suffix, shaped);
-      return signal.aborted ? undefined : shaped;
+      return signal.aborted || !shaped ? undefined : { text: shaped, source: "server" };
     } catch {
       // Superseded, timed out, or no server: no suggestion, and nothing to tell the user mid-typing.
       return undefined;

@@ -19,8 +19,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
     const abort = new AbortController();
     const cancel = token.onCancellationRequested(() => abort.abort());
     try {
-      const text = await this.completer.complete(document.getText(), document.offsetAt(position), abort.signal);
-      return text ? [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))] : undefined;
+      const suggestion = await this.completer.complete(document.getText(), document.offsetAt(position), abort.signal);
+      return suggestion ? [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))] : undefined;
     } finally {
       cancel.dispose();
     }

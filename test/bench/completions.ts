@@ -1,0 +1,138 @@
+// npm run bench:completions: replays a typing session (a real source file of this repository typed
+// in bursts with pauses, sometimes typing along a suggestion) through the extension's Completer
+// against `squeeze serve` on the Qwen2.5-0.5B-shaped model, in real time, inside files of 1k, 10k and
+// 50k lines. Prints the latency from keystroke to suggestion (p50, p95), prompt tokens evaluated per
+// request, the share of prompt tokens reused from the KV cache, and the cache hit ratio.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ApiClient } from "../../src/editor/apiClient";
+import { Completer, type CompletionReport } from "../../src/editor/completions/completer";
+import { Rng } from "../fixtures/rng";
+import { QWEN05, ROOT } from "../helpers/paths";
+import { startSqueeze } from "../helpers/squeezeProcess";
+import { median } from "./stats";
+
+const SOURCE = path.join(ROOT, "src/core/server/sharedServer.ts");
+const PADDING = ["src/core/store/pull.ts", "src/core/engine/engineHost.ts", "src/core/server/app.ts"].map((f) => readFileSync(path.join(ROOT, f), "utf8"));
+const TYPED_CHARS = Number(process.env.BENCH_TYPED_CHARS ?? 240);
+const DEBOUNCE_MS = Number(process.env.BENCH_DEBOUNCE_MS ?? 150);
+const SIZES = [1_000, 10_000, 50_000];
+
+interface Keystroke {
+  /** Milliseconds to wait before this key. */
+  delayMs: number;
+  /** What the key types: a character of the file, or "along" (the next character of the suggestion shown). */
+  key: string | "along";
+}
+
+/** Bursts of 2–10 keys 40–110 ms apart, pauses of 0.4–1.5 s; after half the pauses, 1–3 keys typed along the suggestion. */
+function session(text: string, seed: number): Keystroke[] {
+  const rng = new Rng(seed);
+  const between = (lo: number, hi: number) => lo + Math.floor(rng.nextFloat() * (hi - lo + 1));
+  const keys: Keystroke[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const burst = between(2, 10);
+    for (let k = 0; k < burst && i < text.length; k++, i++) keys.push({ delayMs: k === 0 ? between(400, 1500) : between(40, 110), key: text[i]! });
+    if (rng.nextFloat() < 0.5) for (let k = between(1, 3); k > 0; k--) keys.push({ delayMs: between(150, 300), key: "along" });
+  }
+  return keys;
+}
+
+/** A document of about `lines` lines with the typed region cut out of the source at its middle. */
+function documentOf(lines: number): { before: string; typed: string; after: string } {
+  const source = readFileSync(SOURCE, "utf8");
+  const start = source.indexOf("\n", Math.floor(source.length / 2)) + 1;
+  const typed = source.slice(start, start + TYPED_CHARS);
+  const pad = (n: number) => {
+    let out = "";
+    for (let k = 0; out.split("\n").length < n; k++) out += PADDING[k % PADDING.length];
+    return out;
+  };
+  const sourceLines = source.split("\n").length;
+  const half = Math.max(0, Math.floor((lines - sourceLines) / 2));
+  return { before: pad(half) + source.slice(0, start), typed, after: source.slice(start + TYPED_CHARS) + pad(half) };
+}
+
+interface Run {
+  /** Keystroke to suggestion, for each suggestion shown, with where it came from. */
+  latencies: { ms: number; source: "cache" | "server" }[];
+  reports: CompletionReport[];
+  keystrokes: number;
+}
+
+async function replay(client: ApiClient, model: string, lines: number, seed: number): Promise<Run> {
+  const reports: CompletionReport[] = [];
+  const completer = new Completer(() => client, () => model, { debounceMs: () => DEBOUNCE_MS, onBattery: () => false }, (r) => reports.push(r));
+  const { before, typed, after } = documentOf(lines);
+  let text = before + after;
+  let cursor = before.length;
+  let shown: string | undefined;
+  let pending: Promise<unknown> = Promise.resolve();
+  let current: AbortController | undefined;
+  const latencies: Run["latencies"] = [];
+  const keys = session(typed, seed);
+  for (const { delayMs, key } of keys) {
+    await new Promise((r) => setTimeout(r, delayMs));
+    // A person types along only a suggestion they see: wait for the one on its way.
+    if (key === "along") await pending;
+    const char = key === "along" ? shown?.[0] : key;
+    if (char === undefined) continue;
+    current?.abort();
+    text = text.slice(0, cursor) + char + text.slice(cursor);
+    cursor++;
+    shown = undefined;
+    const controller = new AbortController();
+    current = controller;
+    const pressed = performance.now();
+    pending = completer.complete(text, cursor, controller.signal).then((suggestion) => {
+      if (!suggestion || controller.signal.aborted) return;
+      latencies.push({ ms: performance.now() - pressed, source: suggestion.source });
+      shown = suggestion.text;
+    });
+  }
+  current?.abort();
+  return { latencies, reports, keystrokes: keys.length };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+export async function benchCompletions(): Promise<void> {
+  const squeeze = await startSqueeze(["--model", QWEN05]);
+  try {
+    const client = new ApiClient(squeeze.url, undefined);
+    console.log(`model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms\n`);
+    console.log("| file lines | keystrokes | suggestions | p50 ms | p95 ms | from the server: p50 ms | p95 ms | cache hits | prompt tokens evaluated per request (median) | prompt tokens reused |");
+    console.log("|---|---|---|---|---|---|---|---|---|---|");
+    const all: Run[] = [];
+    for (const [i, lines] of SIZES.entries()) {
+      const run = await replay(client, squeeze.modelId, lines, 1000 + i);
+      all.push(run);
+      console.log(row(String(lines), run));
+    }
+    const total: Run = { latencies: all.flatMap((r) => r.latencies), reports: all.flatMap((r) => r.reports), keystrokes: all.reduce((n, r) => n + r.keystrokes, 0) };
+    console.log(row("all", total));
+    // Cache hits answer in about a millisecond whatever the file, so flatness is judged on the server's answers.
+    const p50s = all.map((r) => percentile(serverMs(r), 50));
+    console.log(`\np50 of the server's answers across file sizes: ${p50s.map((p) => p.toFixed(0)).join(", ")} ms, spread ${(((Math.max(...p50s) - Math.min(...p50s)) / Math.min(...p50s)) * 100).toFixed(0)}% (target within 20%)`);
+    console.log("targets on 2 cores: p50 ≤ 400 ms, p95 ≤ 900 ms, ≥ 90% of prompt tokens reused");
+  } finally {
+    await squeeze.stop();
+  }
+}
+
+const serverMs = (run: Run) => run.latencies.filter((l) => l.source === "server").map((l) => l.ms);
+
+function row(label: string, run: Run): string {
+  const server = run.reports.filter((r) => r.source === "server");
+  const hits = run.reports.length - server.length;
+  const prompt = server.reduce((n, r) => n + (r.promptTokens ?? 0), 0);
+  const cached = server.reduce((n, r) => n + (r.cachedTokens ?? 0), 0);
+  const evaluated = median(server.map((r) => (r.promptTokens ?? 0) - (r.cachedTokens ?? 0)));
+  const ms = run.latencies.map((l) => l.ms);
+  const fromServer = serverMs(run);
+  return `| ${label} | ${run.keystrokes} | ${run.latencies.length} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} | ${percentile(fromServer, 50).toFixed(0)} | ${percentile(fromServer, 95).toFixed(0)} | ${hits} of ${run.reports.length} (${((100 * hits) / Math.max(1, run.reports.length)).toFixed(0)}%) | ${evaluated} | ${((100 * cached) / Math.max(1, prompt)).toFixed(1)}% |`;
+}
