@@ -21,7 +21,8 @@ import type {
 } from "../../engine/types";
 import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
-import { checkPrompt, DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW } from "../defaults";
+import { checkPrompt, DEFAULT_MAX_CONTEXT, PENALTY_WINDOW } from "../defaults";
+import { fimTokens } from "./fimTokens";
 import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
 import { jsonSchemaGrammar } from "./jsonGrammar";
@@ -142,12 +143,7 @@ export class LlamaCppBackend implements Backend {
 
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
-    const { model } = loaded;
-    const fim = model.tokens.infill;
-    if (fim.prefix == null || fim.suffix == null) throw noFimTokens();
-    // Code is text: FIM markers typed in it must not become special tokens.
-    const tokens = fimPrompt({ prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }, model.tokenize(prefix), model.tokenize(suffix)) as Token[];
-    return this.generate(loaded, loaded.fim, tokens, options, signal);
+    return this.generate(loaded, loaded.fim, fimTokens(loaded.model, prefix, suffix), options, signal);
   }
 
   /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
