@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { CompletionCache } from "../src/editor/completions/completionCache";
 import { ApiClient } from "../src/editor/apiClient";
 import { Completer, type CompletionReport } from "../src/editor/completions/completer";
+import { ContextRing } from "../src/editor/completions/contextRing";
 import { budget, completionMode, contextWindow, repeatsFollowing, shapeCompletion, stops } from "../src/editor/completions/completionRules";
 import { eventually } from "./helpers/eventually";
 import { postJson } from "./helpers/http";
@@ -83,6 +84,34 @@ describe("completion rules", () => {
   });
 });
 
+describe("context ring", () => {
+  const file = (n: number) => Array.from({ length: 200 }, (_, i) => `line ${i} of file ${n}`).join("\n");
+
+  it("keeps chunks around where the user was, replacing an overlapping chunk of the same file", () => {
+    const ring = new ContextRing(6, 10_000, 10);
+    ring.add("a.ts", file(1), 50);
+    ring.add("a.ts", file(1), 52);
+    ring.add("b.ts", file(2), 100);
+    const chunks = ring.chunksFor("c.ts");
+    assert.deepEqual(chunks.map((c) => c.filename), ["a.ts", "b.ts"]);
+    assert.match(chunks[0]!.text, /^line 47 of file 1\n/);
+    assert.equal(chunks[0]!.text.split("\n").length, 10);
+  });
+
+  it("leaves out the current file and keeps the newest chunks within its budget", () => {
+    const ring = new ContextRing(6, 450, 10);
+    for (let n = 1; n <= 5; n++) ring.add(`f${n}.ts`, file(n), 20);
+    const chunks = ring.chunksFor("f5.ts");
+    assert.deepEqual(chunks.map((c) => c.filename), ["f3.ts", "f4.ts"], "the two newest chunks of other files (about 190 characters each) fit 450");
+  });
+
+  it("holds at most its number of chunks, forgetting the oldest", () => {
+    const ring = new ContextRing(2, 10_000, 10);
+    for (let n = 1; n <= 3; n++) ring.add(`f${n}.ts`, file(n), 20);
+    assert.deepEqual(ring.chunksFor("x").map((c) => c.filename), ["f2.ts", "f3.ts"]);
+  });
+});
+
 describe("fill-in-the-middle KV reuse on llama.cpp", function () {
   this.timeout(120_000);
   let squeeze: SqueezeProcess;
@@ -91,8 +120,8 @@ describe("fill-in-the-middle KV reuse on llama.cpp", function () {
   });
   after(() => squeeze.stop());
 
-  const infill = async (prompt: string) => {
-    const res = await postJson(squeeze.url, "/v1/completions", { model: squeeze.modelId, prompt, suffix: "\n}\n", max_tokens: 4, temperature: 0 });
+  const infill = async (prompt: string, extra?: { filename: string; text: string }[]) => {
+    const res = await postJson(squeeze.url, "/v1/completions", { model: squeeze.modelId, prompt, suffix: "\n}\n", max_tokens: 4, temperature: 0, input_extra: extra });
     assert.equal(res.status, 200, res.body);
     const usage = JSON.parse(res.body).usage as { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number } };
     return { prompt: usage.prompt_tokens, evaluated: usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens };
@@ -108,6 +137,25 @@ describe("fill-in-the-middle KV reuse on llama.cpp", function () {
     assert.ok(edited.prompt > 200, `a long prompt (${edited.prompt} tokens)`);
     // The changed token at the cursor, the suffix after it, and the FIM marker.
     assert.ok(edited.evaluated <= 8, `${edited.evaluated} of ${edited.prompt} prompt tokens were evaluated`);
+  });
+
+  it("puts other files before the prompt in the model's repository format, and keeps them cached", async () => {
+    const prefix = "def area(r):\n    return";
+    const plain = await infill(prefix);
+    const extra = [{ filename: "geometry/constants.py", text: "PI = 3.14159\nTAU = 2 * PI\n" }];
+    const withExtra = await infill(prefix, extra);
+    // Qwen's format: <|file_sep|>path\ntext per chunk, then <|file_sep|> before the current file.
+    assert.ok(withExtra.prompt > plain.prompt + 10, `${withExtra.prompt} prompt tokens with the chunk, ${plain.prompt} without`);
+    const next = await infill(`${prefix} `, extra);
+    assert.ok(next.evaluated <= 8, `${next.evaluated} of ${next.prompt} prompt tokens were evaluated with the same chunks`);
+  });
+
+  it("refuses input_extra without a suffix, and malformed chunks", async () => {
+    const noSuffix = await postJson(squeeze.url, "/v1/completions", { model: squeeze.modelId, prompt: "x", input_extra: [{ filename: "a", text: "b" }] });
+    assert.equal(noSuffix.status, 400);
+    assert.equal(JSON.parse(noSuffix.body).error.param, "input_extra");
+    const malformed = await postJson(squeeze.url, "/v1/completions", { model: squeeze.modelId, prompt: "x", suffix: "", input_extra: [{ name: "a" }] });
+    assert.equal(malformed.status, 400, malformed.body);
   });
 });
 
@@ -127,9 +175,9 @@ describe("completer against a real server", function () {
 
   it("answers the same place again from its cache, without a request", async () => {
     const text = "def area(r):\n    return ";
-    const first = await completer.complete(text, text.length, new AbortController().signal);
+    const first = await completer.complete("area.py", text, text.length, new AbortController().signal);
     const completed = (await stats()).completed;
-    const again = await completer.complete(text, text.length, new AbortController().signal);
+    const again = await completer.complete("area.py", text, text.length, new AbortController().signal);
     assert.deepEqual(again, first && { ...first, source: "cache" });
     assert.deepEqual(reports.map((r) => r.source), ["server", "cache"]);
     assert.equal((await stats()).completed, completed, "the second answer made no request");
@@ -140,7 +188,7 @@ describe("completer against a real server", function () {
     const abort = new AbortController();
     // A block opener: multi-line, up to 128 tokens, seconds of work for this model on a CPU.
     const text = "class Stack:\n    def __init__(self):";
-    const pending = completer.complete(text, text.length, abort.signal);
+    const pending = completer.complete("area.py", text, text.length, abort.signal);
     await eventually(async () => ((await stats()).requests_in_flight > 0 ? true : undefined), "the request to reach the engine", 10_000, 20);
     abort.abort();
     assert.equal(await pending, undefined);

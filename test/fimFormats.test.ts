@@ -82,4 +82,18 @@ describe("fill-in-the-middle formats per model family", function () {
       }
     });
   }
+
+  it("puts other files first, each after the model's file separator, then the current file", async () => {
+    const { getLlama } = await import("node-llama-cpp");
+    const model = await (await getLlama({ gpu: false, build: "never" })).loadModel({ modelPath: TINY });
+    try {
+      const extra = [{ filename: "geometry/constants.py", text: "PI = 3.14159" }];
+      assert.equal(
+        model.detokenize(fimTokens(model, PREFIX, SUFFIX, extra), true),
+        `<|file_sep|>geometry/constants.py\nPI = 3.14159\n<|file_sep|><|fim_prefix|>${PREFIX}<|fim_suffix|>${SUFFIX}<|fim_middle|>`,
+      );
+    } finally {
+      await model.dispose();
+    }
+  });
 });

@@ -38,6 +38,8 @@ export interface InfillRequest {
   suffix: string;
   maxTokens: number;
   stop: string[];
+  /** Parts of other files, as context. */
+  extra: { filename: string; text: string }[];
 }
 
 export interface InfillResult {
@@ -104,7 +106,15 @@ export class ApiClient {
     const body = await this.json<{ choices: { text: string }[]; usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } }>(
       "POST",
       "/v1/completions",
-      { model: request.model, prompt: request.prefix, suffix: request.suffix, max_tokens: request.maxTokens, stop: request.stop, temperature: 0 },
+      {
+        model: request.model,
+        prompt: request.prefix,
+        suffix: request.suffix,
+        max_tokens: request.maxTokens,
+        stop: request.stop,
+        temperature: 0,
+        ...(request.extra.length > 0 && { input_extra: request.extra }),
+      },
       signal,
     );
     return {

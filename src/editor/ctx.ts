@@ -51,6 +51,7 @@ export class Ctx implements vscode.Disposable {
     const provider = new CompletionProvider(this.completer, (languageId) => completionsEnabled(this.configNow, languageId));
     this.disposables.push(
       this.power,
+      provider,
       vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
       this.log,
       this.statusBar,

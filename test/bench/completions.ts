@@ -85,7 +85,7 @@ async function replay(client: ApiClient, model: string, lines: number, seed: num
     const controller = new AbortController();
     current = controller;
     const pressed = performance.now();
-    pending = completer.complete(text, cursor, controller.signal).then((suggestion) => {
+    pending = completer.complete(path.basename(SOURCE), text, cursor, controller.signal).then((suggestion) => {
       if (!suggestion || controller.signal.aborted) return;
       latencies.push({ ms: performance.now() - pressed, source: suggestion.source });
       shown = suggestion.text;

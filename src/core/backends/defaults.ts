@@ -1,5 +1,6 @@
 // Choices every backend makes the same way.
 import { EngineError } from "../engine/errors";
+import type { ExtraChunk } from "../engine/types";
 
 /** Context size when none is configured: enough for chat with code, modest on a laptop. */
 export const DEFAULT_MAX_CONTEXT = 8192;
@@ -19,6 +20,20 @@ export function fimPrompt<T>(fim: FimMarkers<T>, before: T[], after: T[]): T[] {
   return fim.middle != null
     ? [fim.prefix, ...before, fim.suffix, ...after, fim.middle]
     : [fim.suffix, ...after, fim.prefix, ...before];
+}
+
+/** The token that separates files in a model's repository format (Qwen2.5-Coder's). */
+export const FILE_SEPARATOR = "<|file_sep|>";
+
+/**
+ * A FIM prompt with chunks of other files before it, so they stay cached while the user types:
+ * each after the model's file separator where it has one (Qwen2.5-Coder's repository format,
+ * the current file getting a separator of its own), else as plain text.
+ */
+export function withExtraContext<T>(fim: T[], extra: ExtraChunk[] | undefined, encode: (text: string) => T[], fileSeparator: T | undefined): T[] {
+  if (!extra?.length) return fim;
+  if (fileSeparator === undefined) return [...extra.flatMap((c) => encode(`${c.filename}\n${c.text}\n\n`)), ...fim];
+  return [...extra.flatMap((c) => [fileSeparator, ...encode(`${c.filename}\n${c.text}\n`)]), fileSeparator, ...fim];
 }
 
 export function noFimTokens(): EngineError {

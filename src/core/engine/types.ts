@@ -52,6 +52,14 @@ export interface GenerationOptions {
   toolChoice?: ToolChoice;
   /** Chat only: output constrained to JSON (llama.cpp, by grammar). */
   responseFormat?: ResponseFormat;
+  /** Fill-in-the-middle only: chunks of other files placed before the prompt (llama.cpp's input_extra). */
+  inputExtra?: ExtraChunk[];
+}
+
+/** Part of another file, given to a fill-in-the-middle prompt as context. */
+export interface ExtraChunk {
+  filename: string;
+  text: string;
 }
 
 export type GenerationRequest =

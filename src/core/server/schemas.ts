@@ -122,6 +122,11 @@ const completionBody = z.looseObject({
   ),
   // A string (even "") asks for fill-in-the-middle: the text goes between prompt and suffix.
   suffix: z.string().nullish(),
+  // llama.cpp's /infill field: parts of other files, as context for fill-in-the-middle.
+  input_extra: z
+    .array(z.strictObject({ filename: z.string().max(1024), text: z.string().max(65_536) }), { error: "must be an array of {filename, text}" })
+    .max(64)
+    .nullish(),
   echo: z.literal(false, { error: "echo is not supported" }).nullish(),
 });
 
@@ -178,8 +183,13 @@ export function parseChatRequest(body: unknown): ChatRequest {
 export function parseCompletionRequest(body: unknown): CompletionRequest {
   const parsed = parse(completionBody, body);
   const prompt = typeof parsed.prompt === "string" ? parsed.prompt : parsed.prompt[0]!;
+  if (parsed.input_extra?.length && parsed.suffix == null) {
+    throw new ApiError(400, "'input_extra' is context for fill-in-the-middle: send it with 'suffix'.", { param: "input_extra", code: "invalid_value" });
+  }
+  const request = generationRequest(parsed);
   return {
-    ...generationRequest(parsed),
+    ...request,
+    ...(parsed.input_extra?.length && { options: { ...request.options, inputExtra: parsed.input_extra } }),
     prompt,
     ...(parsed.suffix != null && { suffix: parsed.suffix }),
   };

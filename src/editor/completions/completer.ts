@@ -4,6 +4,7 @@
 // the completion benchmark drives the same object with a recorded typing session.
 import type { ApiClient } from "../apiClient";
 import { CompletionCache } from "./completionCache";
+import { ContextRing } from "./contextRing";
 import { budget, completionMode, contextWindow, shapeCompletion, stops } from "./completionRules";
 
 export interface CompleterSettings {
@@ -26,6 +27,8 @@ export interface CompletionReport {
 
 export class Completer {
   private readonly cache = new CompletionCache();
+  /** Recently viewed and edited parts of other files; the editor feeds it. */
+  readonly ring = new ContextRing();
 
   constructor(
     private readonly client: () => ApiClient,
@@ -34,8 +37,8 @@ export class Completer {
     private readonly report: (r: CompletionReport) => void,
   ) {}
 
-  /** The suggestion at `offset` in `text`, or undefined; `signal` aborts when the user types on. */
-  async complete(text: string, offset: number, signal: AbortSignal): Promise<Suggestion | undefined> {
+  /** The suggestion at `offset` in `text` (the file `filename`), or undefined; `signal` aborts when the user types on. */
+  async complete(filename: string, text: string, offset: number, signal: AbortSignal): Promise<Suggestion | undefined> {
     const model = this.model();
     if (!model) return undefined;
     const started = performance.now();
@@ -55,7 +58,8 @@ export class Completer {
     const { maxTokens, timeoutMs } = budget(mode, onBattery);
     const abort = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     try {
-      const result = await this.client().infill({ model, prefix, suffix, maxTokens, stop: stops(mode) }, abort);
+      const extra = this.ring.chunksFor(filename);
+      const result = await this.client().infill({ model, prefix, suffix, maxTokens, stop: stops(mode), extra }, abort);
       this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
       const shaped = shapeCompletion(result.text, mode, suffix);
       if (shaped) this.cache.set(prefix, suffix, shaped);

@@ -3,11 +3,29 @@
 import * as vscode from "vscode";
 import type { Completer } from "./completer";
 
-export class CompletionProvider implements vscode.InlineCompletionItemProvider {
+export class CompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
+  private readonly subscriptions: vscode.Disposable[];
+
   constructor(
     private readonly completer: Completer,
     private readonly enabled: (languageId: string) => boolean,
-  ) {}
+  ) {
+    // The file being left goes into the context ring, around where the user was in it.
+    let previous = vscode.window.activeTextEditor;
+    this.subscriptions = [
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (previous && previous.document.uri.scheme === "file") {
+          const { document, selection } = previous;
+          completer.ring.add(vscode.workspace.asRelativePath(document.uri), document.getText(), selection.active.line);
+        }
+        previous = editor;
+      }),
+    ];
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+  }
 
   async provideInlineCompletionItems(
     document: vscode.TextDocument,
@@ -19,7 +37,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
     const abort = new AbortController();
     const cancel = token.onCancellationRequested(() => abort.abort());
     try {
-      const suggestion = await this.completer.complete(document.getText(), document.offsetAt(position), abort.signal);
+      const suggestion = await this.completer.complete(vscode.workspace.asRelativePath(document.uri), document.getText(), document.offsetAt(position), abort.signal);
       return suggestion ? [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))] : undefined;
     } finally {
       cancel.dispose();

@@ -26,7 +26,7 @@ describe("inline completions in VS Code", function () {
     await page.keyboard.type(typed, { delay: 30 });
     // The ghost text is split into spans by syntax colouring.
     const ghost = page.locator(".editor-instance .ghost-text-decoration");
-    await ghost.first().waitFor({ timeout: 30_000 });
+    await ghost.first().waitFor({ timeout: 60_000 });
     const suggestion = (await ghost.allTextContents()).join("").replace(/\u00a0/g, " ");
     assert.ok(suggestion.trim().length > 0, "the ghost text shows a suggestion");
     await page.screenshot({ path: path.join(ARTIFACTS, "completions-ghost-text.png") });

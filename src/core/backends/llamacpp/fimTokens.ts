@@ -2,11 +2,20 @@
 // (Qwen2.5-Coder, CodeLlama, StarCoder2, DeepSeek-Coder ...): prefix-suffix-middle where the model
 // has a middle token, suffix-first where it has none (Codestral's [SUFFIX] … [PREFIX] …).
 import type { LlamaModel, Token } from "node-llama-cpp";
-import { fimPrompt, noFimTokens } from "../defaults";
+import type { ExtraChunk } from "../../engine/types";
+import { FILE_SEPARATOR, fimPrompt, noFimTokens, withExtraContext } from "../defaults";
 
-export function fimTokens(model: LlamaModel, prefix: string, suffix: string): Token[] {
+export function fimTokens(model: LlamaModel, prefix: string, suffix: string, extra?: ExtraChunk[]): Token[] {
   const fim = model.tokens.infill;
   if (fim.prefix == null || fim.suffix == null) throw noFimTokens();
   // Code is text: FIM markers typed in it must not become special tokens.
-  return fimPrompt({ prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }, model.tokenize(prefix), model.tokenize(suffix)) as Token[];
+  const text = (t: string) => model.tokenize(t);
+  const tokens = fimPrompt({ prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }, text(prefix), text(suffix)) as Token[];
+  return withExtraContext(tokens, extra, text, specialToken(model, FILE_SEPARATOR));
+}
+
+/** The id of a special token spelled `text`, when the vocabulary has one. */
+function specialToken(model: LlamaModel, text: string): Token | undefined {
+  const ids = model.tokenize(text, true);
+  return ids.length === 1 && model.tokenize(text).length > 1 ? ids[0] : undefined;
 }

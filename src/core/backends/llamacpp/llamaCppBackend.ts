@@ -143,7 +143,7 @@ export class LlamaCppBackend implements Backend {
 
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
-    return this.generate(loaded, loaded.fim, fimTokens(loaded.model, prefix, suffix), options, signal);
+    return this.generate(loaded, loaded.fim, fimTokens(loaded.model, prefix, suffix, options.inputExtra), options, signal);
   }
 
   /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */

@@ -37,6 +37,11 @@ export class HfTokenizer {
     })).find((f): f is FimTokens => f.prefix !== undefined && f.suffix !== undefined && f.middle !== undefined);
   }
 
+  /** The id of a token spelled exactly `text` (a special token), if the vocabulary has one. */
+  tokenId(text: string): number | undefined {
+    return this.tokenizer.token_to_id(text);
+  }
+
   /** A prompt: special tokens written in the text (ChatML markers, FIM markers) are honoured. */
   encodePrompt(text: string): number[] {
     const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;

@@ -15,7 +15,7 @@ import { eosTokenIds, type GenaiConfig } from "../../models/onnx/genaiConfig";
 import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFolder";
 import { ChatTemplate } from "../chatTemplate";
 import { refuseConstrainedOutput } from "../tools/constraints";
-import { checkPrompt, DEFAULT_MAX_CONTEXT, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong } from "../defaults";
+import { checkPrompt, DEFAULT_MAX_CONTEXT, FILE_SEPARATOR, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong, withExtraContext } from "../defaults";
 import { DecoderSession } from "./decoderSession";
 import { HfTokenizer, TextStream } from "./hfTokenizer";
 import { Sampler, type SamplingSettings } from "./sampler";
@@ -92,7 +92,8 @@ export class OnnxBackend implements Backend {
     const { tokenizer } = loaded;
     if (!tokenizer.fim) throw noFimTokens();
     // Code is text: FIM markers typed in it must not become special tokens.
-    const tokens = fimPrompt(tokenizer.fim, tokenizer.encodeText(prefix), tokenizer.encodeText(suffix));
+    const encode = (text: string) => tokenizer.encodeText(text);
+    const tokens = withExtraContext(fimPrompt(tokenizer.fim, encode(prefix), encode(suffix)), options.inputExtra, encode, tokenizer.tokenId(FILE_SEPARATOR));
     return this.generate(loaded, tokens, options, signal);
   }
 
