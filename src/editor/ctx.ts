@@ -1,5 +1,5 @@
 // The extension's state for one window: settings, the log, the server this window hosts or uses,
-// the status bar, and the machine's probe. Created on activation; nothing here loads a model or
+// the status bar, inline completions, and the machine's probe. Created on activation; nothing here loads a model or
 // a native runtime until the server starts, after activation has returned.
 import path from "node:path";
 import * as vscode from "vscode";
