@@ -1,6 +1,7 @@
 // Retries with exponential backoff and jitter for failures worth another try, honouring the
 // server's Retry-After; a cancelled signal stops the wait at once.
 import { StoreError } from "./storeError";
+import { abortableDelay } from "../util/delay";
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */
@@ -17,19 +18,8 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, policy.maxDelayMs * 4));
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelled());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(cancelled());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!(await abortableDelay(ms, signal))) throw cancelled();
 }
 
 export function cancelled(): StoreError {

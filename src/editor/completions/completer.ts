@@ -2,6 +2,7 @@
 // one request at a time (a new keystroke aborts the request in flight, and the server stops
 // generating), and the rules that shape the answer. The VS Code provider adapts it to the editor;
 // the completion benchmark drives the same object with a recorded typing session.
+import { abortableDelay } from "../../core/util/delay";
 import type { ApiClient } from "../apiClient";
 import { CompletionCache } from "./completionCache";
 import { ContextRing } from "./contextRing";
@@ -53,7 +54,7 @@ export class Completer {
       return { text: cached.text, source: "cache" };
     }
     const onBattery = this.settings.onBattery();
-    if (!(await sleep(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
+    if (!(await abortableDelay(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
 
     const { maxTokens, timeoutMs } = budget(mode, onBattery);
     const abort = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
@@ -74,20 +75,4 @@ export class Completer {
   clearCache(): void {
     this.cache.clear();
   }
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
