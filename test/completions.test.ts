@@ -78,8 +78,9 @@ describe("completion rules", () => {
     assert.ok(contextWindow(text, 15_000).suffix.length <= 160);
   });
 
-  it("spends fewer tokens on battery", () => {
+  it("spends fewer tokens and less time on battery", () => {
     assert.ok(budget("multi-line", true).maxTokens < budget("multi-line", false).maxTokens);
+    assert.ok(budget("single-line", true).maxPredictMs < budget("single-line", false).maxPredictMs);
     assert.ok(budget("single-line", false).maxTokens < budget("multi-line", false).maxTokens);
   });
 });
@@ -148,6 +149,20 @@ describe("fill-in-the-middle KV reuse on llama.cpp", function () {
     assert.ok(withExtra.prompt > plain.prompt + 10, `${withExtra.prompt} prompt tokens with the chunk, ${plain.prompt} without`);
     const next = await infill(`${prefix} `, extra);
     assert.ok(next.evaluated <= 8, `${next.evaluated} of ${next.prompt} prompt tokens were evaluated with the same chunks`);
+  });
+
+  it("answers with what it generated when t_max_predict_ms is spent, and refuses a bad one", async () => {
+    const body = { model: squeeze.modelId, prompt: "function f() {", suffix: "}", max_tokens: 3000, temperature: 0 };
+    const res = await postJson(squeeze.url, "/v1/completions", { ...body, t_max_predict_ms: 20 });
+    assert.equal(res.status, 200, res.body);
+    const answer = JSON.parse(res.body) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } };
+    assert.equal(answer.choices[0]!.finish_reason, "length");
+    assert.ok(answer.usage.completion_tokens < 3000, `${answer.usage.completion_tokens} tokens in a 20 ms budget`);
+    for (const bad of [0, -5, 1.5, "fast"]) {
+      const refused = await postJson(squeeze.url, "/v1/completions", { ...body, t_max_predict_ms: bad });
+      assert.equal(refused.status, 400, `${JSON.stringify(bad)}: ${refused.body}`);
+      assert.equal(JSON.parse(refused.body).error.param, "t_max_predict_ms");
+    }
   });
 
   it("refuses input_extra without a suffix, and malformed chunks", async () => {

@@ -86,6 +86,17 @@ for (const tiny of TINY_MODELS) {
       assert.ok(generated < 100, `${generated} tokens generated for a request cancelled after 5`);
     });
 
+    it("ends the answer with what it has when its time budget is spent", async function () {
+      const events = await collect(engine.complete("Tell me a story", { ...long, maxPredictMs: 30 }));
+      const done = events.at(-1);
+      assert.ok(done?.type === "done");
+      assert.equal(done.finishReason, "length");
+      const { completionTokens } = done.usage;
+      assert.ok(completionTokens >= 1 && completionTokens < long.maxTokens, `${completionTokens} of ${long.maxTokens} tokens in 30 ms`);
+      assert.equal(events.reduce((n, e) => n + (e.type === "text" ? e.tokens : 0), 0), completionTokens);
+      assert.equal(engine.stats().cancelled, 0, "a spent budget is not a cancellation");
+    });
+
     it("cancels when the reader stops reading", async function () {
       for await (const event of engine.complete("Tell me a story", long)) {
         if (event.type === "text") break;

@@ -237,6 +237,18 @@ const never = new AbortController().signal;
     assert.equal(after.text, "tok0 tok1", "the runtime still serves");
   });
 
+  it("a spent time budget closes the stream and ends the answer as it is", async function () {
+    const b = backend();
+    await b.load(ryzenSpec());
+    const events: GenerationEvent[] = [];
+    for await (const event of b.chat(user("a long answer [slow:30]"), { maxTokens: 500, maxPredictMs: 200 }, never)) events.push(event);
+    const done = events.at(-1);
+    assert.ok(done?.type === "done");
+    assert.equal(done.finishReason, "length");
+    assert.ok(done.usage.completionTokens >= 1 && done.usage.completionTokens < 50, `${done.usage.completionTokens} of 500 tokens in 200 ms`);
+    await until("the runtime saw the disconnect", async () => (await stats(b)).requestsAborted === 1);
+  });
+
   it("a runtime that dies mid-stream fails the request clearly, and the next request starts it again", async function () {
     const b = backend();
     await b.load(ryzenSpec());

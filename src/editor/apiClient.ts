@@ -37,6 +37,8 @@ export interface InfillRequest {
   prefix: string;
   suffix: string;
   maxTokens: number;
+  /** Generation time from the first token; the server answers with what it has by then. */
+  maxPredictMs: number;
   stop: string[];
   /** Parts of other files, as context. */
   extra: { filename: string; text: string }[];
@@ -111,6 +113,7 @@ export class ApiClient {
         prompt: request.prefix,
         suffix: request.suffix,
         max_tokens: request.maxTokens,
+        t_max_predict_ms: request.maxPredictMs,
         stop: request.stop,
         temperature: 0,
         ...(request.extra.length > 0 && { input_extra: request.extra }),

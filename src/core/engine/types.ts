@@ -52,6 +52,11 @@ export interface GenerationOptions {
   toolChoice?: ToolChoice;
   /** Chat only: output constrained to JSON (llama.cpp, by grammar). */
   responseFormat?: ResponseFormat;
+  /**
+   * Time budget in ms, counted from the first generated token; when it runs out the answer ends
+   * with what was generated (finish "length"). llama.cpp's t_max_predict_ms, without its wait for a newline.
+   */
+  maxPredictMs?: number;
   /** Fill-in-the-middle only: chunks of other files placed before the prompt (llama.cpp's input_extra). */
   inputExtra?: ExtraChunk[];
 }

@@ -96,6 +96,8 @@ const sampling = {
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   stop: stop.nullish(),
+  // llama.cpp's name: a time budget for generation, from the first token (editors' completions).
+  t_max_predict_ms: z.int().min(1).max(600_000).nullish(),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
@@ -229,6 +231,7 @@ function generationRequest(body: SamplingFields): GenerationRequest {
     presencePenalty: body.presence_penalty ?? undefined,
     frequencyPenalty: body.frequency_penalty ?? undefined,
     stop: typeof body.stop === "string" ? [body.stop] : body.stop?.length ? body.stop : undefined,
+    maxPredictMs: body.t_max_predict_ms ?? undefined,
   };
   return {
     model: body.model,

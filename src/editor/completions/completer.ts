@@ -56,11 +56,11 @@ export class Completer {
     const onBattery = this.settings.onBattery();
     if (!(await abortableDelay(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
 
-    const { maxTokens, timeoutMs } = budget(mode, onBattery);
+    const { maxTokens, maxPredictMs, timeoutMs } = budget(mode, onBattery);
     const abort = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     try {
       const extra = this.ring.chunksFor(filename);
-      const result = await this.client().infill({ model, prefix, suffix, maxTokens, stop: stops(mode), extra }, abort);
+      const result = await this.client().infill({ model, prefix, suffix, maxTokens, maxPredictMs, stop: stops(mode), extra }, abort);
       this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
       const shaped = shapeCompletion(result.text, mode, suffix);
       if (shaped) this.cache.set(prefix, suffix, shaped);

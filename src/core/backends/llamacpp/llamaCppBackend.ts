@@ -22,6 +22,7 @@ import type {
 import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, PENALTY_WINDOW } from "../defaults";
+import { TimeBudget } from "../timeBudget";
 import { fimTokens } from "./fimTokens";
 import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
@@ -170,25 +171,33 @@ export class LlamaCppBackend implements Backend {
     const cachedTokens = Math.min(sequence.compareContextTokens(input).firstDifferentIndex, input.length - 1);
     const events = new AsyncQueue<GenerationEvent>();
     const outputBefore = sequence.tokenMeter.usedOutputTokens;
+    const budget = new TimeBudget(options.maxPredictMs);
     let released = 0;
     completion
       .generateCompletionWithMeta(input.slice(bos == null ? 0 : 1), {
         ...samplingOptions(options),
         grammar,
-        signal,
+        // A spent time budget ends the answer as it is; the caller's abort still cancels it (below).
+        signal: AbortSignal.any([signal, budget.signal]),
+        stopOnAbortSignal: true,
         // No context shift, and no room kept for one: node-llama-cpp would otherwise drop the
         // start of a prompt longer than 90% of the context without a word.
         disableContextShift: true,
         contextShiftSize: 0,
         // node-llama-cpp calls onToken then onTextChunk for each released piece.
-        onToken: (chunk) => (released += chunk.length),
+        onToken: (chunk) => {
+          released += chunk.length;
+          budget.tokenGenerated();
+        },
         onTextChunk: (text) => {
           events.push({ type: "text", text, tokens: released });
           released = 0;
         },
       })
+      .finally(() => budget.dispose())
       .then(
         ({ metadata }) => {
+          if (signal.aborted) return events.fail(signal.reason);
           const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
           events.push({
             type: "done",
@@ -264,7 +273,8 @@ function flashAttentionText(setting: boolean | "auto"): string {
 }
 
 function finishReason(stopReason: string): FinishReason {
-  return stopReason === "maxTokens" ? "length" : "stop";
+  // "abort" here is the time budget: the caller's own abort never gets this far.
+  return stopReason === "maxTokens" || stopReason === "abort" ? "length" : "stop";
 }
 
 function samplingOptions(o: GenerationOptions): LlamaCompletionGenerationOptions {

@@ -19,6 +19,7 @@ import { fimPrompt, noFimTokens } from "../defaults";
 import { refuseConstrainedOutput } from "../tools/constraints";
 import { messagesWithToolsInText } from "../tools/hermesFormat";
 import { HfTokenizer } from "../onnx/hfTokenizer";
+import { TimeBudget } from "../timeBudget";
 import { finishReason, readChunk, samplingFields } from "./openAiWire";
 import type { RuntimeDescriptor } from "./runtimeDescriptors";
 import { RuntimeProcess } from "./runtimeProcess";
@@ -145,20 +146,26 @@ export class NpuRuntimeBackend implements Backend {
     let deltas = 0;
     let reported: string | undefined;
     let usage: ReturnType<typeof readChunk>["usage"];
+    // The runtime knows no time budget: the stream is closed when it is spent.
+    const budget = new TimeBudget(options.maxPredictMs);
     try {
-      for await (const json of postEvents(runtime.url + route, body, signal, this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS)) {
+      for await (const json of postEvents(runtime.url + route, body, AbortSignal.any([signal, budget.signal]), this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS)) {
         const chunk = readChunk(json);
         if (chunk.error !== undefined) throw new EngineError("internal", `${this.runtime.runtime} failed: ${chunk.error}`);
         reported = chunk.finishReason ?? reported;
         usage = chunk.usage ?? usage;
         if (chunk.text) {
           deltas++;
+          budget.tokenGenerated();
           yield { type: "text", text: chunk.text, tokens: 1 };
         }
       }
     } catch (err) {
+      if (budget.signal.aborted && !signal.aborted) reported = "length";
       // A stream cut after its last choice finished lost nothing.
-      if (!(err instanceof StreamCutError && reported !== undefined)) throw await this.failure(runtime, err, signal);
+      else if (!(err instanceof StreamCutError && reported !== undefined)) throw await this.failure(runtime, err, signal);
+    } finally {
+      budget.dispose();
     }
     const completionTokens = usage?.completionTokens ?? deltas;
     // Tokens the runtime generated without sending text (a held-back stop sequence) still count.

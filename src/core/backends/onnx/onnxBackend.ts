@@ -16,6 +16,7 @@ import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFol
 import { ChatTemplate } from "../chatTemplate";
 import { refuseConstrainedOutput } from "../tools/constraints";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, FILE_SEPARATOR, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong, withExtraContext } from "../defaults";
+import { TimeBudget } from "../timeBudget";
 import { DecoderSession } from "./decoderSession";
 import { HfTokenizer, TextStream } from "./hfTokenizer";
 import { Sampler, type SamplingSettings } from "./sampler";
@@ -131,13 +132,15 @@ export class OnnxBackend implements Backend {
     let unreported = 0;
     let finishReason: FinishReason = "length";
     let stopped = false;
-    while (completionTokens < maxTokens && !stopped) {
+    const budget = new TimeBudget(options.maxPredictMs);
+    while (completionTokens < maxTokens && !stopped && !budget.spent) {
       signal.throwIfAborted();
       const token = sampler.sample(logits!, history);
       if (eos.has(token)) {
         finishReason = "stop";
         break;
       }
+      budget.tokenGenerated();
       completionTokens++;
       unreported++;
       history.push(token);
@@ -147,8 +150,9 @@ export class OnnxBackend implements Backend {
         yield { type: "text", text: piece.text, tokens: unreported };
         unreported = 0;
       }
-      if (!stopped && completionTokens < maxTokens) logits = await session.run([token], info.contextSize);
+      if (!stopped && completionTokens < maxTokens && !budget.spent) logits = await session.run([token], info.contextSize);
     }
+    budget.dispose();
     if (!stopped) {
       // Release what was held back: a partial character at the very end, or a partial stop sequence.
       const rest = stops.push(text.flush());
