@@ -12,19 +12,21 @@ import { TINY as TINY_CONFIG, writeGgufModel } from "./fixtures/models";
 import type { FimTexts } from "./fixtures/tokenizer";
 import { TINY, WORKER } from "./helpers/paths";
 
+/** How a family was trained: prefix-suffix-middle, suffix-first with its middle marker ("SPM variant 2"), or suffix-first without one. */
+type Layout = "psm" | "spm" | "spm-no-middle";
+
 interface Family {
   name: string;
   fim: FimTexts;
-  /** Codestral has no middle token: its prompt is suffix-first. */
-  suffixFirst?: boolean;
+  layout: Layout;
 }
 
 const FAMILIES: Family[] = [
-  { name: "Qwen2.5-Coder", fim: { prefix: "<|fim_prefix|>", suffix: "<|fim_suffix|>", middle: "<|fim_middle|>" } },
-  { name: "CodeLlama", fim: { prefix: "<PRE>", suffix: "<SUF>", middle: "<MID>" } },
-  { name: "StarCoder2", fim: { prefix: "<fim_prefix>", suffix: "<fim_suffix>", middle: "<fim_middle>" } },
-  { name: "DeepSeek-Coder", fim: { prefix: "<｜fim▁begin｜>", suffix: "<｜fim▁hole｜>", middle: "<｜fim▁end｜>" } },
-  { name: "Codestral", fim: { prefix: "[PREFIX]", suffix: "[SUFFIX]", middle: "[MIDDLE]" }, suffixFirst: true },
+  { name: "Qwen2.5-Coder", fim: { prefix: "<|fim_prefix|>", suffix: "<|fim_suffix|>", middle: "<|fim_middle|>" }, layout: "psm" },
+  { name: "CodeLlama", fim: { prefix: "<PRE>", suffix: "<SUF>", middle: "<MID>" }, layout: "spm" },
+  { name: "StarCoder2", fim: { prefix: "<fim_prefix>", suffix: "<fim_suffix>", middle: "<fim_middle>" }, layout: "spm" },
+  { name: "DeepSeek-Coder", fim: { prefix: "<｜fim▁begin｜>", suffix: "<｜fim▁hole｜>", middle: "<｜fim▁end｜>" }, layout: "psm" },
+  { name: "Codestral", fim: { prefix: "[PREFIX]", suffix: "[SUFFIX]", middle: "[MIDDLE]" }, layout: "spm-no-middle" },
 ];
 
 const PREFIX = "def area(r):\n    return ";
@@ -46,7 +48,7 @@ describe("fill-in-the-middle formats per model family", function () {
   after(() => rm(dir, { recursive: true, force: true }));
 
   for (const family of FAMILIES) {
-    it(`${family.name}: ${family.suffixFirst ? "suffix-first" : "prefix-suffix-middle"} with its own markers`, async () => {
+    it(`${family.name}: ${family.layout === "psm" ? "prefix-suffix-middle" : "suffix-first"} with its own markers`, async () => {
       const file = path.join(dir, `${family.name}.gguf`);
       writeGgufModel(file, {
         shape: TINY_CONFIG.shape,
@@ -54,7 +56,7 @@ describe("fill-in-the-middle formats per model family", function () {
         seed: TINY_CONFIG.seed,
         fim: family.fim,
         // Converted Codestral checkpoints declare no middle token.
-        omitKeys: family.suffixFirst ? ["tokenizer.ggml.fim_mid_token_id"] : [],
+        omitKeys: family.layout === "spm-no-middle" ? ["tokenizer.ggml.fim_mid_token_id"] : [],
       });
 
       const { getLlama } = await import("node-llama-cpp");
@@ -62,7 +64,11 @@ describe("fill-in-the-middle formats per model family", function () {
       const model = await llama.loadModel({ modelPath: file });
       try {
         const { prefix, suffix, middle } = family.fim;
-        const expected = family.suffixFirst ? `${suffix}${SUFFIX}${prefix}${PREFIX}` : `${prefix}${PREFIX}${suffix}${SUFFIX}${middle}`;
+        const expected = {
+          psm: `${prefix}${PREFIX}${suffix}${SUFFIX}${middle}`,
+          spm: `${prefix}${suffix}${SUFFIX}${middle}${PREFIX}`,
+          "spm-no-middle": `${suffix}${SUFFIX}${prefix}${PREFIX}`,
+        }[family.layout];
         assert.equal(model.detokenize(fimTokens(model, PREFIX, SUFFIX), true), expected);
       } finally {
         await model.dispose();
@@ -71,12 +77,21 @@ describe("fill-in-the-middle formats per model family", function () {
       const engine = new EngineHost({ workerPath: WORKER });
       try {
         await engine.load({ id: family.name, path: file, backend: "llama.cpp", gpu: false });
-        const events = [];
-        for await (const event of engine.infill(PREFIX, SUFFIX, { maxTokens: 4, temperature: 0 })) events.push(event);
-        const done = events.at(-1);
-        assert.equal(done?.type, "done");
+        const infill = async (prefix: string) => {
+          const events = [];
+          for await (const event of engine.infill(prefix, SUFFIX, { maxTokens: 4, temperature: 0 })) events.push(event);
+          const done = events.at(-1);
+          assert.ok(done?.type === "done");
+          return done.usage;
+        };
+        const usage = await infill(PREFIX);
         // The markers (two without a middle token) and the text: nothing else entered the prompt.
-        assert.equal(done?.type === "done" && done.usage.promptTokens, (family.suffixFirst ? 2 : 3) + textTokens.prefix + textTokens.suffix);
+        assert.equal(usage.promptTokens, (family.layout === "spm-no-middle" ? 2 : 3) + textTokens.prefix + textTokens.suffix);
+        // Typing at the cursor: suffix-first re-evaluates only the prompt's changed end; prefix-first the suffix too.
+        const typed = await infill(`${PREFIX}r`);
+        const evaluated = typed.promptTokens - typed.cachedTokens;
+        if (family.layout === "psm") assert.ok(evaluated > textTokens.suffix, `${evaluated} tokens evaluated`);
+        else assert.ok(evaluated <= 2, `${evaluated} of ${typed.promptTokens} prompt tokens evaluated after typing one character`);
       } finally {
         await engine.dispose();
       }

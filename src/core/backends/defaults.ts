@@ -11,15 +11,30 @@ export const PENALTY_WINDOW = 64;
 export interface FimMarkers<T> {
   prefix: T;
   suffix: T;
-  /** Models without a middle marker take suffix first (SPM). */
+  /** Models without a middle marker take suffix first (Codestral's [SUFFIX] … [PREFIX] …). */
   middle: T | null;
+  /** The family was trained on suffix-first prompts too (suffixFirstTrained). */
+  suffixFirst: boolean;
 }
 
-/** The infill prompt. Prefix first (PSM) keeps the KV cache of the code above the cursor across keystrokes below it. */
+/**
+ * Whether a family with this prefix marker was also trained suffix-first, in the FIM paper's "SPM
+ * variant 2" (CodeLlama's <PRE>, StarCoder's <fim_prefix>). Qwen2.5-Coder and DeepSeek-Coder
+ * were trained prefix-suffix-middle only.
+ */
+export function suffixFirstTrained(prefixSpelling: string): boolean {
+  return ["<PRE>", "<fim_prefix>"].includes(prefixSpelling.replace(/^[\s▁]+/, ""));
+}
+
+/**
+ * The infill prompt. Suffix first wherever the model knows it: typing then changes only the
+ * prompt's end, so each keystroke evaluates a token or two. Prefix first (PSM) keeps the code
+ * above the cursor cached, but the suffix after it is evaluated again on every request.
+ */
 export function fimPrompt<T>(fim: FimMarkers<T>, before: T[], after: T[]): T[] {
-  return fim.middle != null
-    ? [fim.prefix, ...before, fim.suffix, ...after, fim.middle]
-    : [fim.suffix, ...after, fim.prefix, ...before];
+  if (fim.middle == null) return [fim.suffix, ...after, fim.prefix, ...before];
+  if (fim.suffixFirst) return [fim.prefix, fim.suffix, ...after, fim.middle, ...before];
+  return [fim.prefix, ...before, fim.suffix, ...after, fim.middle];
 }
 
 /** The token that separates files in a model's repository format (Qwen2.5-Coder's). */

@@ -2,6 +2,7 @@
 // generation loop needs: prompts with or without special tokens, FIM token ids, and text
 // decoded token by token that is always whole UTF-8.
 import type { Tokenizer } from "@huggingface/tokenizers";
+import { type FimMarkers, suffixFirstTrained } from "../defaults";
 
 /** FIM marker spellings of the common code model families (Qwen/StarCoder 2, StarCoder, CodeLlama). */
 const FIM_SPELLINGS = [
@@ -10,9 +11,7 @@ const FIM_SPELLINGS = [
   { prefix: "<PRE>", suffix: "<SUF>", middle: "<MID>" },
 ];
 
-export interface FimTokens {
-  prefix: number;
-  suffix: number;
+export interface FimTokens extends FimMarkers<number> {
   middle: number;
 }
 
@@ -34,6 +33,7 @@ export class HfTokenizer {
       prefix: this.tokenizer.token_to_id(s.prefix),
       suffix: this.tokenizer.token_to_id(s.suffix),
       middle: this.tokenizer.token_to_id(s.middle),
+      suffixFirst: suffixFirstTrained(s.prefix),
     })).find((f): f is FimTokens => f.prefix !== undefined && f.suffix !== undefined && f.middle !== undefined);
   }
 
