@@ -198,6 +198,17 @@ describe("completer against a real server", function () {
     assert.equal((await stats()).completed, completed, "the second answer made no request");
   });
 
+  it("warms up a file as it opens, so the first suggestion there evaluates only a few prompt tokens", async () => {
+    const text = `${Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i}, "item ${i}");`).join("\n")}\nconst total = `;
+    await completer.warmUp("values.ts", text, text.length);
+    assert.equal(reports.length, 0, "a warm-up is not a suggestion");
+    await completer.complete("values.ts", text, text.length, new AbortController().signal);
+    const [first] = reports;
+    assert.equal(first?.source, "server");
+    const evaluated = first.promptTokens! - first.cachedTokens!;
+    assert.ok(first.promptTokens! > 500 && evaluated <= 4, `${evaluated} of ${first.promptTokens} prompt tokens evaluated`);
+  });
+
   it("stops the server's generation when a newer keystroke supersedes the request", async () => {
     const before = await stats();
     const abort = new AbortController();

@@ -59,6 +59,8 @@ interface Run {
   latencies: { ms: number; source: "cache" | "server" }[];
   reports: CompletionReport[];
   keystrokes: number;
+  /** The warm-up when the file opens (the editor sends it; the person starts typing after it). */
+  warmUpMs: number;
 }
 
 async function replay(client: ApiClient, model: string, lines: number, seed: number): Promise<Run> {
@@ -72,6 +74,9 @@ async function replay(client: ApiClient, model: string, lines: number, seed: num
   let current: AbortController | undefined;
   const latencies: Run["latencies"] = [];
   const keys = session(typed, seed);
+  const opened = performance.now();
+  await completer.warmUp(path.basename(SOURCE), text, cursor);
+  const warmUpMs = performance.now() - opened;
   for (const { delayMs, key } of keys) {
     await new Promise((r) => setTimeout(r, delayMs));
     // A person types along only a suggestion they see: wait for the one on its way.
@@ -92,7 +97,7 @@ async function replay(client: ApiClient, model: string, lines: number, seed: num
     });
   }
   current?.abort();
-  return { latencies, reports, keystrokes: keys.length };
+  return { latencies, reports, keystrokes: keys.length, warmUpMs };
 }
 
 function percentile(values: number[], p: number): number {
@@ -113,11 +118,12 @@ export async function benchCompletions(): Promise<void> {
       all.push(run);
       console.log(row(String(lines), run));
     }
-    const total: Run = { latencies: all.flatMap((r) => r.latencies), reports: all.flatMap((r) => r.reports), keystrokes: all.reduce((n, r) => n + r.keystrokes, 0) };
+    const total: Run = { latencies: all.flatMap((r) => r.latencies), reports: all.flatMap((r) => r.reports), keystrokes: all.reduce((n, r) => n + r.keystrokes, 0), warmUpMs: NaN };
     console.log(row("all", total));
     // Cache hits answer in about a millisecond whatever the file, so flatness is judged on the server's answers.
     const p50s = all.map((r) => percentile(serverMs(r), 50));
-    console.log(`\np50 of the server's answers across file sizes: ${p50s.map((p) => p.toFixed(0)).join(", ")} ms, spread ${(((Math.max(...p50s) - Math.min(...p50s)) / Math.min(...p50s)) * 100).toFixed(0)}% (target within 20%)`);
+    console.log(`\nwarm-up when each file opens (not in the latencies): ${all.map((r) => r.warmUpMs.toFixed(0)).join(", ")} ms`);
+    console.log(`p50 of the server's answers across file sizes: ${p50s.map((p) => p.toFixed(0)).join(", ")} ms, spread ${(((Math.max(...p50s) - Math.min(...p50s)) / Math.min(...p50s)) * 100).toFixed(0)}% (target within 20%)`);
     console.log("targets on 2 cores: p50 ≤ 400 ms, p95 ≤ 900 ms, ≥ 90% of prompt tokens reused");
   } finally {
     await squeeze.stop();

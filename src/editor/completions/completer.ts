@@ -71,6 +71,27 @@ export class Completer {
     }
   }
 
+  private warming: AbortController | undefined;
+
+  /**
+   * Has the server evaluate the window around the cursor of a file the user just opened, so that
+   * the first suggestion there reuses it rather than evaluating thousands of prompt tokens while
+   * the user waits. Skipped on battery; a newer warm-up replaces this one.
+   */
+  async warmUp(filename: string, text: string, offset: number): Promise<void> {
+    const model = this.model();
+    this.warming?.abort();
+    if (!model || this.settings.onBattery()) return;
+    const warming = (this.warming = new AbortController());
+    const { prefix, suffix } = contextWindow(text, offset);
+    const extra = this.ring.chunksFor(filename);
+    try {
+      await this.client().infill({ model, prefix, suffix, maxTokens: 1, maxPredictMs: 1, stop: [], extra }, warming.signal);
+    } catch {
+      // Replaced, or no server yet: the first suggestion then evaluates the window itself.
+    }
+  }
+
   /** A new model answers differently: forget what the old one suggested. */
   clearCache(): void {
     this.cache.clear();

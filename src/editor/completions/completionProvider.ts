@@ -10,7 +10,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     private readonly completer: Completer,
     private readonly enabled: (languageId: string) => boolean,
   ) {
-    // The file being left goes into the context ring, around where the user was in it.
+    // The file being left goes into the context ring, around where the user was in it; the file
+    // coming in is warmed up, so its first suggestion does not evaluate the whole window.
     let previous = vscode.window.activeTextEditor;
     this.subscriptions = [
       vscode.window.onDidChangeActiveTextEditor((editor) => {
@@ -19,6 +20,10 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
           completer.ring.add(vscode.workspace.asRelativePath(document.uri), document.getText(), selection.active.line);
         }
         previous = editor;
+        if (editor && editor.document.uri.scheme === "file" && this.enabled(editor.document.languageId)) {
+          const { document, selection } = editor;
+          void completer.warmUp(vscode.workspace.asRelativePath(document.uri), document.getText(), document.offsetAt(selection.active));
+        }
       }),
     ];
   }
