@@ -51,6 +51,7 @@ export class Ctx implements vscode.Disposable {
     const provider = new CompletionProvider(this.completer, (languageId) => completionsEnabled(this.configNow, languageId));
     this.disposables.push(
       this.power,
+      this.power.onDidChange(() => void this.host.applyPowerChange()),
       provider,
       vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
       this.log,
@@ -59,9 +60,14 @@ export class Ctx implements vscode.Disposable {
       this.statusChanged,
       this.host.onDidChange(() => this.onHostChange()),
       this.monitor.onDidChange((snapshot) => {
-        // Another model answers differently: what the old one suggested is forgotten.
-        if ((snapshot.health?.model ?? undefined) !== this.servedModel) this.completer.clearCache();
-        this.servedModel = snapshot.health?.model ?? undefined;
+        // Another model answers differently: what the old one suggested is forgotten, and the
+        // file in front of the user is warmed up for it.
+        const served = snapshot.health?.model ?? undefined;
+        if (served !== this.servedModel) {
+          this.completer.clearCache();
+          if (served) provider.warmUp();
+        }
+        this.servedModel = served;
         this.render();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigChange(e)),

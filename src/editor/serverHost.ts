@@ -9,7 +9,7 @@ import * as vscode from "vscode";
 import { EngineHost } from "../core/engine/engineHost";
 import type { ModelInfo } from "../core/engine/types";
 import { loadFirst } from "../core/selection/loadFirst";
-import { modelCandidates, ModelNotAvailableError } from "../core/selection/modelCandidates";
+import { type Candidate, modelCandidates, ModelNotAvailableError } from "../core/selection/modelCandidates";
 import { SharedServer, type SharedServerState } from "../core/server/sharedServer";
 import { startServer } from "../core/server/server";
 import { openModelStore } from "../core/store/defaultStore";
@@ -134,17 +134,9 @@ export class ServerHost implements vscode.Disposable {
     const wanted = servedModel(this.config);
     this.setModel({ kind: "loading", model: wanted ?? "the best downloaded model for this machine" });
     try {
-      const { device, batteryPolicy } = this.config;
-      const candidates = await modelCandidates({
-        model: wanted,
-        role: "chat",
-        cpuOnly: device === "cpu",
-        preferences: { device, batteryPolicy },
-        cacheDir: this.config.modelsFolder,
-      });
-      const info = await loadFirst(engine, candidates, {
+      const info = await loadFirst(engine, await this.candidates(), {
         contextSize: this.config.contextSize,
-        cpu: device === "cpu",
+        cpu: this.config.device === "cpu",
         log: (m) => this.log.info(m),
       });
       if (generation === this.loadGeneration) this.setModel({ kind: "loaded", info });
@@ -154,6 +146,32 @@ export class ServerHost implements vscode.Disposable {
       this.log.error(`no model loaded: ${message}`);
       this.setModel(err instanceof ModelNotAvailableError && !wanted ? { kind: "missing", message } : { kind: "failed", message });
     }
+  }
+
+  /**
+   * The machine went on battery or back on AC: the machine's own pick may now be a lower-power
+   * model or device (or the faster one again). Loads again only when the pick changed.
+   */
+  async applyPowerChange(): Promise<void> {
+    const model = this.modelState;
+    if (this.server.kind !== "owner" || this.config.batteryPolicy === "ignore" || servedModel(this.config) || model.kind !== "loaded") return;
+    const [pick] = await this.candidates().catch(() => []);
+    const { info } = model;
+    if (!pick || (pick.path === info.path && pick.backend === info.backend && (pick.gpu || info.gpu === false))) return;
+    this.log.info(`power source changed: loading ${pick.id}${pick.why ? ` (${pick.why})` : ""}`);
+    await this.loadModel();
+  }
+
+  /** What to load, best first: the configured model, or the machine's pick under the device and battery preferences. */
+  private candidates(): Promise<Candidate[]> {
+    const { device, batteryPolicy } = this.config;
+    return modelCandidates({
+      model: servedModel(this.config),
+      role: "chat",
+      cpuOnly: device === "cpu",
+      preferences: { device, batteryPolicy },
+      cacheDir: this.config.modelsFolder,
+    });
   }
 
   async dispose(): Promise<void> {

@@ -20,12 +20,16 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
           completer.ring.add(vscode.workspace.asRelativePath(document.uri), document.getText(), selection.active.line);
         }
         previous = editor;
-        if (editor && editor.document.uri.scheme === "file" && this.enabled(editor.document.languageId)) {
-          const { document, selection } = editor;
-          void completer.warmUp(vscode.workspace.asRelativePath(document.uri), document.getText(), document.offsetAt(selection.active));
-        }
+        this.warmUp(editor);
       }),
     ];
+  }
+
+  /** Warms up the editor's file at its cursor (the active one by default), when completions are on for it. */
+  warmUp(editor = vscode.window.activeTextEditor): void {
+    if (!editor || editor.document.uri.scheme !== "file" || !this.enabled(editor.document.languageId)) return;
+    const { document, selection } = editor;
+    void this.completer.warmUp(vscode.workspace.asRelativePath(document.uri), document.getText(), document.offsetAt(selection.active));
   }
 
   dispose(): void {

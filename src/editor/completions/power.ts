@@ -1,6 +1,6 @@
 // Whether the machine runs on battery now, read every minute (a few small files on Linux, one
 // system call elsewhere). The battery policy "ignore" makes it always false.
-import type * as vscode from "vscode";
+import * as vscode from "vscode";
 import { probeBattery } from "../../core/hardware/probe";
 
 const EVERY_MS = 60_000;
@@ -8,6 +8,9 @@ const EVERY_MS = 60_000;
 export class PowerState implements vscode.Disposable {
   private battery = false;
   private readonly timer: NodeJS.Timeout;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** The machine went on battery or back on AC (whatever the policy says). */
+  readonly onDidChange = this.changed.event;
 
   constructor(private readonly policy: () => "auto" | "ignore") {
     // Not on the activation path: the first reading comes a moment later.
@@ -21,10 +24,14 @@ export class PowerState implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.timer);
+    this.changed.dispose();
   }
 
   private async read(): Promise<void> {
     const battery = await probeBattery().catch(() => undefined);
-    this.battery = battery?.onAc === false;
+    const onBattery = battery?.onAc === false;
+    if (onBattery === this.battery) return;
+    this.battery = onBattery;
+    this.changed.fire();
   }
 }
