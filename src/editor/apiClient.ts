@@ -49,6 +49,7 @@ export interface InfillResult {
   promptTokens: number;
   /** Prompt tokens the server took from its KV cache instead of evaluating them. */
   cachedTokens: number;
+  completionTokens: number;
 }
 
 export interface PullProgress {
@@ -105,7 +106,7 @@ export class ApiClient {
 
   /** Greedy, so the same place always gets the same suggestion; aborting `signal` stops the generation. */
   async infill(request: InfillRequest, signal: AbortSignal): Promise<InfillResult> {
-    const body = await this.json<{ choices: { text: string }[]; usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } }>(
+    const body = await this.json<{ choices: { text: string }[]; usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } }>(
       "POST",
       "/v1/completions",
       {
@@ -124,6 +125,7 @@ export class ApiClient {
       text: body.choices[0]?.text ?? "",
       promptTokens: body.usage.prompt_tokens,
       cachedTokens: body.usage.prompt_tokens_details?.cached_tokens ?? 0,
+      completionTokens: body.usage.completion_tokens,
     };
   }
 

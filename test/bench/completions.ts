@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiClient } from "../../src/editor/apiClient";
 import { Completer, type CompletionReport } from "../../src/editor/completions/completer";
+import { WINDOW_STEP } from "../../src/editor/completions/completionRules";
 import { Rng } from "../fixtures/rng";
 import { QWEN05, ROOT } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
@@ -17,6 +18,8 @@ const PADDING = ["src/core/store/pull.ts", "src/core/engine/engineHost.ts", "src
 const TYPED_CHARS = Number(process.env.BENCH_TYPED_CHARS ?? 240);
 const DEBOUNCE_MS = Number(process.env.BENCH_DEBOUNCE_MS ?? 150);
 const SIZES = [1_000, 10_000, 50_000];
+// The same keystrokes in every file size, so that only the size differs between rows.
+const SESSION_SEED = 1000;
 
 interface Keystroke {
   /** Milliseconds to wait before this key. */
@@ -39,19 +42,25 @@ function session(text: string, seed: number): Keystroke[] {
   return keys;
 }
 
-/** A document of about `lines` lines with the typed region cut out of the source at its middle. */
+/**
+ * A document of about `lines` lines with the typed region cut out of the source at its middle.
+ * The padding above it ends with the same text in every size and is cut to whole WINDOW_STEPs,
+ * so the prompt window (anchored in those steps) is the same: only the file's size differs.
+ */
 function documentOf(lines: number): { before: string; typed: string; after: string } {
   const source = readFileSync(SOURCE, "utf8");
   const start = source.indexOf("\n", Math.floor(source.length / 2)) + 1;
   const typed = source.slice(start, start + TYPED_CHARS);
+  // Files are added in front, so the padding ends with the same text whatever its length.
   const pad = (n: number) => {
     let out = "";
-    for (let k = 0; out.split("\n").length < n; k++) out += PADDING[k % PADDING.length];
+    for (let k = 0; out.split("\n").length < n; k++) out = PADDING[k % PADDING.length] + out;
     return out;
   };
   const sourceLines = source.split("\n").length;
   const half = Math.max(0, Math.floor((lines - sourceLines) / 2));
-  return { before: pad(half) + source.slice(0, start), typed, after: source.slice(start + TYPED_CHARS) + pad(half) };
+  const above = pad(half);
+  return { before: above.slice(above.length % WINDOW_STEP) + source.slice(0, start), typed, after: source.slice(start + TYPED_CHARS) + pad(half) };
 }
 
 interface Run {
@@ -63,7 +72,7 @@ interface Run {
   warmUpMs: number;
 }
 
-async function replay(client: ApiClient, model: string, lines: number, seed: number): Promise<Run> {
+async function replay(client: ApiClient, model: string, lines: number): Promise<Run> {
   const reports: CompletionReport[] = [];
   const completer = new Completer(() => client, () => model, { debounceMs: () => DEBOUNCE_MS, onBattery: () => false }, (r) => reports.push(r));
   const { before, typed, after } = documentOf(lines);
@@ -73,7 +82,7 @@ async function replay(client: ApiClient, model: string, lines: number, seed: num
   let pending: Promise<unknown> = Promise.resolve();
   let current: AbortController | undefined;
   const latencies: Run["latencies"] = [];
-  const keys = session(typed, seed);
+  const keys = session(typed, SESSION_SEED);
   const opened = performance.now();
   await completer.warmUp(path.basename(SOURCE), text, cursor);
   const warmUpMs = performance.now() - opened;
@@ -110,11 +119,11 @@ export async function benchCompletions(): Promise<void> {
   try {
     const client = new ApiClient(squeeze.url, undefined);
     console.log(`model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms\n`);
-    console.log("| file lines | keystrokes | suggestions | p50 ms | p95 ms | from the server: p50 ms | p95 ms | cache hits | prompt tokens evaluated per request (median) | prompt tokens reused |");
-    console.log("|---|---|---|---|---|---|---|---|---|---|");
+    console.log("| file lines | keystrokes | suggestions | p50 ms | p95 ms | from the server: p50 ms | p95 ms | cache hits | prompt tokens evaluated per request (median) | prompt tokens reused | tokens generated per request (median) |");
+    console.log("|---|---|---|---|---|---|---|---|---|---|---|");
     const all: Run[] = [];
-    for (const [i, lines] of SIZES.entries()) {
-      const run = await replay(client, squeeze.modelId, lines, 1000 + i);
+    for (const lines of SIZES) {
+      const run = await replay(client, squeeze.modelId, lines);
       all.push(run);
       console.log(row(String(lines), run));
     }
@@ -138,7 +147,8 @@ function row(label: string, run: Run): string {
   const prompt = server.reduce((n, r) => n + (r.promptTokens ?? 0), 0);
   const cached = server.reduce((n, r) => n + (r.cachedTokens ?? 0), 0);
   const evaluated = median(server.map((r) => (r.promptTokens ?? 0) - (r.cachedTokens ?? 0)));
+  const generated = median(server.map((r) => r.completionTokens ?? 0));
   const ms = run.latencies.map((l) => l.ms);
   const fromServer = serverMs(run);
-  return `| ${label} | ${run.keystrokes} | ${run.latencies.length} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} | ${percentile(fromServer, 50).toFixed(0)} | ${percentile(fromServer, 95).toFixed(0)} | ${hits} of ${run.reports.length} (${((100 * hits) / Math.max(1, run.reports.length)).toFixed(0)}%) | ${evaluated} | ${((100 * cached) / Math.max(1, prompt)).toFixed(1)}% |`;
+  return `| ${label} | ${run.keystrokes} | ${run.latencies.length} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} | ${percentile(fromServer, 50).toFixed(0)} | ${percentile(fromServer, 95).toFixed(0)} | ${hits} of ${run.reports.length} (${((100 * hits) / Math.max(1, run.reports.length)).toFixed(0)}%) | ${evaluated} | ${((100 * cached) / Math.max(1, prompt)).toFixed(1)}% | ${generated} |`;
 }

@@ -24,6 +24,7 @@ export interface CompletionReport {
   source: "cache" | "server";
   promptTokens?: number;
   cachedTokens?: number;
+  completionTokens?: number;
 }
 
 export class Completer {
@@ -61,7 +62,7 @@ export class Completer {
     try {
       const extra = this.ring.chunksFor(filename);
       const result = await this.client().infill({ model, prefix, suffix, maxTokens, maxPredictMs, stop: stops(mode), extra }, abort);
-      this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
+      this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, completionTokens: result.completionTokens });
       const shaped = shapeCompletion(result.text, mode, suffix);
       if (shaped) this.cache.set(prefix, suffix, shaped);
       return signal.aborted || !shaped ? undefined : { text: shaped, source: "server" };

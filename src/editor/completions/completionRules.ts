@@ -13,7 +13,7 @@ const PREFIX_CHARS = 3000;
  */
 const SUFFIX_CHARS = 160;
 /** The prefix window starts on a line boundary that moves in steps of this many characters. */
-const WINDOW_STEP = 1024;
+export const WINDOW_STEP = 1024;
 
 const MAX_LINES = 8;
 
