@@ -31,6 +31,8 @@ export class Completer {
   private readonly cache = new CompletionCache();
   /** Recently viewed and edited parts of other files; the editor feeds it. */
   readonly ring = new ContextRing();
+  /** The warm-up in flight, which a newer one replaces. */
+  private warming: AbortController | undefined;
 
   constructor(
     private readonly client: () => ApiClient,
@@ -71,8 +73,6 @@ export class Completer {
       return undefined;
     }
   }
-
-  private warming: AbortController | undefined;
 
   /**
    * Has the server evaluate the window around the cursor of a file the user just opened, so that
