@@ -1,6 +1,6 @@
 // The extension's client of the local API. Its features use the server as any other tool does,
 // so they work the same whether this window hosts the server or another window does.
-import { createParser } from "eventsource-parser";
+import { sseEvents } from "../core/util/sseEvents";
 
 /** What /api/v1/health says about the server and its model. */
 export interface Health {
@@ -137,18 +137,12 @@ export class ApiClient {
   async pull(model: string, onProgress: (p: PullProgress) => void, signal: AbortSignal): Promise<string> {
     const res = await this.request("POST", "/api/v1/pull", { model_name: model, stream: true }, signal, false);
     let result: { model?: string } | undefined;
-    let failure: Error | undefined;
-    const parser = createParser({
-      onEvent: (event) => {
-        const data = JSON.parse(event.data) as Record<string, unknown>;
-        if (event.event === "progress") onProgress(data as unknown as PullProgress);
-        else if (event.event === "complete") result = data as { model?: string };
-        else if (event.event === "error") failure = errorFromBody(res.status, data);
-      },
-    });
-    const decoder = new TextDecoder();
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
-    if (failure) throw failure;
+    for await (const event of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+      const data = JSON.parse(event.data) as Record<string, unknown>;
+      if (event.event === "progress") onProgress(data as unknown as PullProgress);
+      else if (event.event === "complete") result = data as { model?: string };
+      else if (event.event === "error") throw errorFromBody(res.status, data);
+    }
     if (!result) throw new ApiRequestError(502, "the download stopped before the server said it was complete", null);
     return result.model ?? model;
   }

@@ -2,6 +2,7 @@
 // until `data: [DONE]`. Aborting `signal` closes the connection, which is how the server learns
 // that the client is gone. Network failures are thrown as fetch throws them (a TypeError); the
 // caller decides what they mean.
+import { sseEvents } from "../../util/sseEvents";
 
 /** The server answered with an error status; `message` is its `error.message` where it sent one. */
 export class HttpStatusError extends Error {
@@ -66,27 +67,10 @@ async function* readEvents(url: string, body: object, signal: AbortSignal, touch
     yield parseJson(await res.text());
     return;
   }
-  const decoder = new TextDecoder();
-  let pending = "";
-  let data: string[] = [];
-  for await (const bytes of res.body as AsyncIterable<Uint8Array>) {
-    touch();
-    pending += decoder.decode(bytes, { stream: true });
-    let end: number;
-    while ((end = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, end).replace(/\r$/, "");
-      pending = pending.slice(end + 1);
-      if (line.startsWith("data:")) {
-        data.push(line.slice(5).replace(/^ /, ""));
-      } else if (line === "" && data.length > 0) {
-        // A blank line ends an event; its data lines join with newlines (the SSE rules).
-        const payload = data.join("\n");
-        data = [];
-        if (payload === "[DONE]") return;
-        yield parseJson(payload);
-      }
-      // Other fields (event:, id:, retry:) and comments carry nothing these servers use.
-    }
+  for await (const event of sseEvents(res.body as AsyncIterable<Uint8Array>, touch)) {
+    // Event names, ids and comments carry nothing these servers use.
+    if (event.data === "[DONE]") return;
+    yield parseJson(event.data);
   }
   throw new StreamCutError();
 }
