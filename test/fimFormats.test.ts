@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fimTokens } from "../src/core/backends/llamacpp/fimTokens";
+import { FimFormat } from "../src/core/backends/llamacpp/fimFormat";
 import { EngineHost } from "../src/core/engine/engineHost";
 import { TINY as TINY_CONFIG, writeGgufModel } from "./fixtures/models";
 import type { FimTexts } from "./fixtures/tokenizer";
@@ -69,7 +69,7 @@ describe("fill-in-the-middle formats per model family", function () {
           spm: `${prefix}${suffix}${SUFFIX}${middle}${PREFIX}`,
           "spm-no-middle": `${suffix}${SUFFIX}${prefix}${PREFIX}`,
         }[family.layout];
-        assert.equal(model.detokenize(fimTokens(model, PREFIX, SUFFIX), true), expected);
+        assert.equal(model.detokenize(FimFormat.of(model)!.prompt(PREFIX, SUFFIX), true), expected);
       } finally {
         await model.dispose();
       }
@@ -104,7 +104,7 @@ describe("fill-in-the-middle formats per model family", function () {
     try {
       const extra = [{ filename: "geometry/constants.py", text: "PI = 3.14159" }];
       assert.equal(
-        model.detokenize(fimTokens(model, PREFIX, SUFFIX, extra), true),
+        model.detokenize(FimFormat.of(model)!.prompt(PREFIX, SUFFIX, extra), true),
         `<|file_sep|>geometry/constants.py\nPI = 3.14159\n<|file_sep|><|fim_prefix|>${PREFIX}<|fim_suffix|>${SUFFIX}<|fim_middle|>`,
       );
     } finally {

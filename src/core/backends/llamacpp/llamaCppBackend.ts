@@ -21,9 +21,9 @@ import type {
 } from "../../engine/types";
 import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
-import { checkPrompt, DEFAULT_MAX_CONTEXT, PENALTY_WINDOW } from "../defaults";
+import { checkPrompt, DEFAULT_MAX_CONTEXT, noFimTokens, PENALTY_WINDOW } from "../defaults";
 import { TimeBudget } from "../timeBudget";
-import { fimTokens } from "./fimTokens";
+import { FimFormat } from "./fimFormat";
 import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
 import { jsonSchemaGrammar } from "./jsonGrammar";
@@ -46,10 +46,10 @@ interface Loaded {
   /** Chat and raw completions. */
   main: Lane;
   /**
-   * Fill-in-the-middle has a sequence of its own, so an editor's consecutive completion requests
-   * reuse each other's KV cache however many chats run in between.
+   * Fill-in-the-middle, where the model has FIM tokens, has a sequence of its own, so an editor's
+   * consecutive completion requests reuse each other's KV cache however many chats run in between.
    */
-  fim: Lane;
+  fim: { lane: Lane; format: FimFormat } | undefined;
   template: ChatTemplate;
 }
 
@@ -61,13 +61,15 @@ export class LlamaCppBackend implements Backend {
     await this.unload();
     const llama = await this.runtime(spec.gpu ?? "auto");
     const model = await this.loadModel(llama, spec.path);
+    const fimFormat = FimFormat.of(model);
     try {
       const context = await model.createContext({
         contextSize: spec.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
         // llama.cpp enables flash attention where the device supports it (CPU included).
         flashAttention: "auto",
         threads: llama.cpuMathCores,
-        sequences: 2,
+        // Each sequence has KV cells for the whole context: the second only for a FIM lane.
+        sequences: fimFormat ? 2 : 1,
       });
       const { LlamaCompletion } = await loadNodeLlamaCpp();
       const lane = (): Lane => {
@@ -89,7 +91,7 @@ export class LlamaCppBackend implements Backend {
         runtime: `${context.idealThreads} threads, flash attention ${flashAttentionText(context.flashAttention)}`,
         chatTemplate: template.source,
       };
-      this.loaded = { info, llama, model, context, main: lane(), fim: lane(), template };
+      this.loaded = { info, llama, model, context, main: lane(), fim: fimFormat && { lane: lane(), format: fimFormat }, template };
       return info;
     } catch (err) {
       await model.dispose();
@@ -102,7 +104,7 @@ export class LlamaCppBackend implements Backend {
     this.loaded = undefined;
     if (!loaded) return;
     loaded.main.completion.dispose();
-    loaded.fim.completion.dispose();
+    loaded.fim?.lane.completion.dispose();
     await loaded.context.dispose();
     await loaded.model.dispose();
   }
@@ -144,7 +146,8 @@ export class LlamaCppBackend implements Backend {
 
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
-    return this.generate(loaded, loaded.fim, fimTokens(loaded.model, prefix, suffix, options.inputExtra), options, signal);
+    if (!loaded.fim) throw noFimTokens();
+    return this.generate(loaded, loaded.fim.lane, loaded.fim.format.prompt(prefix, suffix, options.inputExtra), options, signal);
   }
 
   /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
