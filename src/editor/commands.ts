@@ -28,8 +28,6 @@ const COMMANDS = {
   "squeeze.toggleCompletions": toggleCompletions,
 } satisfies Record<string, Handler>;
 
-export const COMMAND_IDS = Object.keys(COMMANDS);
-
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

@@ -127,14 +127,14 @@ export class ServerHost implements vscode.Disposable {
   }
 
   /** Loads the configured model (or the machine's pick) into the engine, when this window owns the server. */
-  async loadModel(): Promise<void> {
+  async loadModel(candidates?: Candidate[]): Promise<void> {
     const engine = this.engine;
     if (!engine || this.server.kind !== "owner") return;
     const generation = ++this.loadGeneration;
     const wanted = servedModel(this.config);
     this.setModel({ kind: "loading", model: wanted ?? "the best downloaded model for this machine" });
     try {
-      const info = await loadFirst(engine, await this.candidates(), {
+      const info = await loadFirst(engine, candidates ?? (await this.candidates()), {
         contextSize: this.config.contextSize,
         cpu: this.config.device === "cpu",
         log: (m) => this.log.info(m),
@@ -155,11 +155,12 @@ export class ServerHost implements vscode.Disposable {
   async applyPowerChange(): Promise<void> {
     const model = this.modelState;
     if (this.server.kind !== "owner" || this.config.batteryPolicy === "ignore" || servedModel(this.config) || model.kind !== "loaded") return;
-    const [pick] = await this.candidates().catch(() => []);
+    const candidates = await this.candidates().catch(() => []);
+    const [pick] = candidates;
     const { info } = model;
     if (!pick || (pick.path === info.path && pick.backend === info.backend && (pick.gpu || info.gpu === false))) return;
     this.log.info(`power source changed: loading ${pick.id}${pick.why ? ` (${pick.why})` : ""}`);
-    await this.loadModel();
+    await this.loadModel(candidates);
   }
 
   /** What to load, best first: the configured model, or the machine's pick under the device and battery preferences. */

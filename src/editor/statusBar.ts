@@ -60,7 +60,6 @@ export function statusView(server: SharedServerState, model: ModelState, snapsho
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("squeeze.status", vscode.StatusBarAlignment.Right, 100);
-  private view: StatusView | undefined;
 
   constructor() {
     this.item.name = "Squeeze";
@@ -69,12 +68,7 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  get current(): StatusView | undefined {
-    return this.view;
-  }
-
   render(view: StatusView, server: SharedServerState, snapshot: ServerSnapshot, completions: { enabled: boolean; last: CompletionReport | undefined }): void {
-    this.view = view;
     this.item.text = view.text;
     this.item.backgroundColor = view.state === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
     const health = snapshot.health;
