@@ -1,7 +1,7 @@
 // When another program (Lemonade, Ollama, a dev server...) holds Squeeze's port: say so, and offer
 // the next free port.
-import { createServer } from "node:net";
 import * as vscode from "vscode";
+import { canListen } from "../core/util/ports";
 import { updateSetting } from "./settings";
 
 export async function offerAnotherPort(message: string, host: string, port: number): Promise<void> {
@@ -18,12 +18,4 @@ export async function nextFreePort(host: string, start: number): Promise<number 
     if (await canListen(host, port)) return port;
   }
   return undefined;
-}
-
-function canListen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
 }

@@ -11,7 +11,7 @@ import { runTests } from "@vscode/test-electron";
 import * as esbuild from "esbuild";
 import { LocalHub } from "../helpers/localHub";
 import { ROOT, TINY } from "../helpers/paths";
-import { freePort } from "../helpers/freePort";
+import { freePort } from "../../src/core/util/ports";
 
 const OUT = path.join(ROOT, "out/vscode-suite");
 

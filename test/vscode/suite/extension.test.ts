@@ -9,7 +9,7 @@ import path from "node:path";
 import * as vscode from "vscode";
 import { parse } from "yaml";
 import type { SqueezeApi } from "../../../src/extension";
-import { freePort } from "../../helpers/freePort";
+import { freePort } from "../../../src/core/util/ports";
 import { eventually } from "../../helpers/eventually";
 import { EXTENSION_ID, foreignServer, getJson, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { listVsixEntries, NATIVE_BINARY, vsixFile } from "../../../.ci/package";
 import { eventually } from "../../helpers/eventually";
-import { freePort } from "../../helpers/freePort";
+import { freePort } from "../../../src/core/util/ports";
 import { ROOT, TINY } from "../../helpers/paths";
 import {
   checkInstall,

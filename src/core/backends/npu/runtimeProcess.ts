@@ -1,10 +1,9 @@
 // One running runtime server on a private loopback port: started under a guard (childGuard.ts),
 // polled until it answers, stopped on request. Its recent output is kept for error messages.
 import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { EngineError } from "../../engine/errors";
 import { delay } from "../../util/delay";
+import { freePort } from "../../util/ports";
 import { type GuardMessage, spawnGuarded, STOP_GRACE_MS } from "./childGuard";
 
 export interface RuntimeExit {
@@ -132,17 +131,6 @@ export class RuntimeProcess {
       return false;
     }
   }
-}
-
-/** A port nothing listens on now; the runtime binds it a moment later (as Lemonade does). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === "string") throw new EngineError("runtime_unavailable", "no free loopback port");
-  return address.port;
 }
 
 function killQuietly(pid: number): void {
