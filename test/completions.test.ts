@@ -212,7 +212,7 @@ describe("completer against a real server", function () {
   it("stops the server's generation when a newer keystroke supersedes the request", async () => {
     const before = await stats();
     const abort = new AbortController();
-    // A block opener: multi-line, up to 128 tokens, seconds of work for this model on a CPU.
+    // A block opener: multi-line, up to 64 tokens and 1.2 s of generation for this model on a CPU.
     const text = "class Stack:\n    def __init__(self):";
     const pending = completer.complete("area.py", text, text.length, abort.signal);
     await eventually(async () => ((await stats()).requests_in_flight > 0 ? true : undefined), "the request to reach the engine", 10_000, 20);

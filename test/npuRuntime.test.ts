@@ -14,6 +14,7 @@ import { findNpuRuntimes } from "../src/core/hardware/npuRuntimes";
 import { locateModel } from "../src/core/models/modelLocation";
 import { installedFlmTags } from "../src/core/store/flmModels";
 import { buildTokenizer } from "./fixtures/tokenizer";
+import { eventually } from "./helpers/eventually";
 import { type FakeNpuInstall, fakeNpuInstall } from "./helpers/fakeNpu";
 import { startSqueeze } from "./helpers/squeezeProcess";
 
@@ -25,15 +26,6 @@ interface FakeStats {
   requestsAborted: number;
   active: number;
   lastRequest: Record<string, unknown>;
-}
-
-/** Resolves once `check` holds, polling the other process; fails after `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function alive(pid: number): boolean {
@@ -229,7 +221,7 @@ const never = new AbortController().signal;
       }
     })();
     await assert.rejects(run, (err: Error) => err.name === "AbortError");
-    await until("the runtime saw the disconnect", async () => (await stats(b)).requestsAborted === 1);
+    await eventually(async () => (await stats(b)).requestsAborted === 1, "the runtime to see the disconnect", 10_000, 25);
     const s = await stats(b);
     assert.equal(s.active, 0, "nothing is generating");
     assert.ok(s.tokensGenerated < 20, `stopped early: ${s.tokensGenerated} of 500 tokens`);
@@ -246,7 +238,7 @@ const never = new AbortController().signal;
     assert.ok(done?.type === "done");
     assert.equal(done.finishReason, "length");
     assert.ok(done.usage.completionTokens >= 1 && done.usage.completionTokens < 50, `${done.usage.completionTokens} of 500 tokens in 200 ms`);
-    await until("the runtime saw the disconnect", async () => (await stats(b)).requestsAborted === 1);
+    await eventually(async () => (await stats(b)).requestsAborted === 1, "the runtime to see the disconnect", 10_000, 25);
   });
 
   it("a runtime that dies mid-stream fails the request clearly, and the next request starts it again", async function () {
@@ -371,7 +363,7 @@ const never = new AbortController().signal;
       assert.equal(usage?.completion_tokens, 4);
 
       await squeeze.stop("SIGKILL");
-      await until("the runtime is gone with Squeeze", () => !alive(pid));
+      await eventually(async () => !alive(pid), "the runtime to be gone with Squeeze", 10_000, 25);
     } finally {
       await squeeze.stop("SIGKILL");
     }

@@ -8,10 +8,11 @@ import path from "node:path";
 import { ApiClient } from "../../src/editor/apiClient";
 import { Completer, type CompletionReport } from "../../src/editor/completions/completer";
 import { WINDOW_STEP } from "../../src/editor/completions/completionRules";
+import { delay } from "../../src/core/util/delay";
 import { Rng } from "../fixtures/rng";
 import { QWEN05, ROOT } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
-import { median } from "./stats";
+import { median, percentile } from "./stats";
 
 const SOURCE = path.join(ROOT, "src/core/server/sharedServer.ts");
 const PADDING = ["src/core/store/pull.ts", "src/core/engine/engineHost.ts", "src/core/server/app.ts"].map((f) => readFileSync(path.join(ROOT, f), "utf8"));
@@ -87,7 +88,7 @@ async function replay(client: ApiClient, model: string, lines: number): Promise<
   await completer.warmUp(path.basename(SOURCE), text, cursor);
   const warmUpMs = performance.now() - opened;
   for (const { delayMs, key } of keys) {
-    await new Promise((r) => setTimeout(r, delayMs));
+    await delay(delayMs);
     // A person types along only a suggestion they see: wait for the one on its way.
     if (key === "along") await pending;
     const char = key === "along" ? shown?.[0] : key;
@@ -107,11 +108,6 @@ async function replay(client: ApiClient, model: string, lines: number): Promise<
   }
   current?.abort();
   return { latencies, reports, keystrokes: keys.length, warmUpMs };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 export async function benchCompletions(): Promise<void> {

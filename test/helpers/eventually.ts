@@ -1,12 +1,13 @@
-// Waiting on state outside the test's control (a port, a file, a page), by polling.
+// Waiting on state outside the test's control (a port, a file, a page, another process), by polling.
+import { delay } from "../../src/core/util/delay";
 
-/** Polls `check` until it returns a value; a check that throws counts as not yet. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, ms = 60_000, everyMs = 250): Promise<T> {
+/** Polls `check` until it returns a value other than undefined or false; a check that throws counts as not yet. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 60_000, everyMs = 250): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
+    if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    await delay(everyMs);
   }
 }

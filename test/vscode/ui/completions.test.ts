@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { eventually } from "../../helpers/eventually";
-import { freePort } from "../../helpers/freePort";
+import { freePort } from "../../../src/core/util/ports";
 import { TINY } from "../../helpers/paths";
-import { ARTIFACTS, openFile, openProject, statusBarText, useVsCode } from "./workbench";
+import { ARTIFACTS, openFile, openProject, useVsCode, waitForStatusBar } from "./workbench";
 
 describe("inline completions in VS Code", function () {
   this.timeout(300_000);
@@ -18,7 +18,7 @@ describe("inline completions in VS Code", function () {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, "// totals\n");
     const page = await openProject(vscode, "project", settings);
-    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(page)) ? true : undefined), "the model to load");
+    await waitForStatusBar(page, /Squeeze CPU · tiny · ready/, "the model to load");
 
     await openFile(page, "app.js");
     await page.keyboard.press("Control+End");

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { machineSelection } from "../../../src/core/selection/machineSelection";
 import { eventually } from "../../helpers/eventually";
-import { freePort } from "../../helpers/freePort";
+import { freePort } from "../../../src/core/util/ports";
 import { LocalHub } from "../../helpers/localHub";
 import { TINY } from "../../helpers/paths";
-import { ARTIFACTS, openProject, statusBarText, useVsCode } from "./workbench";
+import { ARTIFACTS, openProject, statusBarText, useVsCode, waitForStatusBar } from "./workbench";
 
 describe("first run in VS Code", function () {
   this.timeout(300_000);
@@ -34,7 +34,7 @@ describe("first run in VS Code", function () {
     const page = await openProject(vscode, "project", { "squeeze.server.port": port });
 
     // Opened from the bell: toasts are not shown in this test-driver mode of the workbench.
-    await eventually(async () => (/Squeeze no-model/.test(await statusBarText(page)) ? true : undefined), "the status bar to say no-model");
+    await waitForStatusBar(page, /Squeeze no-model/, "the status bar to say no-model");
     const toast = page.locator(".notification-list-item", { hasText: "Squeeze has no model yet" });
     await eventually(async () => {
       if (await toast.isVisible()) return true;
@@ -47,7 +47,7 @@ describe("first run in VS Code", function () {
     await page.screenshot({ path: path.join(ARTIFACTS, "first-run-recommendation.png") });
 
     await toast.locator(".monaco-button", { hasText: `Download ${recommended.id}` }).click();
-    await eventually(async () => (/Squeeze CPU · \S+ · ready/.test(await statusBarText(page)) ? true : undefined), "the status bar to say ready");
+    await waitForStatusBar(page, /Squeeze CPU · \S+ · ready/, "the status bar to say ready");
     const res = await fetch(`http://127.0.0.1:${port}/v1/models`);
     assert.deepEqual(((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id), [recommended.modelId]);
     assert.ok(hub.requests.some((r) => r.url.includes("/resolve/")), "the model came from the hub");

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { eventually } from "../../helpers/eventually";
-import { freePort } from "../../helpers/freePort";
+import { freePort } from "../../../src/core/util/ports";
 import { TINY } from "../../helpers/paths";
-import { ARTIFACTS, extensionLogs, openProject, runCommand, statusBarText, useVsCode } from "./workbench";
+import { ARTIFACTS, extensionLogs, openProject, runCommand, useVsCode, waitForStatusBar } from "./workbench";
 
 describe("two VS Code windows on one machine", function () {
   this.timeout(300_000);
@@ -23,9 +23,9 @@ describe("two VS Code windows on one machine", function () {
 
   it("shares one server and one model load, and hands the server over when the owner closes", async () => {
     const first = await openWindow("first");
-    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(first)) ? true : undefined), "the first window's status bar to say ready");
+    await waitForStatusBar(first, /Squeeze CPU · tiny · ready/, "the first window's status bar to say ready");
     const second = await openWindow("second");
-    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(second)) ? true : undefined), "the second window's status bar to say ready");
+    await waitForStatusBar(second, /Squeeze CPU · tiny · ready/, "the second window's status bar to say ready");
     await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-second.png") });
 
     const logs = await eventually(async () => {
@@ -41,12 +41,12 @@ describe("two VS Code windows on one machine", function () {
     // Stopping the server in one window stops it for all; starting it again brings both back.
     await runCommand(first, "Squeeze: Stop Server");
     for (const page of [first, second]) {
-      await eventually(async () => (/Squeeze stopped/.test(await statusBarText(page)) ? true : undefined), "both status bars to say stopped");
+      await waitForStatusBar(page, /Squeeze stopped/, "both status bars to say stopped");
     }
     await assert.rejects(models());
     await runCommand(first, "Squeeze: Start Server");
     for (const page of [first, second]) {
-      await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(page)) ? true : undefined), "both status bars to say ready again");
+      await waitForStatusBar(page, /Squeeze CPU · tiny · ready/, "both status bars to say ready again");
     }
 
     // The first window opened first, so it owns the server. Closing it hands the server over.
@@ -54,7 +54,7 @@ describe("two VS Code windows on one machine", function () {
     await first.close({ runBeforeUnload: true });
     await eventually(async () => ((await models()).includes("tiny") && (await extensionLogs(vscode.server.dataDir)).some((l) => /taking it over/.test(l) && /\] loaded tiny /.test(l)) ? true : undefined), "the second window to take the server over", 60_000);
     console.log(`      the second window served the model ${((Date.now() - closed) / 1000).toFixed(1)} s after the first closed`);
-    await eventually(async () => (/Squeeze CPU · tiny · ready/.test(await statusBarText(second)) ? true : undefined), "the second window's status bar to say ready again");
+    await waitForStatusBar(second, /Squeeze CPU · tiny · ready/, "the second window's status bar to say ready again");
     await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-after-handover.png") });
   });
 });

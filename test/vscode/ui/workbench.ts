@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
+import { eventually } from "../../helpers/eventually";
 import { ROOT } from "../../helpers/paths";
 import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
 
@@ -15,6 +16,11 @@ mkdirSync(ARTIFACTS, { recursive: true });
 export async function statusBarText(page: Page): Promise<string> {
   const item = page.locator(".statusbar-item", { hasText: "Squeeze" }).first();
   return (await item.count()) === 0 ? "" : ((await item.textContent()) ?? "");
+}
+
+/** Waits until the Squeeze status bar item's text matches `text`. */
+export async function waitForStatusBar(page: Page, text: RegExp, what: string): Promise<void> {
+  await eventually(async () => text.test(await statusBarText(page)), what);
 }
 
 /** Each extension host's Squeeze log (its LogOutputChannel), on the server side. */
