@@ -10,6 +10,8 @@ import type { StatusView } from "./editor/statusBar";
 export interface SqueezeApi {
   /** Milliseconds activate() took. */
   readonly activationMs: number;
+  /** The model's state when activate() returned: "idle" unless activation loaded something. */
+  readonly modelAtActivation: string;
   /** The API's base URL, without /v1. */
   serverUrl(): string;
   status(): StatusView;
@@ -28,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): SqueezeApi {
   current.log.info(`activated in ${activationMs.toFixed(1)} ms`);
   return {
     activationMs,
+    modelAtActivation: current.host.model.kind,
     serverUrl: () => current.host.url,
     status: () => current.status,
     onDidChangeStatus: current.onDidChangeStatus,
