@@ -2,6 +2,7 @@
 // tries to listen on the port; the one that gets it owns the server and the model, the others use
 // it as clients and watch its /health. When the owner goes away, the first watcher to notice
 // takes the port over; the port itself settles a race, since only one process can listen on it.
+import { canListen } from "../util/ports";
 import { PortInUseError, probeSqueeze, type RunningServer, type SqueezeHolder } from "./server";
 
 export type SharedServerState =
@@ -103,9 +104,15 @@ export class SharedServer {
       } else if (holder.model !== state.holder.model || holder.version !== state.holder.version) {
         this.set({ ...state, holder });
       }
-    } else if (state.kind === "conflict") {
+    } else if (state.kind === "conflict" && (await this.portIsFree())) {
       await this.claim();
     }
+  }
+
+  /** Checked before claiming again, so a foreign program is not sent a request every second. */
+  private portIsFree(): Promise<boolean> {
+    const { hostname, port } = new URL(this.options.url);
+    return canListen(hostname.replace(/^\[|\]$/g, ""), Number(port));
   }
 
   private set(state: SharedServerState): void {
