@@ -107,6 +107,22 @@ for (const tiny of TINY_MODELS) {
       assert.equal(chunks.at(-2)?.choices[0].finish_reason, "length");
     });
 
+    it("counts a text's tokens with the loaded model's tokenizer (POST /tokenize)", async function () {
+      const tokenize = (body: object) =>
+        fetch(`${squeeze.url}/v1/tokenize`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const count = async (content: string) => ((await (await tokenize({ content, model })).json()) as { tokens: number[] }).tokens.length;
+      const one = await count("function add(a, b) { return a + b; }");
+      assert.ok(one > 5, `${one} tokens`);
+      assert.equal(await count("function add(a, b) { return a + b; }\n".repeat(3)), 3 * (await count("function add(a, b) { return a + b; }\n")));
+      assert.equal(await count(""), 0);
+      const missing = await tokenize({});
+      assert.equal(missing.status, 400);
+      assert.equal(((await missing.json()) as { error: { param: string } }).error.param, "content");
+      const other = await tokenize({ content: "x", model: "not-loaded" });
+      assert.equal(other.status, 404);
+      assert.equal(((await other.json()) as { error: { code: string } }).error.code, "model_not_found");
+    });
+
     it("fills in the middle when a completion has a suffix", async function () {
       const prompt = "def add(a, b):\n    ";
       const plain = await client.completions.create({ model, prompt, max_tokens: 6, temperature: 0 });

@@ -10,6 +10,7 @@ import { fimCompletions } from "./routes/fim";
 import { health } from "./routes/health";
 import { modelsRouter } from "./routes/models";
 import { stats } from "./routes/stats";
+import { tokenize } from "./routes/tokenize";
 import { lemonadeRouter } from "./routes/lemonade";
 import { ollamaErrors } from "./routes/ollama/errors";
 import { ollamaRouter } from "./routes/ollama/ollamaRouter";
@@ -82,6 +83,7 @@ function apiRouter(engine: Engine, version: string, started: number): Router {
   router.post("/chat/completions", jsonObjectBody, chatCompletions(engine));
   router.post("/completions", jsonObjectBody, completions(engine));
   router.post("/fim/completions", jsonObjectBody, fimCompletions(engine));
+  router.post("/tokenize", jsonObjectBody, tokenize(engine));
   router.use(modelsRouter(engine, started));
   router.get("/health", health(engine, version));
   router.get("/stats", stats(engine));

@@ -218,6 +218,14 @@ export function checkMaxTokens(request: GenerationRequest, contextSize: number):
   }
 }
 
+const tokenizeBody = z.looseObject({ content: z.string(), model: z.string().min(1).nullish() });
+
+/** llama.cpp's /tokenize body: the text, and optionally the model (which must be the loaded one). */
+export function parseTokenizeRequest(body: unknown): { content: string; model?: string } {
+  const parsed = parse(tokenizeBody, body);
+  return { content: parsed.content, ...(parsed.model != null && { model: parsed.model }) };
+}
+
 function generationRequest(body: SamplingFields): GenerationRequest {
   // max_completion_tokens is OpenAI's newer name; it wins when both are sent.
   const maxTokensParam = body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
