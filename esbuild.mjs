@@ -1,11 +1,12 @@
-// Bundles the extension, the CLI and the engine worker. The native runtime stays external:
-// it is loaded from node_modules at run time (node-llama-cpp is ESM-only and is
-// reached through dynamic import(); onnxruntime-node carries its .node binary).
+// Bundles the extension, the CLI and the engine worker for Node, and the chat view's webview for
+// the browser. The native runtime stays external: it is loaded from node_modules at run time
+// (node-llama-cpp is ESM-only and is reached through dynamic import(); onnxruntime-node carries
+// its .node binary).
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
 
-const options = {
+const node = {
   entryPoints: {
     extension: "src/extension.ts",
     cli: "src/cli/main.ts",
@@ -21,9 +22,21 @@ const options = {
   logLevel: "warning",
 };
 
+// dist/webview/chat.js and the chat.css it imports, loaded by the view under a CSP that admits no inline code.
+const webview = {
+  entryPoints: { chat: "media/chat/main.ts" },
+  outdir: "dist/webview",
+  bundle: true,
+  platform: "browser",
+  format: "iife",
+  target: "es2022",
+  minify: true,
+  sourcemap: true,
+  logLevel: "warning",
+};
+
 if (watch) {
-  const ctx = await esbuild.context(options);
-  await ctx.watch();
+  for (const options of [node, webview]) await (await esbuild.context(options)).watch();
 } else {
-  await esbuild.build(options);
+  await Promise.all([node, webview].map((options) => esbuild.build(options)));
 }

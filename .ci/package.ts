@@ -12,7 +12,9 @@ const OUT_DIR = path.join(ROOT, "dist-vsix");
 const STAGE_DIR = path.join(OUT_DIR, ".stage");
 const CACHE_DIR = path.join(OUT_DIR, ".cache");
 const RUNTIMES = ["node-llama-cpp", "onnxruntime-node"];
-const BUNDLES = ["extension.js", "worker.js", "cli.js"];
+const BUNDLES = ["extension.js", "worker.js", "cli.js", "webview/chat.js", "webview/chat.css"];
+/** media/ holds the icons the manifest names, and the chat view's sources, which the VSIX carries bundled in dist/webview. */
+const WEBVIEW_SOURCES = new Set(["media/chat", "media/tsconfig.json"]);
 
 interface Target {
   /** The @node-llama-cpp/<name> packages of prebuilt binaries that node-llama-cpp imports on this platform. */
@@ -167,7 +169,9 @@ function stage(targetName: string, closure: string[]): string {
   mkdirSync(path.join(dir, "dist"), { recursive: true });
   writeFileSync(path.join(dir, "package.json"), `${JSON.stringify(stagedManifest(), null, 2)}\n`);
   for (const file of ["README.md", "LICENSE", "media"]) {
-    if (existsSync(path.join(ROOT, file))) cpSync(path.join(ROOT, file), path.join(dir, file), { recursive: true });
+    if (!existsSync(path.join(ROOT, file))) continue;
+    const filter = (src: string) => !WEBVIEW_SOURCES.has(path.relative(ROOT, src).split(path.sep).join("/"));
+    cpSync(path.join(ROOT, file), path.join(dir, file), { recursive: true, filter });
   }
   for (const bundle of BUNDLES) cpSync(path.join(ROOT, "dist", bundle), path.join(dir, "dist", bundle));
   for (const relDir of closure) copyPackage(relDir, dir, targetName);

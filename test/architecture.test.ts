@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { CLI, ROOT, WORKER } from "./helpers/paths";
+import { CLI, DIST, ROOT, WORKER } from "./helpers/paths";
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
@@ -26,5 +26,14 @@ describe("architecture", function () {
       assert.doesNotMatch(code, /class LlamaCompletion\b/, `${bundle} must not inline node-llama-cpp`);
     }
     assert.match(readFileSync(WORKER, "utf8"), /import\(["']node-llama-cpp["']\)/);
+  });
+
+  it("the chat view's webview is browser code: no vscode, no Node modules", function () {
+    const media = sources(path.join(ROOT, "media"));
+    assert.ok(media.length > 3);
+    for (const file of media) {
+      assert.doesNotMatch(readFileSync(file, "utf8"), /(from|import|require\()\s*\(?["'](vscode|node:[^"']*)["']/, file);
+    }
+    assert.doesNotMatch(readFileSync(path.join(DIST, "webview/chat.js"), "utf8"), /\brequire\(/);
   });
 });

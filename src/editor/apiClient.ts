@@ -52,6 +52,18 @@ export interface InfillResult {
   completionTokens: number;
 }
 
+/** A message of a chat request. */
+export interface ChatRequestMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** What a streaming chat answer yields: text as it comes, then how it ended and what it cost. */
+export type ChatStreamEvent =
+  | { type: "text"; text: string }
+  | { type: "finish"; reason: string }
+  | { type: "usage"; promptTokens: number; completionTokens: number };
+
 export interface PullProgress {
   file: string;
   percent: number;
@@ -127,6 +139,36 @@ export class ApiClient {
       cachedTokens: body.usage.prompt_tokens_details?.cached_tokens ?? 0,
       completionTokens: body.usage.completion_tokens,
     };
+  }
+
+  /**
+   * Streams a chat answer with its usage; aborting `signal` stops the generation (the server frees
+   * the model as soon as the connection closes).
+   */
+  async *chat(model: string, messages: ChatRequestMessage[], signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
+    const body = { model, messages, stream: true, stream_options: { include_usage: true } };
+    const res = await this.request("POST", "/v1/chat/completions", body, signal, false);
+    for await (const event of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+      if (event.data === "[DONE]") return;
+      const chunk = JSON.parse(event.data) as {
+        error?: unknown;
+        choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+        usage?: { prompt_tokens: number; completion_tokens: number } | null;
+      };
+      // A failure after the first token arrives in the stream, as OpenAI sends it.
+      if (chunk.error) throw errorFromBody(500, chunk);
+      const choice = chunk.choices?.[0];
+      if (choice?.delta?.content) yield { type: "text", text: choice.delta.content };
+      if (choice?.finish_reason) yield { type: "finish", reason: choice.finish_reason };
+      if (chunk.usage) yield { type: "usage", promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    }
+    throw new ApiRequestError(502, "the answer stopped before the server finished it", null);
+  }
+
+  /** How many tokens the loaded model makes of `text`. */
+  async countTokens(text: string, signal?: AbortSignal): Promise<number> {
+    const body = await this.json<{ tokens: number[] }>("POST", "/api/v1/tokenize", { content: text }, signal);
+    return body.tokens.length;
   }
 
   async remove(model: string): Promise<void> {

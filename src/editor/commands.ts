@@ -26,6 +26,10 @@ const COMMANDS = {
   "squeeze.setupContinue": setupContinue,
   "squeeze.setApiKey": setApiKey,
   "squeeze.toggleCompletions": toggleCompletions,
+  "squeeze.openChat": (ctx: Ctx) => ctx.chat.reveal(),
+  "squeeze.newChat": (ctx: Ctx) => ctx.chat.session.newChat(),
+  "squeeze.addSelectionToChat": (ctx: Ctx) => addToChat(ctx, "selection"),
+  "squeeze.addFileToChat": (ctx: Ctx) => addToChat(ctx, "file"),
 } satisfies Record<string, Handler>;
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
@@ -53,6 +57,7 @@ async function showActions(ctx: Ctx): Promise<void> {
     { label: "$(copy) Copy API Endpoint", command: "squeeze.copyApiEndpoint" },
     { label: "$(extensions) Set Up Continue", command: "squeeze.setupContinue" },
     { label: "$(key) Set API Key…", command: "squeeze.setApiKey" },
+    { label: "$(comment-discussion) Open Chat", command: "squeeze.openChat" },
     { label: "$(sparkle) Toggle Inline Completions", command: "squeeze.toggleCompletions" },
     { label: "$(output) Show Logs", command: "squeeze.showLogs" },
   ];
@@ -201,4 +206,10 @@ async function toggleCompletions(ctx: Ctx): Promise<boolean> {
   await updateSetting("completions.enable", { ...ctx.config.completionsEnabled, "*": on });
   void vscode.window.setStatusBarMessage(`Squeeze: inline completions ${on ? "on" : "off"}`, 3000);
   return on;
+}
+
+/** Attaches the editor's selection or file to the next chat message, showing the chat. */
+async function addToChat(ctx: Ctx, kind: "selection" | "file"): Promise<void> {
+  await ctx.chat.addContext(kind);
+  await ctx.chat.reveal();
 }

@@ -4,6 +4,10 @@
 import path from "node:path";
 import * as vscode from "vscode";
 import { ApiKeyStore } from "./apiKey";
+import { ChatHistory } from "./chat/chatHistory";
+import { ChatSession } from "./chat/chatSession";
+import { ChatViewProvider } from "./chat/chatViewProvider";
+import { noticeFor } from "./chat/problems";
 import { Completer, type CompletionReport } from "./completions/completer";
 import { CompletionProvider } from "./completions/completionProvider";
 import { PowerState } from "./completions/power";
@@ -21,6 +25,7 @@ export class Ctx implements vscode.Disposable {
   readonly host: ServerHost;
   readonly machine: MachineInfo;
   readonly completer: Completer;
+  readonly chat: ChatViewProvider;
   private readonly monitor: ServerMonitor;
   private readonly power: PowerState;
   private lastCompletion: CompletionReport | undefined;
@@ -48,12 +53,21 @@ export class Ctx implements vscode.Disposable {
         this.render();
       },
     );
+    const session = new ChatSession({
+      client: () => this.host.client,
+      served: () => ({ model: this.monitor.current.health?.model ?? null, contextSize: this.monitor.current.health?.context_size ?? null }),
+      notice: () => noticeFor(this.status),
+      history: new ChatHistory(extension.workspaceState),
+      log: (message) => this.log.warn(message),
+    });
+    this.chat = new ChatViewProvider(extension.extensionUri, session, this.log);
     const provider = new CompletionProvider(this.completer, (languageId) => completionsEnabled(this.configNow, languageId));
     this.disposables.push(
       this.power,
       this.power.onDidChange(() => void this.host.applyPowerChange()),
       provider,
       vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
+      this.chat,
       this.log,
       this.statusBar,
       this.monitor,
@@ -103,6 +117,8 @@ export class Ctx implements vscode.Disposable {
   }
 
   async dispose(): Promise<void> {
+    // A streaming answer is stopped and saved before the server it streams from goes away.
+    await this.chat.session.stop();
     for (const d of this.disposables) d.dispose();
     await this.host.dispose();
   }
@@ -153,5 +169,6 @@ export class Ctx implements vscode.Disposable {
       last: this.lastCompletion,
     });
     this.statusChanged.fire(view);
+    this.chat.refresh();
   }
 }

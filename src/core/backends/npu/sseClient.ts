@@ -67,7 +67,7 @@ async function* readEvents(url: string, body: object, signal: AbortSignal, touch
     yield parseJson(await res.text());
     return;
   }
-  for await (const event of sseEvents(res.body as AsyncIterable<Uint8Array>, touch)) {
+  for await (const event of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>, touch)) {
     // Event names, ids and comments carry nothing these servers use.
     if (event.data === "[DONE]") return;
     yield parseJson(event.data);
