@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, FrameLocator, Page } from "playwright-core";
 import { eventually } from "../../helpers/eventually";
 import { ROOT } from "../../helpers/paths";
 import { launchChromium, openWorkbench, startVsCodeServer, type VsCodeServer, workbenchUrl } from "../vscodeServer";
@@ -21,6 +21,14 @@ export async function statusBarText(page: Page): Promise<string> {
 /** Waits until the Squeeze status bar item's text matches `text`. */
 export async function waitForStatusBar(page: Page, text: RegExp, what: string): Promise<void> {
   await eventually(async () => text.test(await statusBarText(page)), what);
+}
+
+/**
+ * The chat view's document. The workbench hosts each webview in an iframe of its own (marked
+ * "ready" once its channel is up), which loads the extension's HTML into an inner #active-frame.
+ */
+export function chatView(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready[src*="extensionId=squeeze.squeeze"]').frameLocator("#active-frame");
 }
 
 /** Each extension host's Squeeze log (its LogOutputChannel), on the server side. */
@@ -44,6 +52,14 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill(`>${title}`);
   await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
   await page.keyboard.press("Enter");
+}
+
+/** Reloads the window as "Developer: Reload Window" does: the extension host stops and starts again. */
+export async function reloadWindow(page: Page): Promise<void> {
+  const navigated = page.waitForEvent("framenavigated", { predicate: (frame) => frame === page.mainFrame() });
+  await runCommand(page, "Developer: Reload Window");
+  await navigated;
+  await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
 }
 
 /** Opens a file of the workspace with Quick Open, as a person would, and focuses its editor. */

@@ -1,0 +1,80 @@
+// The chat view as a person uses it, in a real VS Code in Chromium, answered by the scripted model
+// (a real GGUF on llama.cpp that answers with a known text, then counts on until stopped).
+import assert from "node:assert/strict";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { freePort } from "../../../src/core/util/ports";
+import { SCRIPTED_ANSWER } from "../../fixtures/scripted";
+import { eventually } from "../../helpers/eventually";
+import { SCRIPTED } from "../../helpers/paths";
+import { ARTIFACTS, chatView, openFile, openProject, reloadWindow, runCommand, useVsCode, waitForStatusBar } from "./workbench";
+
+/** The code block of the scripted answer, as Insert must put it into the editor. */
+const CODE = /```js\n([\s\S]*?)```/.exec(SCRIPTED_ANSWER)![1]!;
+
+describe("the chat view in VS Code", function () {
+  this.timeout(300_000);
+  const vscode = useVsCode("chat");
+
+  it("streams an answer, Stop stops it, Insert puts its code in the editor, HTML stays text, and the chat survives a reload", async () => {
+    const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": SCRIPTED };
+    const file = path.join(vscode.scratch, "project/app.js");
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, "// sum\n");
+    const page = await openProject(vscode, "project", settings);
+    await waitForStatusBar(page, /Squeeze CPU · scripted · ready/, "the model to load");
+    await openFile(page, "app.js");
+    await page.keyboard.press("Control+End");
+
+    await runCommand(page, "Squeeze: Open Chat");
+    const chat = chatView(page);
+    const input = chat.getByRole("textbox", { name: "Message" });
+    await eventually(async () => input.evaluate((el) => el === el.ownerDocument.activeElement), "Open Chat to focus the message box");
+    await input.fill("Write a function that adds two numbers.");
+    await input.press("Enter");
+
+    // The answer streams in: its text grows while the message is marked streaming.
+    const answer = chat.locator('article[data-role="assistant"]').last();
+    const body = answer.locator(".body");
+    await chat.locator('article[data-role="assistant"][data-state="streaming"]').waitFor({ timeout: 60_000 });
+    const early = await eventually(async () => (await body.textContent()) || undefined, "the first words of the answer");
+    // Past the script, the model counts on: Stop has something to stop.
+    const counting = await eventually(async () => {
+      const text = (await body.textContent()) ?? "";
+      return /Counting:( t[ioa]ck){3}/.test(text) && text;
+    }, "the answer to stream past its script");
+    assert.ok(counting.startsWith(early.trim().slice(0, 20)), "streamed text is appended to");
+    await eventually(async () => ((await body.textContent()) ?? "").length > counting.length, "the answer to keep growing");
+    await page.screenshot({ path: path.join(ARTIFACTS, "chat-streaming.png") });
+
+    await chat.getByRole("button", { name: "Stop" }).click();
+    await chat.locator('article[data-role="assistant"][data-state="stopped"]').waitFor({ timeout: 30_000 });
+    const stopped = (await body.textContent()) ?? "";
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await body.textContent(), stopped, "nothing is added after Stop");
+    await chat.getByRole("button", { name: "Send" }).waitFor();
+
+    // The code block is highlighted; the HTML in the answer is shown as text and never runs.
+    await answer.locator("pre code .hljs-keyword", { hasText: "function" }).first().waitFor();
+    assert.match(stopped, /<img src=x onerror=/);
+    assert.match(stopped, /<script>document\.body\.dataset\.pwned='script'<\/script>/);
+    assert.equal(await answer.locator("img, script").count(), 0, "no element was made from the answer's HTML");
+    assert.equal(await chat.locator("body[data-pwned]").count(), 0, "no script from the answer ran");
+
+    await answer.getByRole("button", { name: "Insert code at cursor" }).first().click();
+    await eventually(async () => ((await page.locator(".editor-instance .view-line").allTextContents()).some((l) => l.includes("return\u00a0a\u00a0+\u00a0b;")) ? true : undefined), "Insert to put the code in the editor");
+    await page.screenshot({ path: path.join(ARTIFACTS, "chat-inserted.png") });
+    await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+S");
+    await eventually(async () => ((await readFile(file, "utf8")) === `// sum\n${CODE}` ? true : undefined), `app.js to hold the inserted code ${JSON.stringify(CODE)}`, 15_000);
+
+    // After a reload the conversation is back, as it was left.
+    const before = await chat.locator("article[data-role]").evaluateAll((articles) => articles.map((a) => [a.getAttribute("data-role"), a.getAttribute("data-state"), a.querySelector(".body")?.textContent]));
+    await reloadWindow(page);
+    await runCommand(page, "Squeeze: Open Chat");
+    await chat.locator('article[data-role="assistant"]').waitFor({ timeout: 60_000 });
+    const after = await chat.locator("article[data-role]").evaluateAll((articles) => articles.map((a) => [a.getAttribute("data-role"), a.getAttribute("data-state"), a.querySelector(".body")?.textContent]));
+    assert.deepEqual(after, before);
+    await page.screenshot({ path: path.join(ARTIFACTS, "chat-after-reload.png") });
+  });
+});
