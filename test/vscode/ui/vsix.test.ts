@@ -20,6 +20,7 @@ import {
   type VsCodeServer,
   workbenchUrl,
 } from "../vscodeServer";
+import { chatView, runCommand } from "./workbench";
 
 const TARGET = "linux-x64";
 const MAX_BYTES = 60e6;
@@ -144,5 +145,9 @@ describe("the linux-x64 VSIX in code-server", function () {
     assert.equal(response.status, 200, text);
     const body = JSON.parse(text) as { choices?: { message?: { content?: string } }[] };
     assert.ok(body.choices?.[0]?.message, `no choice in ${text}`);
+
+    // The chat view's bundle and styles came with the VSIX: the view draws, naming the model.
+    await runCommand(page, "Squeeze: Open Chat");
+    await chatView(page).getByTestId("model").filter({ hasText: models[0] }).waitFor({ timeout: 60_000 });
   });
 });
