@@ -50,9 +50,7 @@ export class ChatSession extends EventEmitter<Events> {
     const message: StoredMessage = { id: randomUUID(), role: "user", text, chips: this.chips, state: "done", tokens: 0 };
     this.chips = [];
     this.messages.push(message);
-    this.changed();
-    message.tokens = await this.count(contentOf(message));
-    await this.answer();
+    await this.answer(message);
   }
 
   /** Answers the last user message again, replacing the answer after it. */
@@ -118,7 +116,8 @@ export class ChatSession extends EventEmitter<Events> {
     return { sent: candidates.slice(first), excluded: candidates.slice(0, first), used, reserve };
   }
 
-  private async answer(): Promise<void> {
+  /** Streams an answer to the conversation so far; `question`, just sent, is counted first. */
+  private async answer(question?: StoredMessage): Promise<void> {
     const controller = new AbortController();
     const reply: StoredMessage = { id: randomUUID(), role: "assistant", text: "", chips: [], state: "streaming", tokens: 0 };
     let finished!: () => void;
@@ -126,6 +125,8 @@ export class ChatSession extends EventEmitter<Events> {
     this.messages.push(reply);
     this.changed();
     try {
+      // Inside the turn, so the view is busy (no second send) from the moment the message is in.
+      if (question) question.tokens = await this.count(contentOf(question));
       const client = this.deps.client();
       const health = await client.health(AbortSignal.any([controller.signal, AbortSignal.timeout(HEALTH_TIMEOUT_MS)]));
       if (!health.model) throw new ApiRequestError(503, "No model is loaded: select or download one.", "model_not_loaded");
