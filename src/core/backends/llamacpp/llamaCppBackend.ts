@@ -67,10 +67,7 @@ export class LlamaCppBackend implements Backend {
         contextSize: spec.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
         // llama.cpp enables flash attention where the device supports it (CPU included).
         flashAttention: "auto",
-        // One core stays for Node and the OS. ggml's threads spin at a barrier on every token, and
-        // with as many threads as cores they wait on the scheduler's tick for the core that runs
-        // the event loop: on two cores that made decoding ~13 ms a token whatever the model's size.
-        threads: Math.max(1, llama.cpuMathCores - 1),
+        threads: llama.cpuMathCores,
         // Each sequence has KV cells for the whole context: the second only for a FIM lane.
         sequences: fimFormat ? 2 : 1,
       });
