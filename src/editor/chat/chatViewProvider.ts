@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import { z } from "zod";
 import { contextFromEditor, insertAtCursor } from "./chatContext";
 import type { ChatSession } from "./chatSession";
+import { ACTIONS } from "./problems";
 import type { ActionId, ChatSnapshot, FromWebview, ToWebview } from "./protocol";
 
 export const CHAT_VIEW_ID = "squeeze.chat";
@@ -23,21 +24,8 @@ const fromWebview: z.ZodType<FromWebview> = z.discriminatedUnion("type", [
   z.object({ type: z.literal("removeChip"), id: z.string() }),
   z.object({ type: z.literal("copy"), code: z.string() }),
   z.object({ type: z.literal("insert"), code: z.string() }),
-  z.object({
-    type: z.literal("action"),
-    id: z.enum(["startServer", "restartServer", "selectModel", "downloadModel", "setApiKey", "showLogs", "retry", "newChat"]),
-  }),
+  z.object({ type: z.literal("action"), id: z.enum(Object.keys(ACTIONS) as [ActionId, ...ActionId[]]) }),
 ]);
-
-/** The commands behind the view's buttons; the view can ask for nothing else. */
-const COMMAND_OF: Partial<Record<ActionId, string>> = {
-  startServer: "squeeze.startServer",
-  restartServer: "squeeze.restartServer",
-  selectModel: "squeeze.selectModel",
-  downloadModel: "squeeze.downloadModel",
-  setApiKey: "squeeze.setApiKey",
-  showLogs: "squeeze.showLogs",
-};
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -80,7 +68,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /** The server's state changed: the model, the window or the notice may have too. */
   refresh(): void {
-    if (servedKey(this.session.snapshot()) !== this.servedKey) this.postSnapshot();
+    const snapshot = this.session.snapshot();
+    if (servedKey(snapshot) !== this.servedKey) this.postSnapshot(snapshot);
   }
 
   async addContext(kind: "selection" | "file"): Promise<void> {
@@ -127,15 +116,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case "action":
         if (message.id === "retry") return this.session.regenerate();
         if (message.id === "newChat") return this.session.newChat();
-        await vscode.commands.executeCommand(COMMAND_OF[message.id]!);
+        // Only the listed commands: the view can ask for nothing else.
+        await vscode.commands.executeCommand(ACTIONS[message.id].command!);
         return;
     }
   }
 
-  private postSnapshot(): void {
+  private postSnapshot(snapshot = this.session.snapshot()): void {
     // The snapshot holds all text so far: appends still waiting would repeat it.
     this.pending.clear();
-    const snapshot = this.session.snapshot();
     this.servedKey = servedKey(snapshot);
     this.post({ type: "snapshot", snapshot });
   }

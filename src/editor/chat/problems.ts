@@ -10,18 +10,19 @@ export interface StoredError {
   code: string | null;
 }
 
-const LABELS: Record<ActionId, string> = {
-  startServer: "Start Server",
-  restartServer: "Restart Server",
-  selectModel: "Select Model",
-  downloadModel: "Download Model",
-  setApiKey: "Set API Key",
-  showLogs: "Show Logs",
-  retry: "Retry",
-  newChat: "New Chat",
+/** Every button the view may show, with the command it runs (the chat's own actions run in the session). */
+export const ACTIONS: Record<ActionId, { label: string; command?: string }> = {
+  startServer: { label: "Start Server", command: "squeeze.startServer" },
+  restartServer: { label: "Restart Server", command: "squeeze.restartServer" },
+  selectModel: { label: "Select Model", command: "squeeze.selectModel" },
+  downloadModel: { label: "Download Model", command: "squeeze.downloadModel" },
+  setApiKey: { label: "Set API Key", command: "squeeze.setApiKey" },
+  showLogs: { label: "Show Logs", command: "squeeze.showLogs" },
+  retry: { label: "Retry" },
+  newChat: { label: "New Chat" },
 };
 
-const actions = (...ids: ActionId[]): ActionView[] => ids.map((id) => ({ id, label: LABELS[id] }));
+const actions = (...ids: ActionId[]): ActionView[] => ids.map((id) => ({ id, label: ACTIONS[id].label }));
 
 /** The fixes for an error code, most likely first. */
 function fixesFor(code: string | null): ActionView[] {

@@ -1,7 +1,7 @@
 // The chat view as a person uses it, in a real VS Code in Chromium, answered by the scripted model
 // (a real GGUF on llama.cpp that answers with a known text, then counts on until stopped).
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { freePort } from "../../../src/core/util/ports";
 import { SCRIPTED_ANSWER } from "../../fixtures/scripted";
@@ -19,9 +19,7 @@ describe("the chat view in VS Code", function () {
   it("streams an answer, Stop stops it, Insert puts its code in the editor, HTML stays text, and the chat survives a reload", async () => {
     const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": SCRIPTED };
     const file = path.join(vscode.scratch, "project/app.js");
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, "// sum\n");
-    const page = await openProject(vscode, "project", settings);
+    const page = await openProject(vscode, "project", settings, { "app.js": "// sum\n" });
     await waitForStatusBar(page, /Squeeze CPU · scripted · ready/, "the model to load");
     await openFile(page, "app.js");
     await page.keyboard.press("Control+End");

@@ -1,7 +1,7 @@
 // Inline completions as a person meets them: typing in a file brings the generated model's
 // suggestion as ghost text, and Tab inserts it (read back from the saved file).
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { eventually } from "../../helpers/eventually";
 import { freePort } from "../../../src/core/util/ports";
@@ -15,9 +15,7 @@ describe("inline completions in VS Code", function () {
   it("shows the model's suggestion as ghost text, and Tab inserts it", async () => {
     const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": TINY, "squeeze.completions.debounceMs": 50 };
     const file = path.join(vscode.scratch, "project/app.js");
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, "// totals\n");
-    const page = await openProject(vscode, "project", settings);
+    const page = await openProject(vscode, "project", settings, { "app.js": "// totals\n" });
     await waitForStatusBar(page, /Squeeze CPU · tiny · ready/, "the model to load");
 
     await openFile(page, "app.js");

@@ -104,10 +104,14 @@ export function useVsCode(name: string, env: (scratch: string) => NodeJS.Process
   return fixture;
 }
 
-/** A workspace folder with Squeeze's settings, opened in a new window with the extension under development. */
-export async function openProject(fixture: VsCodeFixture, name: string, settings: object): Promise<Page> {
+/**
+ * A workspace folder with Squeeze's settings and `files` (name → content), opened in a new window
+ * with the extension under development.
+ */
+export async function openProject(fixture: VsCodeFixture, name: string, settings: object, files: Record<string, string> = {}): Promise<Page> {
   const folder = path.join(fixture.scratch, name);
   await mkdir(path.join(folder, ".vscode"), { recursive: true });
   await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify(settings));
+  for (const [file, content] of Object.entries(files)) await writeFile(path.join(folder, file), content);
   return openWorkbench(fixture.browser, workbenchUrl(fixture.server, { folder, extensionDevelopmentPath: ROOT }));
 }
