@@ -54,12 +54,18 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press("Enter");
 }
 
-/** Reloads the window as "Developer: Reload Window" does: the extension host stops and starts again. */
+/**
+ * Reloads the window as "Developer: Reload Window" does: the extension host stops and starts again.
+ * Returns once Squeeze is active again. The workbench renders long before the new extension host
+ * has registered the extension's contributions, and the command palette lists the commands known
+ * when its filter is typed, without refreshing: a palette opened earlier never lists Squeeze's.
+ */
 export async function reloadWindow(page: Page): Promise<void> {
   const navigated = page.waitForEvent("framenavigated", { predicate: (frame) => frame === page.mainFrame() });
   await runCommand(page, "Developer: Reload Window");
   await navigated;
   await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
+  await waitForStatusBar(page, /Squeeze/, "Squeeze to be active again after the reload");
 }
 
 /** Opens a file of the workspace with Quick Open, as a person would, and focuses its editor. */
