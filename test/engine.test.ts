@@ -29,7 +29,8 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Eng
 
 for (const tiny of TINY_MODELS) {
   describe(`engine host and worker (${tiny.backend})`, function () {
-    const spec: LoadSpec = { id: "tiny", path: tiny.model, backend: tiny.backend, gpu: false };
+    // One generation at a time, as on every backend: the queue tests below rely on it.
+    const spec: LoadSpec = { id: "tiny", path: tiny.model, backend: tiny.backend, gpu: false, parallel: 1 };
 
     let workers: Worker[];
     let engine: EngineHost;

@@ -171,7 +171,7 @@ describe("a full request queue", function () {
   let squeeze: SqueezeProcess;
 
   before(async function () {
-    squeeze = await startSqueeze(["--model", TINY, "--queue", "0"]);
+    squeeze = await startSqueeze(["--model", TINY, "--queue", "0", "--parallel", "1"]);
   });
 
   after(async function () {

@@ -34,7 +34,9 @@ Options:
       --allow-host <name>  accept requests addressed to <name> besides localhost, e.g. when
                            bound to 0.0.0.0 for other machines (repeatable)
       --cpu                do not use a GPU even where one is available
-      --queue <n>          requests that may wait while one runs (default 8)
+      --parallel <n>       generations at once on llama.cpp, in shared batches (default 4;
+                           completions get sequences of their own besides)
+      --queue <n>          requests that may wait while the model is busy (default 32)
   -h, --help               show this help
 `;
 
@@ -54,6 +56,7 @@ export async function serve(argv: string[]): Promise<void> {
       "allow-host": { type: "string", multiple: true },
       cpu: { type: "boolean" },
       queue: { type: "string" },
+      parallel: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -67,6 +70,7 @@ export async function serve(argv: string[]): Promise<void> {
   const port = intOption("port", values.port, 0, 65535) ?? 8000;
   const contextSize = intOption("ctx-size", values["ctx-size"], 64, 1 << 20);
   const maxQueue = intOption("queue", values.queue, 0, 1024);
+  const parallel = intOption("parallel", values.parallel, 1, 64);
   if (values["api-key"]?.trim() === "") throw new UsageError("--api-key must not be empty");
   if (values.alias?.trim() === "") throw new UsageError("--alias must not be empty");
   // A blank SQUEEZE_API_KEY (an unset variable in a script) means no key.
@@ -102,7 +106,7 @@ export async function serve(argv: string[]): Promise<void> {
       version: VERSION,
       store: await openModelStore(),
     });
-    const info = await loadFirst(engine, candidates, { alias: values.alias, contextSize, cpu: values.cpu === true, log });
+    const info = await loadFirst(engine, candidates, { alias: values.alias, contextSize, parallel, cpu: values.cpu === true, log });
     if (stopping) return;
     const id = info.id;
     if (info.chatTemplate === "chatml-default") log("the model has no chat template: chats use ChatML");

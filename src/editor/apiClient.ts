@@ -97,9 +97,11 @@ export class ServerUnreachableError extends Error {
 const TIMEOUT_MS = 10_000;
 
 export class ApiClient {
+  /** `clientId` names this window to the server, which keeps each window's completions in a KV sequence of its own. */
   constructor(
     readonly baseUrl: string,
     private readonly apiKey: string | undefined,
+    private readonly clientId?: string,
   ) {}
 
   health(signal?: AbortSignal): Promise<Health> {
@@ -203,6 +205,7 @@ export class ApiClient {
         headers: {
           ...(body ? { "content-type": "application/json" } : {}),
           ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          ...(this.clientId ? { "x-squeeze-client": this.clientId } : {}),
           ...(expectJson ? { accept: "application/json" } : { accept: "text/event-stream" }),
         },
         body: body ? JSON.stringify(body) : undefined,

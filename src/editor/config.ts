@@ -18,6 +18,8 @@ export interface Config {
   device: "auto" | "npu" | "gpu" | "cpu";
   /** Tokens; undefined lets Squeeze size it. */
   contextSize: number | undefined;
+  /** Generations at once; undefined lets Squeeze choose. */
+  parallel: number | undefined;
   batteryPolicy: "auto" | "ignore";
   /** The Hugging Face cache to keep models in; undefined: HF_HUB_CACHE or ~/.cache/huggingface/hub. */
   modelsFolder: string | undefined;
@@ -42,6 +44,7 @@ const SETTINGS = {
   "model.chat": [z.string().trim(), ""],
   device: [z.enum(["auto", "npu", "gpu", "cpu"]), "auto"],
   contextSize: [z.int().min(0).max(1 << 20).refine((n) => n === 0 || n >= 64, { error: "0 (automatic) or at least 64" }), 0],
+  parallel: [z.int().min(0).max(64), 0],
   batteryPolicy: [z.enum(["auto", "ignore"]), "auto"],
   modelsFolder: [z.string().trim(), ""],
   "completions.enable": [z.record(z.string(), z.boolean()), { "*": true }],
@@ -64,6 +67,7 @@ export function readConfig(): { config: Config; problems: string[] } {
   };
   const contextSize = get("contextSize");
   const modelsFolder = get("modelsFolder");
+  const parallel = get("parallel");
   const config: Config = {
     autoStart: get("server.autoStart"),
     host: get("server.host"),
@@ -73,6 +77,7 @@ export function readConfig(): { config: Config; problems: string[] } {
     model: { completion: get("model.completion"), chat: get("model.chat") },
     device: get("device"),
     contextSize: contextSize === 0 ? undefined : contextSize,
+    parallel: parallel === 0 ? undefined : parallel,
     batteryPolicy: get("batteryPolicy"),
     modelsFolder: modelsFolder === "" ? undefined : modelsFolder,
     completionsEnabled: { ...get("completions.enable") },
@@ -84,7 +89,7 @@ export function readConfig(): { config: Config; problems: string[] } {
 /** What the server listens with: a change restarts the HTTP server but keeps the model. */
 export const SERVER_KEYS: Key[] = ["server.host", "server.port", "server.requireApiKey", "server.allowedOrigins", "modelsFolder"];
 /** What picks and loads the model: a change loads it again. */
-export const MODEL_KEYS: Key[] = ["model.completion", "model.chat", "device", "contextSize", "batteryPolicy"];
+export const MODEL_KEYS: Key[] = ["model.completion", "model.chat", "device", "contextSize", "parallel", "batteryPolicy"];
 
 export function affects(event: vscode.ConfigurationChangeEvent, keys: Key[]): boolean {
   return keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));

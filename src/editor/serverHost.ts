@@ -2,6 +2,7 @@
 // extension host runs the engine (its worker thread) and the HTTP server; as a client it only
 // watches the owner, and takes over when the owner's window closes. Moving the port restarts the
 // HTTP server only: the model stays loaded in the worker.
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -39,6 +40,8 @@ export class ServerHost implements vscode.Disposable {
   private rejoinTimer: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  /** This window, to the server: its completions keep a KV sequence of their own. */
+  private readonly clientId = `window-${randomUUID()}`;
 
   /**
    * @param stoppedMarker a file shared by all windows: present while the user has stopped the server,
@@ -66,7 +69,7 @@ export class ServerHost implements vscode.Disposable {
 
   /** A client of whichever server answers on the configured port, with the API key if one is set. */
   get client(): ApiClient {
-    return new ApiClient(baseUrl(this.config), this.apiKey);
+    return new ApiClient(baseUrl(this.config), this.apiKey, this.clientId);
   }
 
   get url(): string {
@@ -136,6 +139,7 @@ export class ServerHost implements vscode.Disposable {
     try {
       const info = await loadFirst(engine, candidates ?? (await this.candidates()), {
         contextSize: this.config.contextSize,
+        parallel: this.config.parallel,
         cpu: this.config.device === "cpu",
         log: (m) => this.log.info(m),
       });

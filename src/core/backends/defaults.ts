@@ -1,9 +1,11 @@
 // Choices every backend makes the same way.
 import { EngineError } from "../engine/errors";
-import type { ExtraChunk } from "../engine/types";
+import type { ExtraChunk, ModelSlots } from "../engine/types";
 
 /** Context size when none is configured: enough for chat with code, modest on a laptop. */
 export const DEFAULT_MAX_CONTEXT = 8192;
+/** Backends that run one generation at a time: completions go first in the queue. */
+export const ONE_AT_A_TIME: ModelSlots = { generation: 1, fim: 0 };
 /** How many recent tokens the repeat/presence/frequency penalties look at. */
 export const PENALTY_WINDOW = 64;
 

@@ -2,8 +2,10 @@
 import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo } from "./types";
 
 export interface EngineStats {
-  /** Requests waiting for the worker (not counting the one running). */
+  /** Requests waiting for a slot of the model. */
   queued: number;
+  /** Requests generating now. */
+  running: number;
   /** Requests finished normally, cancelled by their caller, and failed. */
   completed: number;
   cancelled: number;

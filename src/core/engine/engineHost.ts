@@ -16,13 +16,13 @@ import {
   type WireError,
   type WorkerMessage,
 } from "./protocol";
-import { type Release, RequestQueue } from "./requestQueue";
+import { type Release, Scheduler } from "./scheduler";
 import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo } from "./types";
 
 export interface EngineHostOptions {
   /** The bundled worker script; defaults to worker.js beside this bundle. */
   workerPath?: string;
-  /** Requests that may wait while one runs; more are refused with queue_full. */
+  /** Requests that may wait while the model's slots are taken; more are refused with queue_full. */
   maxQueue?: number;
   /** Told of every worker started (logging, diagnostics). */
   onWorkerStart?: (worker: Worker) => void;
@@ -33,9 +33,14 @@ interface PendingCall {
   reject(error: unknown): void;
 }
 
+/** Waiting requests per model: a burst of 16 clients at once is served, not refused. */
+export const DEFAULT_QUEUE = 32;
+
 export class EngineHost implements Engine {
   private readonly workerPath: string;
-  private readonly queue: RequestQueue;
+  private readonly queue: Scheduler;
+  /** Each client's completion in flight: its next one cancels it. */
+  private readonly latestCompletion = new Map<string, AbortController>();
   /** The live worker thread, and the promise of it being ready (model loaded). */
   private current: Worker | undefined;
   private ready: Promise<Worker> | undefined;
@@ -50,7 +55,7 @@ export class EngineHost implements Engine {
 
   constructor(private readonly options: EngineHostOptions = {}) {
     this.workerPath = options.workerPath ?? path.join(__dirname, "worker.js");
-    this.queue = new RequestQueue(options.maxQueue ?? 8);
+    this.queue = new Scheduler(options.maxQueue ?? DEFAULT_QUEUE);
   }
 
   get model(): ModelInfo | undefined {
@@ -60,12 +65,13 @@ export class EngineHost implements Engine {
   async load(spec: LoadSpec): Promise<ModelInfo> {
     // Native runtimes abort the whole process on some malformed files: check first, in JS.
     await validateModel(spec);
-    const release = await this.queue.enter(undefined, { exclusive: true });
+    const release = await this.queue.enter("exclusive");
     try {
       this.info = undefined;
       this.spec = undefined;
       this.info = await this.call({ op: "load", spec }, false);
       this.spec = spec;
+      this.queue.setSlots(this.info.slots);
       return this.info;
     } finally {
       release();
@@ -73,7 +79,7 @@ export class EngineHost implements Engine {
   }
 
   async unload(): Promise<void> {
-    const release = await this.queue.enter(undefined, { exclusive: true });
+    const release = await this.queue.enter("exclusive");
     try {
       this.spec = undefined;
       this.info = undefined;
@@ -100,7 +106,7 @@ export class EngineHost implements Engine {
   }
 
   stats(): EngineStats {
-    return { queued: this.queue.length, ...this.counters };
+    return { queued: this.queue.length, running: this.queue.active, ...this.counters };
   }
 
   async dispose(): Promise<void> {
@@ -117,18 +123,36 @@ export class EngineHost implements Engine {
   }
 
   /** Admission happens now, so a full queue is an error before any response has started. */
-  private generate(request: GenerationRequest, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+  private generate(request: GenerationRequest, callerSignal?: AbortSignal): AsyncIterable<GenerationEvent> {
     if (!this.spec) throw new EngineError("no_model", "no model is loaded");
-    const turn = this.queue.enter(signal);
+    const { signal, settled } = this.supersede(request, callerSignal);
+    const turn = this.queue.enter(request.kind === "infill" ? "fim" : "generation", signal);
     // A cancellation while waiting is rethrown when the stream is read; this only keeps an unread one from being "unhandled".
     turn.catch(() => undefined);
-    return this.run(turn, request, signal);
+    return this.run(turn, request, signal, settled);
+  }
+
+  /**
+   * A client's new completion cancels the one it sent before (the user typed on), waiting or
+   * running, so that a window never has more than one in flight.
+   */
+  private supersede(request: GenerationRequest, signal: AbortSignal | undefined): { signal?: AbortSignal; settled?: () => void } {
+    const client = request.kind === "infill" ? request.options.client : undefined;
+    if (client === undefined) return { signal };
+    this.latestCompletion.get(client)?.abort(new EngineError("cancelled", "a newer completion from the same client superseded it"));
+    const controller = new AbortController();
+    this.latestCompletion.set(client, controller);
+    const settled = () => {
+      if (this.latestCompletion.get(client) === controller) this.latestCompletion.delete(client);
+    };
+    return { signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal, settled };
   }
 
   private async *run(
     turn: Promise<Release>,
     request: GenerationRequest,
     signal?: AbortSignal,
+    settled?: () => void,
   ): AsyncGenerator<GenerationEvent> {
     // A reader that stops early has cancelled its request.
     let outcome: "completed" | "cancelled" | "failed" = "cancelled";
@@ -150,7 +174,7 @@ export class EngineHost implements Engine {
       if (signal?.aborted) cancel();
       for await (const event of events) {
         // Events the worker sent before it saw the cancel are not the caller's any more.
-        if (signal?.aborted) throw new EngineError("cancelled", "the request was cancelled");
+        if (signal?.aborted) throw cancelled(signal);
         // A reader that stops once it has the result has not cancelled anything.
         if (event.type === "done") outcome = "completed";
         yield event;
@@ -170,6 +194,7 @@ export class EngineHost implements Engine {
         release?.();
       }
       this.counters[outcome]++;
+      settled?.();
     }
   }
 
@@ -259,6 +284,10 @@ export class EngineHost implements Engine {
     for (const stream of this.streams.values()) stream.fail(error);
     this.streams.clear();
   }
+}
+
+function cancelled(signal: AbortSignal): EngineError {
+  return signal.reason instanceof EngineError ? signal.reason : new EngineError("cancelled", "the request was cancelled");
 }
 
 function fromWire({ code, message }: WireError): EngineError {

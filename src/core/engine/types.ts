@@ -59,6 +59,11 @@ export interface GenerationOptions {
   maxPredictMs?: number;
   /** Fill-in-the-middle only: chunks of other files placed before the prompt (llama.cpp's input_extra). */
   inputExtra?: ExtraChunk[];
+  /**
+   * Who sends it (an editor window, from the X-Squeeze-Client header): each client's completions
+   * keep a KV sequence of their own, and a client's newer completion cancels its older one.
+   */
+  client?: string;
 }
 
 /** Part of another file, given to a fill-in-the-middle prompt as context. */
@@ -105,6 +110,17 @@ export interface LoadSpec {
   contextSize?: number;
   /** "auto" tries the GPU and falls back to the CPU; false forces the CPU. */
   gpu?: "auto" | false;
+  /** Generations that may run at once (parallel sequences); undefined lets the backend size it from memory and cores. */
+  parallel?: number;
+}
+
+/**
+ * What a loaded model runs at once: generations (chats, raw completions, other tools), and
+ * fill-in-the-middle requests on sequences of their own (0: they share the generation slots and go first).
+ */
+export interface ModelSlots {
+  generation: number;
+  fim: number;
 }
 
 export interface ModelInfo {
@@ -119,6 +135,7 @@ export interface ModelInfo {
   runtime: string;
   /** Whose chat template renders chats: the model's own, or ChatML for a model without one. */
   chatTemplate: "model" | "chatml-default";
+  slots: ModelSlots;
 }
 
 /** One model runtime. Lives inside the engine worker; the host never calls it directly. */

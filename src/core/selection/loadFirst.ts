@@ -7,6 +7,8 @@ export interface LoadFirstOptions {
   /** The id clients use; default the candidate's. */
   alias?: string;
   contextSize?: number;
+  /** Generations at once (parallel sequences); default: the backend's own. */
+  parallel?: number;
   /** Keep llama.cpp and onnxruntime on the CPU whatever the candidate says. */
   cpu: boolean;
   log(message: string): void;
@@ -21,6 +23,7 @@ export async function loadFirst(engine: Engine, candidates: Candidate[], options
       path: candidate.path,
       backend: candidate.backend,
       contextSize: options.contextSize,
+      parallel: options.parallel,
       gpu: options.cpu || !candidate.gpu ? false : "auto",
     };
     log(`loading ${spec.path} on ${spec.backend}${candidate.why ? ` (${candidate.why})` : ""}`);
@@ -29,7 +32,7 @@ export async function loadFirst(engine: Engine, candidates: Candidate[], options
       const info = await engine.load(spec);
       log(
         `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
-          `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}`,
+          `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}, ${slotsText(info)}`,
       );
       return info;
     } catch (err) {
@@ -38,4 +41,9 @@ export async function loadFirst(engine: Engine, candidates: Candidate[], options
     }
   }
   throw new ModelNotAvailableError("there is no model to load");
+}
+
+function slotsText({ slots }: ModelInfo): string {
+  const fim = slots.fim > 0 ? `, ${slots.fim} more for completions` : "";
+  return `${slots.generation} generation${slots.generation === 1 ? "" : "s"} at once${fim}`;
 }

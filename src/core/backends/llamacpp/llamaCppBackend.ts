@@ -1,11 +1,9 @@
 // GGUF models on llama.cpp through node-llama-cpp. Runs inside the engine worker.
 import type {
   Llama,
-  LlamaCompletion,
   LlamaGrammar,
   LlamaCompletionGenerationOptions,
   LlamaContext,
-  LlamaContextSequence,
   LlamaModel,
   Token,
 } from "node-llama-cpp";
@@ -22,6 +20,7 @@ import type {
 import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, noFimTokens, PENALTY_WINDOW } from "../defaults";
+import { type Lane, SequencePool } from "./sequencePool";
 import { TimeBudget } from "../timeBudget";
 import { FimFormat } from "./fimFormat";
 import { forcedToolChoice } from "../tools/constraints";
@@ -32,24 +31,29 @@ import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
 const DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const;
 
-/** A context sequence (its own KV cache) with the completion driver that runs on it. */
-interface Lane {
-  sequence: LlamaContextSequence;
-  completion: LlamaCompletion;
-}
+/**
+ * Generations at once when the load does not say (llama-server's default too): several clients
+ * share the model, and a batch of four decodes costs little more than one on a CPU.
+ */
+export const DEFAULT_PARALLEL = 4;
+/** Sequences kept for fill-in-the-middle, one per editor window typing at the same time. */
+export const FIM_SEQUENCES = 2;
+/** node-llama-cpp's evaluation priorities: a completion's tokens go into a batch first. */
+const PRIORITY = { fim: 5, generation: 3 } as const;
 
 interface Loaded {
   info: ModelInfo;
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
-  /** Chat and raw completions. */
-  main: Lane;
+  /** Chats and raw completions, evaluated together in shared batches. */
+  generation: SequencePool;
   /**
-   * Fill-in-the-middle, where the model has FIM tokens, has a sequence of its own, so an editor's
-   * consecutive completion requests reuse each other's KV cache however many chats run in between.
+   * Fill-in-the-middle, where the model has FIM tokens, has sequences of its own, so that a
+   * completion starts at once whatever else runs, and an editor's consecutive requests reuse
+   * each other's KV cache however many chats run in between.
    */
-  fim: { lane: Lane; format: FimFormat } | undefined;
+  fim: { pool: SequencePool; format: FimFormat } | undefined;
   template: ChatTemplate;
 }
 
@@ -62,20 +66,25 @@ export class LlamaCppBackend implements Backend {
     const llama = await this.runtime(spec.gpu ?? "auto");
     const model = await this.loadModel(llama, spec.path);
     const fimFormat = FimFormat.of(model);
+    const parallel = spec.parallel ?? DEFAULT_PARALLEL;
+    const fimSequences = fimFormat ? FIM_SEQUENCES : 0;
     try {
       const context = await model.createContext({
         contextSize: spec.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
         // llama.cpp enables flash attention where the device supports it (CPU included).
         flashAttention: "auto",
         threads: llama.cpuMathCores,
-        // Each sequence has KV cells for the whole context: the second only for a FIM lane.
-        sequences: fimFormat ? 2 : 1,
+        // Each sequence has KV cells for the whole context.
+        sequences: parallel + fimSequences,
       });
       const { LlamaCompletion } = await loadNodeLlamaCpp();
-      const lane = (): Lane => {
-        const sequence = context.getSequence();
-        return { sequence, completion: new LlamaCompletion({ contextSequence: sequence }) };
-      };
+      const lanes = (count: number): SequencePool =>
+        new SequencePool(
+          Array.from({ length: count }, (): Lane => {
+            const sequence = context.getSequence();
+            return { sequence, completion: new LlamaCompletion({ contextSequence: sequence }) };
+          }),
+        );
       const metadata = model.fileInfo.metadata;
       const template = new ChatTemplate(metadata.tokenizer?.chat_template, {
         bosToken: tokenText(model, model.tokens.bos),
@@ -90,8 +99,9 @@ export class LlamaCppBackend implements Backend {
         gpu: model.gpuLayers > 0 ? llama.gpu : false,
         runtime: `${context.idealThreads} threads, flash attention ${flashAttentionText(context.flashAttention)}`,
         chatTemplate: template.source,
+        slots: { generation: parallel, fim: fimSequences },
       };
-      this.loaded = { info, llama, model, context, main: lane(), fim: fimFormat && { lane: lane(), format: fimFormat }, template };
+      this.loaded = { info, llama, model, context, generation: lanes(parallel), fim: fimFormat && { pool: lanes(fimSequences), format: fimFormat }, template };
       return info;
     } catch (err) {
       await model.dispose();
@@ -103,8 +113,8 @@ export class LlamaCppBackend implements Backend {
     const loaded = this.loaded;
     this.loaded = undefined;
     if (!loaded) return;
-    loaded.main.completion.dispose();
-    loaded.fim?.lane.completion.dispose();
+    loaded.generation.dispose();
+    loaded.fim?.pool.dispose();
     await loaded.context.dispose();
     await loaded.model.dispose();
   }
@@ -147,29 +157,30 @@ export class LlamaCppBackend implements Backend {
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
     if (!loaded.fim) throw noFimTokens();
-    return this.generate(loaded, loaded.fim.lane, loaded.fim.format.prompt(prefix, suffix, options.inputExtra), options, signal);
+    return this.generate(loaded, loaded.fim.pool, loaded.fim.format.prompt(prefix, suffix, options.inputExtra), options, signal);
   }
 
   /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
   private prompt(loaded: Loaded, text: string, options: GenerationOptions, signal: AbortSignal, grammar?: LlamaGrammar): AsyncIterable<GenerationEvent> {
-    return this.generate(loaded, loaded.main, loaded.model.tokenize(text, true), options, signal, grammar);
+    return this.generate(loaded, loaded.generation, loaded.model.tokenize(text, true), options, signal, grammar);
   }
 
-  /** Runs one generation from prompt tokens, turning node-llama-cpp's callbacks into events. */
+  /** Runs one generation from prompt tokens on a sequence of `pool`, turning node-llama-cpp's callbacks into events. */
   private async *generate(
     loaded: Loaded,
-    lane: Lane,
+    pool: SequencePool,
     tokens: Token[],
     options: GenerationOptions,
     signal: AbortSignal,
     grammar?: LlamaGrammar,
   ): AsyncIterable<GenerationEvent> {
     const { model, context } = loaded;
-    const { sequence, completion } = lane;
     // node-llama-cpp prepends BOS where the model wants one; count it, and never send two.
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
     const input = bos == null ? tokens : [bos, ...(tokens[0] === bos ? tokens.slice(1) : tokens)];
     checkPrompt(input.length, context.contextSize);
+    const lane = pool.acquire(input, options.client);
+    const { sequence, completion } = lane;
     // The KV cache keeps the longest common prefix with the previous request (the last token is always evaluated).
     const cachedTokens = Math.min(sequence.compareContextTokens(input).firstDifferentIndex, input.length - 1);
     const events = new AsyncQueue<GenerationEvent>();
@@ -180,6 +191,7 @@ export class LlamaCppBackend implements Backend {
       .generateCompletionWithMeta(input.slice(bos == null ? 0 : 1), {
         ...samplingOptions(options),
         grammar,
+        evaluationPriority: pool === loaded.fim?.pool ? PRIORITY.fim : PRIORITY.generation,
         // A spent time budget ends the answer as it is; the caller's abort still cancels it (below).
         signal: AbortSignal.any([signal, budget.signal]),
         stopOnAbortSignal: true,
@@ -197,7 +209,11 @@ export class LlamaCppBackend implements Backend {
           released = 0;
         },
       })
-      .finally(() => budget.dispose())
+      .finally(() => {
+        budget.dispose();
+        // Lent again only once node-llama-cpp is done with it, whenever the reader stopped reading.
+        pool.release(lane);
+      })
       .then(
         ({ metadata }) => {
           if (signal.aborted) return events.fail(signal.reason);

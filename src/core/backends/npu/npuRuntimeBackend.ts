@@ -15,7 +15,7 @@ import type {
 } from "../../engine/types";
 import { requireNpuRuntime } from "../../hardware/npuRuntimes";
 import { delay } from "../../util/delay";
-import { fimPrompt, noFimTokens } from "../defaults";
+import { fimPrompt, noFimTokens, ONE_AT_A_TIME } from "../defaults";
 import { refuseConstrainedOutput } from "../tools/constraints";
 import { messagesWithToolsInText } from "../tools/hermesFormat";
 import { HfTokenizer } from "../onnx/hfTokenizer";
@@ -74,6 +74,7 @@ export class NpuRuntimeBackend implements Backend {
       runtime: this.runtime.runtime,
       // The runtime renders chats with the model's own template.
       chatTemplate: "model",
+      slots: ONE_AT_A_TIME,
     };
     const tokenizer = model.tokenizer && { raw: model.tokenizer.tokenizer, hf: new HfTokenizer(model.tokenizer.tokenizer, model.tokenizer.config) };
     this.loaded = { spec, info, command, tokenizer };

@@ -15,7 +15,7 @@ import { eosTokenIds, type GenaiConfig } from "../../models/onnx/genaiConfig";
 import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFolder";
 import { ChatTemplate } from "../chatTemplate";
 import { refuseConstrainedOutput } from "../tools/constraints";
-import { checkPrompt, DEFAULT_MAX_CONTEXT, FILE_SEPARATOR, fimPrompt, noFimTokens, PENALTY_WINDOW, promptTooLong, withExtraContext } from "../defaults";
+import { checkPrompt, DEFAULT_MAX_CONTEXT, FILE_SEPARATOR, fimPrompt, noFimTokens, ONE_AT_A_TIME, PENALTY_WINDOW, promptTooLong, withExtraContext } from "../defaults";
 import { TimeBudget } from "../timeBudget";
 import { DecoderSession } from "./decoderSession";
 import { HfTokenizer, TextStream } from "./hfTokenizer";
@@ -58,6 +58,7 @@ export class OnnxBackend implements Backend {
       gpu: session.provider === "cpu" ? false : session.provider,
       runtime: `onnxruntime ${session.provider} execution provider, KV cache ${session.cache.shared ? "in shared buffers" : "copied each step"}`,
       chatTemplate: template.source,
+      slots: ONE_AT_A_TIME,
     };
     this.loaded = { info, folder, session, tokenizer, template, eos: new Set(eosTokenIds(folder.config)) };
     return info;

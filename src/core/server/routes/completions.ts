@@ -1,6 +1,7 @@
 // POST /completions: plain continuation, or fill-in-the-middle when `suffix` is given.
-import type { RequestHandler, Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import type { Engine } from "../../engine/engine";
+import { clientId } from "../clientId";
 import { checkMaxTokens, parseCompletionRequest, type CompletionRequest } from "../schemas";
 import { requireModel, runGeneration, type GenerationShape } from "./generation";
 
@@ -16,15 +17,16 @@ export const completionShape: GenerationShape = {
 
 export function completions(engine: Engine): RequestHandler {
   return async (req, res) => {
-    await runCompletion(engine, res, parseCompletionRequest(req.body));
+    await runCompletion(engine, req, res, parseCompletionRequest(req.body));
   };
 }
 
 /** A parsed completion request, answered in `shape`; /fim/completions shares it. */
-export async function runCompletion(engine: Engine, res: Response, request: CompletionRequest, shape = completionShape): Promise<void> {
+export async function runCompletion(engine: Engine, req: Request, res: Response, request: CompletionRequest, shape = completionShape): Promise<void> {
   const model = requireModel(engine, request.model);
   checkMaxTokens(request, model.contextSize);
-  const { prompt, suffix, options } = request;
+  const { prompt, suffix } = request;
+  const options = { ...request.options, client: clientId(req) };
   await runGeneration(res, {
     shape,
     model: model.id,

@@ -28,6 +28,6 @@ export function fimCompletions(engine: Engine): RequestHandler {
         code: "invalid_type",
       });
     }
-    await runCompletion(engine, res, request, fimShape);
+    await runCompletion(engine, req, res, request, fimShape);
   };
 }

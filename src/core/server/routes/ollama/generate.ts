@@ -3,6 +3,7 @@
 import type { RequestHandler } from "express";
 import type { Engine } from "../../../engine/engine";
 import type { ChatMessage, GenerationEvent, GenerationOptions } from "../../../engine/types";
+import { clientId } from "../../clientId";
 import { runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
 import { parseGenerateRequest, type OllamaGenerateRequest } from "./schemas";
@@ -13,7 +14,7 @@ export function generate(engine: Engine): RequestHandler {
     const model = requireModel(engine, request.model);
     const job = { model: request.model, text: (response: string) => ({ response }) };
     if (request.prompt === "" && request.suffix === undefined) return sendLoaded(res, job);
-    const options = withContextLimit(request.options, model.contextSize);
+    const options = { ...withContextLimit(request.options, model.contextSize), client: clientId(req) };
     await runOllamaGeneration(res, {
       ...job,
       stream: request.stream,

@@ -1,0 +1,71 @@
+// The context's sequences, each with its own KV cache, lent to one generation at a time. A
+// request gets the free sequence that will evaluate the least of its prompt: the one its client
+// used last (an editor window's completions), else the one whose cache shares the longest start
+// with it (a chat's next turn), else the one unused the longest; sequences that another client
+// used last only when there is no other.
+import type { LlamaCompletion, LlamaContextSequence, Token } from "node-llama-cpp";
+import { EngineError } from "../../engine/errors";
+
+/** A context sequence with the completion driver that runs on it. */
+export interface Lane {
+  sequence: LlamaContextSequence;
+  completion: LlamaCompletion;
+}
+
+interface Entry {
+  lane: Lane;
+  busy: boolean;
+  client: string | undefined;
+  lastUsed: number;
+}
+
+export class SequencePool {
+  private readonly entries: Entry[];
+  private clock = 0;
+
+  constructor(lanes: Lane[]) {
+    this.entries = lanes.map((lane) => ({ lane, busy: false, client: undefined, lastUsed: 0 }));
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Lends a free sequence for a prompt; the engine's scheduler admits no more requests than there are sequences. */
+  acquire(prompt: Token[], client: string | undefined): Lane {
+    const free = this.entries.filter((e) => !e.busy);
+    if (free.length === 0) throw new EngineError("internal", "every sequence of the model is busy");
+    // Another client's sequence is taken last: two windows typing must not evict each other's cache.
+    const unclaimed = free.filter((e) => e.client === undefined || e.client === client);
+    const candidates = unclaimed.length > 0 ? unclaimed : free;
+    const own = client === undefined ? undefined : candidates.find((e) => e.client === client);
+    const entry = own ?? bestReuse(candidates, prompt) ?? candidates.reduce((a, b) => (b.lastUsed < a.lastUsed ? b : a));
+    entry.busy = true;
+    entry.client = client;
+    entry.lastUsed = ++this.clock;
+    return entry.lane;
+  }
+
+  release(lane: Lane): void {
+    const entry = this.entries.find((e) => e.lane === lane);
+    if (entry) entry.busy = false;
+  }
+
+  dispose(): void {
+    for (const { lane } of this.entries) lane.completion.dispose();
+  }
+}
+
+/** The sequence whose cache already holds the longest start of the prompt, if any does. */
+function bestReuse(free: Entry[], prompt: Token[]): Entry | undefined {
+  let best: Entry | undefined;
+  let bestLength = 0;
+  for (const entry of free) {
+    const length = entry.lane.sequence.compareContextTokens(prompt).firstDifferentIndex;
+    if (length > bestLength) {
+      best = entry;
+      bestLength = length;
+    }
+  }
+  return best;
+}
