@@ -1,11 +1,13 @@
-// npm run bench [-- overhead | backends | kv-buffer | download | completions]: prints the figures of each benchmark (all by default).
+// npm run bench [-- overhead | backends | kv-buffer | download | completions | contention]: prints the figures of each benchmark (all by default).
 //   overhead   Squeeze's HTTP server and engine worker against node-llama-cpp called directly
 //   backends   onnxruntime int4 against llama.cpp Q4_0 at several context lengths
 //   kv-buffer  what one onnxruntime decode step costs as the shared KV buffer grows
 //   download   pulling a 1 GiB file from a local hub against curl fetching the same file
 //   completions  a typing session replayed through the inline-completion logic (also npm run bench:completions)
+//   contention   several clients at once: chats, completions beside a chat, bursts (beside llama-server when SQUEEZE_BENCH_LLAMA_SERVER is set)
 import { benchBackends } from "./backends";
 import { benchCompletions } from "./completions";
+import { benchContention } from "./contention";
 import { benchDownload } from "./download";
 import { benchKvBuffer } from "./kvBuffer";
 import { benchServerOverhead } from "./serverOverhead";
@@ -16,6 +18,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   "kv-buffer": benchKvBuffer,
   download: benchDownload,
   completions: benchCompletions,
+  contention: benchContention,
 };
 
 async function main(): Promise<void> {

@@ -4,11 +4,16 @@
 // turns run by run; medians of BENCH_RUNS runs.
 // The machine is noisy (shared cores), so the verdict uses paired runs: each run is
 // compared with the direct run of the same round, and the median of those pairs is reported.
-import http from "node:http";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { EngineHost } from "../../src/core/engine/engineHost";
 import { QWEN05, WORKER } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
 import { median, rotate, sample, type Sample } from "./stats";
+import { streamRequest } from "./streamRequest";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
@@ -72,43 +77,10 @@ async function serverRunner(): Promise<{ run: Runner; dispose(): Promise<void> }
   const squeeze = await startSqueeze(["--model", QWEN05, "--ctx-size", String(CONTEXT)]);
   return {
     async run(prompt) {
-      const body = JSON.stringify({
-        model: squeeze.modelId,
-        prompt,
-        max_tokens: MAX_TOKENS,
-        temperature: 0,
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      const stamps: number[] = [];
-      let tokens = 0;
-      let buffered = "";
-      const start = performance.now();
-      // node:http rather than fetch: the client shares the 2 cores with the model, so keep it light.
-      await new Promise<void>((resolve, reject) => {
-        const req = http.request(`${squeeze.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-          if (res.statusCode !== 200) reject(new Error(`server answered ${res.statusCode}`));
-          res.setEncoding("utf8");
-          res.on("data", (text: string) => {
-            const now = performance.now();
-            buffered += text;
-            let end: number;
-            while ((end = buffered.indexOf("\n\n")) >= 0) {
-              const event = buffered.slice(0, end).replace(/^data: /, "");
-              buffered = buffered.slice(end + 2);
-              if (event === "[DONE]") continue;
-              const chunk = JSON.parse(event) as { choices: Array<{ text: string }>; usage?: { completion_tokens: number } };
-              if (chunk.choices[0]?.text) stamps.push(now);
-              if (chunk.usage) tokens = chunk.usage.completion_tokens;
-            }
-          });
-          res.on("end", resolve);
-          res.on("error", reject);
-        });
-        req.on("error", reject);
-        req.end(body);
-      });
-      return sample(start, stamps, tokens);
+      const body = { model: squeeze.modelId, prompt, max_tokens: MAX_TOKENS, temperature: 0, stream: true, stream_options: { include_usage: true } };
+      const streamed = await streamRequest(`${squeeze.url}/v1/completions`, body);
+      if (streamed.status !== 200) throw new Error(`server answered ${streamed.status}`);
+      return sample(streamed.start, streamed.stamps, streamed.tokens);
     },
     async dispose() {
       await squeeze.stop();
@@ -166,9 +138,27 @@ export async function benchServerOverhead(): Promise<void> {
     const relative = path === "direct" ? "| | |" : `| ${signed(vs.overhead)} ms | ${vs.ratio.toFixed(1)}% |`;
     console.log(`| ${LABELS[path]} | ${ttft} | ${decode} ${relative}`);
   }
+  await llamaBenchFigure(median(results.direct.map((s) => s.decodeTps)));
   const { ratio, overhead } = versusDirect("server");
   console.log(
     `\ntargets (server vs direct): decode >= 97%: ${ratio >= 97 ? "met" : "MISSED"}; TTFT overhead <= 10 ms: ${overhead <= 10 ? "met" : "MISSED"}`,
   );
 }
 
+
+/**
+ * llama.cpp's own llama-bench on the same model, where SQUEEZE_BENCH_LLAMA_BENCH names it (or a
+ * llama-server named by SQUEEZE_BENCH_LLAMA_SERVER has one beside it): the speed node-llama-cpp's
+ * decode could reach on this machine.
+ */
+async function llamaBenchFigure(directTps: number): Promise<void> {
+  const server = process.env.SQUEEZE_BENCH_LLAMA_SERVER;
+  const binary = process.env.SQUEEZE_BENCH_LLAMA_BENCH ?? (server && path.join(path.dirname(server), "llama-bench"));
+  if (!binary || !existsSync(binary)) return void console.log("\n(set SQUEEZE_BENCH_LLAMA_BENCH to compare with llama.cpp's llama-bench)");
+  const threads = Math.min(os.availableParallelism(), 8);
+  const { stdout } = await promisify(execFile)(binary, ["-m", QWEN05, "-t", String(threads), "-fa", "1", "-p", "0", "-n", String(MAX_TOKENS), "-r", "5", "-o", "json"], {
+    env: { ...process.env, LD_LIBRARY_PATH: [path.dirname(binary), process.env.LD_LIBRARY_PATH].filter(Boolean).join(":") },
+  });
+  const [result] = JSON.parse(stdout) as { avg_ts: number }[];
+  console.log(`\nllama-bench (${threads} threads, flash attention, tg${MAX_TOKENS}): ${result.avg_ts.toFixed(1)} tok/s; node-llama-cpp direct is ${((directTps / result.avg_ts) * 100).toFixed(0)}% of it`);
+}
