@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { selectionSchema, type Choice } from "../src/core/selection/types";
 import { putInCache } from "./helpers/hfCache";
+import { postJson } from "./helpers/http";
 import { CLI, QWEN05, TINY } from "./helpers/paths";
 import { runSqueeze, startSqueeze } from "./helpers/squeezeProcess";
 
@@ -95,13 +96,24 @@ describe("squeeze CLI", function () {
       return selectionSchema.parse((JSON.parse(output) as { selection: unknown }).selection).completion;
     }
 
-    it("says what to download when no choice for this machine is in the cache", async function () {
+    it("serves with nothing downloaded, saying what to download, and answers 404 with how to pull for a model not downloaded", async function () {
       const [best] = await completionChoices();
-      const { code, output } = await runSqueeze(["serve", "--role", "completion", "--port", "0"], { HF_HUB_CACHE: cache });
-      assert.equal(code, 1, output);
-      assert.match(output, /no model for this machine is downloaded yet/);
-      assert.ok(output.includes(`squeeze pull ${best.modelId}:${best.variant.id}`), output);
-      assert.ok(output.includes(best.modelId), output);
+      const server = await startSqueeze(["--role", "completion"], { HF_HUB_CACHE: cache });
+      try {
+        const output = server.output();
+        assert.match(output, /no model for this machine is downloaded yet/);
+        assert.ok(output.includes(`squeeze pull ${best.modelId}:${best.variant.id}`), output);
+        const health = (await (await fetch(`${server.url}/health`)).json()) as { model: string | null };
+        assert.equal(health.model, null);
+        const wanted = `${best.modelId}:${best.variant.id}`;
+        const res = await postJson(server.url, "/v1/chat/completions", { model: wanted, messages: [{ role: "user", content: "hi" }] });
+        assert.equal(res.status, 404, res.body);
+        const error = (res.json() as { error: { code: string; message: string } }).error;
+        assert.equal(error.code, "model_not_found");
+        assert.ok(error.message.includes(`squeeze pull ${wanted}`), error.message);
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
     });
 
     it("serves the best downloaded choice, falling back past one that fails to load", async function () {

@@ -211,10 +211,17 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
       assert.equal(unloaded.status, 200, unloaded.body);
       assert.deepEqual(unloaded.json(), { status: "success", message: "Model unloaded successfully" });
       assert.deepEqual((await get<{ data: unknown[] }>("/v1/models")).data, []);
-      assertError(await complete(), 503, undefined, "model_not_loaded");
+      // The model was loaded by path: its name is no id, so a request for it is not loaded on demand.
+      assertError(await complete(), 404, "model", "model_not_found");
       const empty = await get<Record<string, unknown>>("/api/v1/health");
       assert.equal(empty.model_loaded, null);
       assert.deepEqual(empty.all_models_loaded, []);
+
+      // A request naming a downloaded model by its id loads it.
+      const onDemand = await postJson(url, "/v1/completions", { model: HF_ID, prompt: "Hello", max_tokens: 2 });
+      assert.equal(onDemand.status, 200, onDemand.body);
+      assert.equal((await get<{ model_loaded: string }>("/api/v1/health")).model_loaded, HF_ID);
+      assert.equal((await request(url, "/api/v1/unload", { method: "POST" })).status, 200);
 
       const loaded = await postJson(url, "/api/v1/load", { model_name: HF_ID, ctx_size: 512 });
       assert.equal(loaded.status, 200, loaded.body);

@@ -75,6 +75,27 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
     assert.match(badEndpoint.output, /HF_ENDPOINT must be an http or https URL/);
   });
 
+  it("serves with nothing downloaded, and a model pulled through the API then serves without a restart", async function () {
+    const server = await startSqueeze(["--role", "chat"], env);
+    try {
+      assert.equal(server.modelId, "");
+      const chat = () => postJson(server.url, "/v1/chat/completions", { model: "hf.co/test/Tiny-GGUF:Q8_0", messages: [{ role: "user", content: "hi" }], max_tokens: 3 });
+      const missing = await chat();
+      assert.equal(missing.status, 404, missing.body);
+      assert.match(missing.body, /squeeze pull hf\.co\/test\/Tiny-GGUF:Q8_0/);
+      const pulled = await postJson(server.url, "/api/v1/pull", { model_name: "hf.co/test/Tiny-GGUF:Q8_0" });
+      assert.equal(pulled.status, 200, pulled.body);
+      const served = await chat();
+      assert.equal(served.status, 200, served.body);
+      assert.equal((served.json() as { model: string }).model, "hf.co/test/Tiny-GGUF:Q8_0");
+      const health = (await (await fetch(`${server.url}/health`)).json()) as { model: string };
+      assert.equal(health.model, "hf.co/test/Tiny-GGUF:Q8_0");
+    } finally {
+      await postJson(server.url, "/api/v1/delete", { model_name: "hf.co/test/Tiny-GGUF:Q8_0" });
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
   describe("on a running server", function () {
     let server: SqueezeProcess;
     before(async () => {

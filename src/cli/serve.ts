@@ -6,7 +6,7 @@ import { type RunningServer, startServer } from "../core/server/server";
 import { VERSION } from "../core/version";
 import { FLM_PREFIX } from "../core/models/modelLocation";
 import { loadFirst } from "../core/selection/loadFirst";
-import { modelCandidates } from "../core/selection/modelCandidates";
+import { modelCandidates, ModelNotAvailableError } from "../core/selection/modelCandidates";
 import { openModelStore } from "../core/store/defaultStore";
 import { intOption, UsageError } from "./usage";
 
@@ -18,8 +18,9 @@ A GGUF file runs on llama.cpp; an ONNX Runtime GenAI folder (genai_config.json,
 model.onnx, tokenizer.json) runs on onnxruntime; an AMD NPU or hybrid folder runs
 on AMD's ryzenai-server, and flm:<tag> on FastFlowLM, where they are installed. Without --model, Squeeze serves the best
 model for this machine (see "squeeze probe") that is already downloaded to the
-Hugging Face cache, trying the next one if it fails to load, and otherwise says
-what to download.
+Hugging Face cache, trying the next one if it fails to load; with none downloaded
+it serves no model yet and says what to download. A request that names another
+downloaded model (by its id) loads it in place of the loaded one.
 
 Options:
   -m, --model <m>          GGUF file, model folder, flm:<tag>, catalog id (with :variant),
@@ -78,7 +79,12 @@ export async function serve(argv: string[]): Promise<void> {
   if (values.model && looksLikePath(values.model) && !existsSync(values.model)) {
     throw new UsageError(`no such model file or folder: ${values.model}`);
   }
-  const candidates = await modelCandidates({ model: values.model, role, cpuOnly: values.cpu === true });
+  const candidates = await modelCandidates({ model: values.model, role, cpuOnly: values.cpu === true }).catch((err: unknown) => {
+    // Nothing downloaded for this machine yet: serve anyway, so that pulls and the management API work.
+    if (err instanceof ModelNotAvailableError && !values.model) return err;
+    throw err;
+  });
+  const load = { contextSize, parallel, cpu: values.cpu === true };
 
   const engine = new EngineHost({ maxQueue });
   let server: RunningServer | undefined;
@@ -105,8 +111,14 @@ export async function serve(argv: string[]): Promise<void> {
       allowedHosts: values["allow-host"],
       version: VERSION,
       store: await openModelStore(),
+      load,
     });
-    const info = await loadFirst(engine, candidates, { alias: values.alias, contextSize, parallel, cpu: values.cpu === true, log });
+    if (candidates instanceof ModelNotAvailableError) {
+      log(candidates.message);
+      log(`Squeeze ${VERSION} serving no model yet at ${server.url}/v1: a request names a downloaded model to load it (Ctrl+C to stop)`);
+      return;
+    }
+    const info = await loadFirst(engine, candidates, { alias: values.alias, ...load, log });
     if (stopping) return;
     const id = info.id;
     if (info.chatTemplate === "chatml-default") log("the model has no chat template: chats use ChatML");

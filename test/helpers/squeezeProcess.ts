@@ -6,6 +6,7 @@ import { CLI } from "./paths";
 export interface SqueezeProcess {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The model it serves; "" when it started with none. */
   modelId: string;
   child: ChildProcess;
   output(): string;
@@ -13,7 +14,7 @@ export interface SqueezeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const READY = /serving "(.+)" at (http:\/\/\S+)\/v1/;
+const READY = /serving (?:"(.+)"|no model yet) at (http:\/\/\S+)\/v1/;
 
 export async function startSqueeze(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SqueezeProcess> {
   const child = spawn(process.execPath, [CLI, "serve", "--port", "0", ...args], {
@@ -37,7 +38,7 @@ export async function startSqueeze(args: string[], env: NodeJS.ProcessEnv = {}):
   });
   return {
     url: ready[2],
-    modelId: ready[1],
+    modelId: ready[1] ?? "",
     child,
     output: () => output,
     async stop(signal = "SIGTERM") {

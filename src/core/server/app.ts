@@ -16,6 +16,7 @@ import { ollamaErrors } from "./routes/ollama/errors";
 import { ollamaRouter } from "./routes/ollama/ollamaRouter";
 import { storeRouter } from "./routes/store";
 import type { ModelStore } from "../store/modelStore";
+import { ModelProvider, type ModelProviderOptions } from "./modelProvider";
 import { security } from "./security";
 
 export interface ServerOptions {
@@ -35,6 +36,8 @@ export interface ServerOptions {
   version: string;
   /** Enables Lemonade's model management under /api/v1 (pull, delete, models on disk). */
   store?: ModelStore;
+  /** How models that requests name are loaded (context size, parallel sequences, CPU only). */
+  load?: ModelProviderOptions["load"];
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -66,24 +69,27 @@ export function createApp(engine: Engine, options: ServerOptions): express.Appli
   app.use(bodyErrors);
   const started = Math.floor(Date.now() / 1000);
   // First: its unload takes a POST with no body, which the store's body check would refuse.
-  app.use("/api/v1", lemonadeRouter(timed, { version: options.version, store: options.store }));
+  // Requests name their model: a downloaded one that is not loaded is loaded for them.
+  const models = new ModelProvider(timed, { store: options.store, load: options.load });
+  app.use("/api/v1", lemonadeRouter(timed, models, { version: options.version }));
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
   if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, timed, started));
-  app.use(["/v1", "/api/v1"], apiRouter(timed, options.version, started));
+  app.use(["/v1", "/api/v1"], apiRouter(models, options.version, started));
   // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
-  app.use("/api", ollamaRouter(timed, options.version, maxBodyBytes));
+  app.use("/api", ollamaRouter(models, options.version, maxBodyBytes));
   app.get("/health", health(timed, options.version));
   app.use(notFound);
   app.use(lastResort);
   return app;
 }
 
-function apiRouter(engine: Engine, version: string, started: number): Router {
+function apiRouter(models: ModelProvider, version: string, started: number): Router {
+  const { engine } = models;
   const router = Router();
-  router.post("/chat/completions", jsonObjectBody, chatCompletions(engine));
-  router.post("/completions", jsonObjectBody, completions(engine));
-  router.post("/fim/completions", jsonObjectBody, fimCompletions(engine));
-  router.post("/tokenize", jsonObjectBody, tokenize(engine));
+  router.post("/chat/completions", jsonObjectBody, chatCompletions(models));
+  router.post("/completions", jsonObjectBody, completions(models));
+  router.post("/fim/completions", jsonObjectBody, fimCompletions(models));
+  router.post("/tokenize", jsonObjectBody, tokenize(models));
   router.use(modelsRouter(engine, started));
   router.get("/health", health(engine, version));
   router.get("/stats", stats(engine));

@@ -1,10 +1,10 @@
 // POST /chat/completions.
 import type { RequestHandler } from "express";
-import type { Engine } from "../../engine/engine";
 import type { ToolCall } from "../../engine/types";
 import { checkMaxTokens, parseChatRequest } from "../schemas";
 import { withRequestedToolCalls } from "../toolCalls";
-import { requireModel, runGeneration, type GenerationShape } from "./generation";
+import type { ModelProvider } from "../modelProvider";
+import { runGeneration, type GenerationShape } from "./generation";
 
 /** Arguments stream in pieces of this many characters, as OpenAI streams them. */
 const ARGUMENT_PIECE = 24;
@@ -36,10 +36,10 @@ function pieces(text: string): string[] {
   return parts;
 }
 
-export function chatCompletions(engine: Engine): RequestHandler {
+export function chatCompletions(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseChatRequest(req.body);
-    const model = requireModel(engine, request.model);
+    const model = await models.require(request.model);
     checkMaxTokens(request, model.contextSize);
     await runGeneration(res, {
       shape: chatShape,
@@ -47,7 +47,7 @@ export function chatCompletions(engine: Engine): RequestHandler {
       stream: request.stream,
       includeUsage: request.includeUsage,
       promptParam: "messages",
-      start: (signal) => withRequestedToolCalls(engine.chat(request.messages, request.options, signal), request.options),
+      start: (signal) => withRequestedToolCalls(models.engine.chat(request.messages, request.options, signal), request.options),
     });
   };
 }

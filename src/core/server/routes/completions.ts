@@ -1,9 +1,9 @@
 // POST /completions: plain continuation, or fill-in-the-middle when `suffix` is given.
 import type { Request, RequestHandler, Response } from "express";
-import type { Engine } from "../../engine/engine";
 import { clientId } from "../clientId";
 import { checkMaxTokens, parseCompletionRequest, type CompletionRequest } from "../schemas";
-import { requireModel, runGeneration, type GenerationShape } from "./generation";
+import type { ModelProvider } from "../modelProvider";
+import { runGeneration, type GenerationShape } from "./generation";
 
 export const completionShape: GenerationShape = {
   idPrefix: "cmpl",
@@ -15,15 +15,16 @@ export const completionShape: GenerationShape = {
   whole: (text, finishReason) => ({ text, finish_reason: finishReason }),
 };
 
-export function completions(engine: Engine): RequestHandler {
+export function completions(models: ModelProvider): RequestHandler {
   return async (req, res) => {
-    await runCompletion(engine, req, res, parseCompletionRequest(req.body));
+    await runCompletion(models, req, res, parseCompletionRequest(req.body));
   };
 }
 
 /** A parsed completion request, answered in `shape`; /fim/completions shares it. */
-export async function runCompletion(engine: Engine, req: Request, res: Response, request: CompletionRequest, shape = completionShape): Promise<void> {
-  const model = requireModel(engine, request.model);
+export async function runCompletion(models: ModelProvider, req: Request, res: Response, request: CompletionRequest, shape = completionShape): Promise<void> {
+  const model = await models.require(request.model);
+  const { engine } = models;
   checkMaxTokens(request, model.contextSize);
   const { prompt, suffix } = request;
   const options = { ...request.options, client: clientId(req) };

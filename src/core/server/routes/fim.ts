@@ -1,8 +1,8 @@
 // POST /fim/completions: fill-in-the-middle as Continue's OpenAI adapter and Mistral's clients
 // call it: /completions' request with `suffix` required.
 import type { RequestHandler } from "express";
-import type { Engine } from "../../engine/engine";
 import { ApiError } from "../errors";
+import type { ModelProvider } from "../modelProvider";
 import { parseCompletionRequest } from "../schemas";
 import { completionShape, runCompletion } from "./completions";
 import type { GenerationShape } from "./generation";
@@ -19,7 +19,7 @@ const fimShape: GenerationShape = {
   whole: (text, finishReason) => ({ text, message: { role: "assistant", content: text }, finish_reason: finishReason }),
 };
 
-export function fimCompletions(engine: Engine): RequestHandler {
+export function fimCompletions(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseCompletionRequest(req.body);
     if (request.suffix === undefined) {
@@ -28,6 +28,6 @@ export function fimCompletions(engine: Engine): RequestHandler {
         code: "invalid_type",
       });
     }
-    await runCompletion(engine, req, res, request, fimShape);
+    await runCompletion(models, req, res, request, fimShape);
   };
 }

@@ -2,10 +2,9 @@
 // only in object names and in how a piece of text sits in a choice, which `GenerationShape` holds.
 import { randomBytes } from "node:crypto";
 import type { Response } from "express";
-import type { Engine } from "../../engine/engine";
 import { EngineError } from "../../engine/errors";
-import type { FinishReason, ModelInfo, ToolCall } from "../../engine/types";
-import { ApiError, sendError, toApiError } from "../errors";
+import type { FinishReason, ToolCall } from "../../engine/types";
+import { sendError, toApiError } from "../errors";
 import { SseWriter } from "../sse";
 import type { ChoiceEvent } from "../toolCalls";
 
@@ -39,19 +38,6 @@ export interface GenerationJob {
   /** The request field a context overflow is blamed on. */
   promptParam: "messages" | "prompt";
   start(signal: AbortSignal): AsyncIterable<ChoiceEvent>;
-}
-
-/** The loaded model, if `requested` names it: requests for another model must not silently run this one. */
-export function requireModel(engine: Engine, requested: string): ModelInfo {
-  const model = engine.model;
-  if (!model) throw toApiError(new EngineError("no_model", "no model is loaded"));
-  if (requested !== model.id) {
-    throw new ApiError(404, `The model '${requested}' is not loaded; the loaded model is '${model.id}'.`, {
-      param: "model",
-      code: "model_not_found",
-    });
-  }
-  return model;
 }
 
 export async function runGeneration(res: Response, job: GenerationJob): Promise<void> {

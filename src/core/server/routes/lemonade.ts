@@ -6,23 +6,16 @@ import { z } from "zod";
 import type { TimedEngine } from "../../engine/timedEngine";
 import type { ModelInfo } from "../../engine/types";
 import { probeHardware } from "../../hardware/probe";
-import { ModelSourceError } from "../../catalog/userCatalog";
-import { loadFirst } from "../../selection/loadFirst";
-import { modelCandidates, ModelNotAvailableError, type Candidate } from "../../selection/modelCandidates";
 import { repoOfCacheFolder } from "../../store/hfCache";
-import type { ModelStore } from "../../store/modelStore";
 import { checkModelId } from "../../store/names";
 import { ApiError } from "../errors";
+import type { ModelProvider } from "../modelProvider";
 import { healthFields } from "./health";
 import { lemonadeSystemInfo } from "./lemonadeSystemInfo";
 import { storeApiError } from "./store";
 
 export interface LemonadeOptions {
   version: string;
-  /** Where load looks for models (the Hugging Face cache, models.json); default from the environment. */
-  store?: ModelStore;
-  /** What load tries for a model id, best first; default: what `serve --model <id>` would try. */
-  candidates?: (id: string) => Promise<Candidate[]>;
 }
 
 const MODEL_ID = "a model id: a catalog id (with :variant), hf.co/owner/repo:QUANT, or a user model id";
@@ -40,13 +33,7 @@ const unloadBody = z.looseObject({
   model_name: z.string({ error: "a model id" }).trim().min(1, { error: "a model id" }).nullish(),
 });
 
-export function lemonadeRouter(engine: TimedEngine, options: LemonadeOptions): Router {
-  const { version, store } = options;
-  const candidates =
-    options.candidates ??
-    ((id: string) =>
-      // Ids only: a name from a client never opens a file it names.
-      modelCandidates({ model: id, role: "chat", cpuOnly: false, idsOnly: true, cacheDir: store?.cacheDir, userCatalogFile: store?.users.file }));
+export function lemonadeRouter(engine: TimedEngine, models: ModelProvider, { version }: LemonadeOptions): Router {
   const router = Router();
 
   router.get("/health", (_req, res) => {
@@ -81,16 +68,8 @@ export function lemonadeRouter(engine: TimedEngine, options: LemonadeOptions): R
   router.post("/load", async (req, res) => {
     const body = parseBody(loadBody, jsonBody(req, false));
     const id = checkLoadableId(body.model_name);
-    const found = await candidates(id).catch((err: unknown) => {
-      throw candidateError(err);
-    });
     // Served under the name it was loaded by, so the client can use that name in its requests.
-    const info = await loadFirst(engine, found, {
-      alias: id,
-      contextSize: body.ctx_size === -1 ? undefined : (body.ctx_size ?? undefined),
-      cpu: false,
-      log: (message) => console.error(`[squeeze] ${message}`),
-    });
+    const info = await models.load(id, body.ctx_size === -1 ? undefined : (body.ctx_size ?? undefined), "model_name");
     res.json({ status: "success", message: `Loaded model: ${info.id}` });
   });
 
@@ -159,12 +138,6 @@ function checkLoadableId(name: string): string {
     });
   }
   return name;
-}
-
-function candidateError(err: unknown): unknown {
-  if (err instanceof ModelSourceError) return new ApiError(400, err.message, { param: "model_name", code: "invalid_name" });
-  if (err instanceof ModelNotAvailableError) return new ApiError(404, `${err.message}.`, { param: "model_name", code: "model_not_found" });
-  return err;
 }
 
 /** The JSON a POST carries; with `optional`, an empty body reads as {} (Lemonade's `curl -X POST .../unload`). */

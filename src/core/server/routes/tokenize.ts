@@ -2,14 +2,17 @@
 // text, so clients (the chat view among them) measure prompts against the context window exactly
 // instead of guessing from characters.
 import type { RequestHandler } from "express";
-import type { Engine } from "../../engine/engine";
+import { EngineError } from "../../engine/errors";
+import { toApiError } from "../errors";
 import { parseTokenizeRequest } from "../schemas";
-import { requireModel } from "./generation";
+import type { ModelProvider } from "../modelProvider";
 
-export function tokenize(engine: Engine): RequestHandler {
+export function tokenize(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseTokenizeRequest(req.body);
-    requireModel(engine, request.model ?? engine.model?.id ?? "");
+    const { engine } = models;
+    if (request.model !== undefined) await models.require(request.model);
+    else if (!engine.model) throw toApiError(new EngineError("no_model", "no model is loaded"));
     res.json({ tokens: await engine.tokenize(request.content) });
   };
 }

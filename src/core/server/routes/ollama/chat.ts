@@ -1,11 +1,11 @@
 // POST /api/chat: the messages rendered with the model's chat template.
 import type { RequestHandler } from "express";
 import { parseArguments } from "../../../backends/tools/hermesFormat";
-import type { Engine } from "../../../engine/engine";
 import type { ToolCall } from "../../../engine/types";
 import { withRequestedToolCalls } from "../../toolCalls";
 import { runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
+import type { ModelProvider } from "../../modelProvider";
 import { parseChatRequest } from "./schemas";
 
 /** Ollama's assistant message: calls carry their arguments as an object. */
@@ -17,10 +17,10 @@ const assistant = (content: string, calls: ToolCall[] = []) => ({
   },
 });
 
-export function chat(engine: Engine): RequestHandler {
+export function chat(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseChatRequest(req.body);
-    const model = requireModel(engine, request.model);
+    const model = await requireModel(models, request.model);
     const job = { model: request.model, text: assistant };
     if (request.messages.length === 0) return sendLoaded(res, job);
     const options = withContextLimit(request.options, model.contextSize);
@@ -28,7 +28,7 @@ export function chat(engine: Engine): RequestHandler {
       ...job,
       stream: request.stream,
       promptParam: "messages",
-      start: (signal) => withRequestedToolCalls(engine.chat(request.messages, options, signal), options),
+      start: (signal) => withRequestedToolCalls(models.engine.chat(request.messages, options, signal), options),
     });
   };
 }

@@ -6,12 +6,13 @@ import type { ChatMessage, GenerationEvent, GenerationOptions } from "../../../e
 import { clientId } from "../../clientId";
 import { runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
+import type { ModelProvider } from "../../modelProvider";
 import { parseGenerateRequest, type OllamaGenerateRequest } from "./schemas";
 
-export function generate(engine: Engine): RequestHandler {
+export function generate(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseGenerateRequest(req.body);
-    const model = requireModel(engine, request.model);
+    const model = await requireModel(models, request.model);
     const job = { model: request.model, text: (response: string) => ({ response }) };
     if (request.prompt === "" && request.suffix === undefined) return sendLoaded(res, job);
     const options = { ...withContextLimit(request.options, model.contextSize), client: clientId(req) };
@@ -19,7 +20,7 @@ export function generate(engine: Engine): RequestHandler {
       ...job,
       stream: request.stream,
       promptParam: "prompt",
-      start: (signal) => start(engine, request, options, signal),
+      start: (signal) => start(models.engine, request, options, signal),
     });
   };
 }

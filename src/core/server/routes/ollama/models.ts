@@ -1,11 +1,11 @@
 // GET /api/tags and /api/ps (the loaded model, or nothing) and POST /api/show.
 import type { RequestHandler } from "express";
 import type { Engine } from "../../../engine/engine";
-import { EngineError } from "../../../engine/errors";
 import type { ModelInfo } from "../../../engine/types";
-import { ApiError, toApiError } from "../../errors";
+import { ApiError } from "../../errors";
 import { modelNotFound } from "./errors";
 import { modelFacts } from "./modelFacts";
+import type { ModelProvider } from "../../modelProvider";
 import { parseShowRequest } from "./schemas";
 
 /** Ollama clients add the default tag, so "<id>:latest" names the model too. */
@@ -13,12 +13,13 @@ function names(model: ModelInfo | undefined, name: string): boolean {
   return model !== undefined && (name === model.id || name === `${model.id}:latest`);
 }
 
-/** The loaded model, if `name` names it: requests for another model must not silently run this one. */
-export function requireModel(engine: Engine, name: string): ModelInfo {
-  const model = engine.model;
-  if (!model) throw toApiError(new EngineError("no_model", "no model is loaded"));
-  if (!names(model, name)) throw modelNotFound(name);
-  return model;
+/** The model `name` names, loaded on demand; in Ollama's words when it is not downloaded. */
+export async function requireModel(models: ModelProvider, name: string): Promise<ModelInfo> {
+  const loaded = models.engine.model;
+  if (names(loaded, name)) return loaded!;
+  return models.require(name.replace(/:latest$/, "")).catch((err: unknown) => {
+    throw err instanceof ApiError && err.code === "model_not_found" ? modelNotFound(name) : err;
+  });
 }
 
 async function listEntry(model: ModelInfo) {

@@ -1,7 +1,7 @@
 // Ollama's API on Squeeze's port, so Ollama clients (the `ollama` npm and Python packages, Open
 // WebUI, editors' Ollama providers) work unchanged. Mounted at /api, after the /api/v1 routes.
 import express, { Router } from "express";
-import type { Engine } from "../../../engine/engine";
+import type { ModelProvider } from "../../modelProvider";
 import { chat } from "./chat";
 import { ollamaErrors, unknownOllamaRoute } from "./errors";
 import { generate } from "./generate";
@@ -10,7 +10,8 @@ import { ps, show, tags } from "./models";
 /** The Ollama API version reported: clients compare it to enable features, and this one has what is served here. */
 export const OLLAMA_API_VERSION = "0.6.0";
 
-export function ollamaRouter(engine: Engine, version: string, maxBodyBytes: number): Router {
+export function ollamaRouter(models: ModelProvider, version: string, maxBodyBytes: number): Router {
+  const { engine } = models;
   const router = Router();
   // Ollama reads every body as JSON whatever its Content-Type, and its documented curl examples
   // send none (so curl says form-urlencoded): parse what the app-wide JSON parser left unread.
@@ -24,8 +25,8 @@ export function ollamaRouter(engine: Engine, version: string, maxBodyBytes: numb
   router.get("/tags", tags(engine));
   router.get("/ps", ps(engine));
   router.post("/show", show(engine));
-  router.post("/chat", chat(engine));
-  router.post("/generate", generate(engine));
+  router.post("/chat", chat(models));
+  router.post("/generate", generate(models));
   // /api/v1/... stays with the OpenAI and Lemonade routers' 404.
   router.all(/^\/(?!v1(\/|$))/, unknownOllamaRoute);
   router.use(ollamaErrors);
