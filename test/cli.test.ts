@@ -55,6 +55,27 @@ describe("squeeze CLI", function () {
     }
   });
 
+  it("ps shows the server's loaded model and how busy it is, and says when no server answers", async function () {
+    const server = await startSqueeze(["--model", TINY, "--parallel", "2"]);
+    try {
+      const port = new URL(server.url).port;
+      const table = await runSqueeze(["ps", "--port", port]);
+      assert.equal(table.code, 0, table.output);
+      const [header, row] = table.output.trim().split("\n");
+      assert.match(header, /^MODEL\s+BACKEND\s+DEVICE\s+CONTEXT\s+AT ONCE\s+RUNNING\s+WAITING$/);
+      assert.match(row, new RegExp(`^${server.modelId}\\s+llama\\.cpp\\s+CPU\\s+\\d+\\s+2 \\+ 2 for completions\\s+0\\s+0$`));
+      const json = await runSqueeze(["ps", "--port", port, "--json"]);
+      const [entry] = JSON.parse(json.output) as Array<{ model_name: string; squeeze: { loaded: boolean; parallel: number } }>;
+      assert.equal(entry.model_name, server.modelId);
+      assert.deepEqual([entry.squeeze.loaded, entry.squeeze.parallel], [true, 2]);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    const none = await runSqueeze(["ps", "--port", new URL(server.url).port]);
+    assert.equal(none.code, 1);
+    assert.match(none.output, /no Squeeze server answers at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
   it("says when the port is held by something else", async function () {
     const other = http.createServer((_req, res) => res.end("hello"));
     await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));

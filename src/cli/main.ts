@@ -2,6 +2,7 @@
 // The `squeeze` command: the same engine and server as the VS Code extension, without VS Code.
 import { VERSION } from "../core/version";
 import { probe } from "./probe";
+import { ps } from "./ps";
 import { serve, SERVE_HELP } from "./serve";
 import { importModel, list, pull, rm } from "./storeCommands";
 import { UsageError } from "./usage";
@@ -17,12 +18,13 @@ Commands:
   rm        delete downloaded models
   import    use GGUFs LM Studio or Ollama downloaded, without copying them
   probe     show this machine's hardware and the models Squeeze picks for it
+  ps        show the running server's loaded models and how busy they are
 
 Run "squeeze <command> --help" for a command's options.
 
 ${SERVE_HELP}`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, pull, list, rm, import: importModel, probe };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, pull, list, rm, import: importModel, probe, ps };
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

@@ -12,6 +12,7 @@ import { ApiError } from "../errors";
 import type { ModelProvider } from "../modelProvider";
 import { healthFields } from "./health";
 import { lemonadeSystemInfo } from "./lemonadeSystemInfo";
+import { deviceOf, modelStatus } from "./modelStatus";
 import { storeApiError } from "./store";
 
 export interface LemonadeOptions {
@@ -42,7 +43,7 @@ export function lemonadeRouter(engine: TimedEngine, models: ModelProvider, { ver
       // Squeeze's fields stay: other Squeeze processes recognise a server by them.
       ...healthFields(engine, version),
       model_loaded: model?.id ?? null,
-      all_models_loaded: model ? [loadedModel(model)] : [],
+      all_models_loaded: model ? [{ ...loadedModel(model), squeeze: modelStatus(engine, model) }] : [],
       max_models: { llm: 1 },
     });
   });
@@ -90,12 +91,11 @@ export function lemonadeRouter(engine: TimedEngine, models: ModelProvider, { ver
 
 /** Lemonade's entry for a loaded model. */
 function loadedModel(model: ModelInfo) {
-  const npu = model.backend === "ryzenai" || model.backend === "flm";
   return {
     model_name: model.id,
     checkpoint: checkpoint(model),
     type: "llm",
-    device: npu ? "npu" : model.gpu ? "gpu" : "cpu",
+    device: deviceOf(model),
     recipe: RECIPE[model.backend](model),
     recipe_options: { ctx_size: model.contextSize },
     backend: model.backend,

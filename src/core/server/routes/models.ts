@@ -3,10 +3,12 @@ import { Router } from "express";
 import type { Engine } from "../../engine/engine";
 import type { ModelInfo } from "../../engine/types";
 import { ApiError } from "../errors";
+import { modelStatus } from "./modelStatus";
 
 /** `created` is when the server started: the engine does not record when its model was loaded. */
 export function modelsRouter(engine: Engine, created: number): Router {
-  const describe = (model: ModelInfo) => ({ id: model.id, object: "model", created, owned_by: "squeeze" });
+  // OpenAI's fields, and Squeeze's state of the model under its own key.
+  const describe = (model: ModelInfo) => ({ id: model.id, object: "model", created, owned_by: "squeeze", squeeze: modelStatus(engine, model) });
   const router = Router();
 
   router.get("/models", (_req, res) => {

@@ -4,6 +4,7 @@ import type { Engine } from "../../../engine/engine";
 import type { ModelInfo } from "../../../engine/types";
 import { ApiError } from "../../errors";
 import { modelNotFound } from "./errors";
+import { modelStatus } from "../modelStatus";
 import { modelFacts } from "./modelFacts";
 import type { ModelProvider } from "../../modelProvider";
 import { parseShowRequest } from "./schemas";
@@ -48,7 +49,9 @@ export function ps(engine: Engine): RequestHandler {
     if (!model) return void res.json({ models: [] });
     const entry = await listEntry(model);
     // Ollama's expires_at is when keep_alive unloads it; Squeeze never does, so a far date.
-    res.json({ models: [{ ...entry, expires_at: "2318-01-01T00:00:00Z", size_vram: model.gpu ? entry.size : 0 }] });
+    res.json({
+      models: [{ ...entry, expires_at: "2318-01-01T00:00:00Z", size_vram: model.gpu ? entry.size : 0, context_length: model.contextSize, squeeze: modelStatus(engine, model) }],
+    });
   };
 }
 

@@ -1,0 +1,69 @@
+// `squeeze ps`: what the server on this machine has loaded and how busy each model is, from its
+// /api/v1/health, as `ollama ps` shows it.
+import { parseArgs } from "node:util";
+import { serverUrl } from "../core/server/server";
+import { intOption } from "./usage";
+
+export const PS_HELP = `Usage: squeeze ps [--port <n>] [--host <addr>] [--api-key <key>] [--json]
+
+Shows the models the Squeeze server has loaded: backend, device, context, the
+generations it runs at once, and the requests running and waiting now.
+
+Options:
+  -p, --port <n>       the server's port (default 8000)
+      --host <addr>    the server's address (default 127.0.0.1)
+      --api-key <key>  the server's API key, if it needs one (or set SQUEEZE_API_KEY)
+      --json           print the server's answer as JSON
+  -h, --help           show this help
+`;
+
+interface LoadedModel {
+  model_name: string;
+  squeeze: {
+    backend: string;
+    device: string;
+    context_size: number;
+    parallel: number;
+    completion_sequences: number;
+    requests_running: number;
+    requests_waiting: number;
+  };
+}
+
+export async function ps(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: "string", short: "p" },
+      host: { type: "string" },
+      "api-key": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return void process.stdout.write(PS_HELP);
+  const url = serverUrl(values.host ?? "127.0.0.1", intOption("port", values.port, 1, 65535) ?? 8000);
+  const key = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
+  const res = await fetch(`${url}/api/v1/health`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(5000) }).catch(() => {
+    throw new Error(`no Squeeze server answers at ${url} (start one with "squeeze serve")`);
+  });
+  const body = (await res.json().catch(() => ({}))) as { server?: string; all_models_loaded?: LoadedModel[] };
+  if (!res.ok || body.server !== "Squeeze" || !Array.isArray(body.all_models_loaded)) {
+    throw new Error(`the server at ${url} is not a Squeeze server that answers health (HTTP ${res.status})`);
+  }
+  if (values.json) return void process.stdout.write(`${JSON.stringify(body.all_models_loaded, null, 2)}\n`);
+  const rows = body.all_models_loaded.map(({ model_name, squeeze: s }) => [
+    model_name,
+    s.backend,
+    s.device.toUpperCase(),
+    String(s.context_size),
+    s.completion_sequences > 0 ? `${s.parallel} + ${s.completion_sequences} for completions` : String(s.parallel),
+    String(s.requests_running),
+    String(s.requests_waiting),
+  ]);
+  const header = ["MODEL", "BACKEND", "DEVICE", "CONTEXT", "AT ONCE", "RUNNING", "WAITING"];
+  if (rows.length === 0) return void process.stdout.write(`no model is loaded at ${url}\n`);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()}\n`);
+}
