@@ -127,8 +127,22 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
           recipe: "llamacpp",
           recipe_options: { ctx_size: health.context_size },
           backend: "llama.cpp",
+          squeeze: {
+            loaded: true,
+            roles: ["chat", "completion"],
+            pinned: false,
+            backend: "llama.cpp",
+            device: health.gpu ? "gpu" : "cpu",
+            context_size: health.context_size,
+            parallel: 4,
+            completion_sequences: 2,
+            requests_running: 0,
+            requests_waiting: 0,
+            expires_at: null,
+          },
         },
       ]);
+      assert.deepEqual(health.roles, { chat: model, completion: model });
       const plain = await get<Record<string, unknown>>("/health");
       assert.equal(plain.server, "Squeeze");
       assert.equal(plain.model, model);

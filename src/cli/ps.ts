@@ -1,6 +1,7 @@
 // `squeeze ps`: what the server on this machine has loaded and how busy each model is, from its
 // /api/v1/health, as `ollama ps` shows it.
 import { parseArgs } from "node:util";
+import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
 import { serverUrl } from "../core/server/server";
 import { intOption } from "./usage";
 
@@ -16,19 +17,6 @@ Options:
       --json           print the server's answer as JSON
   -h, --help           show this help
 `;
-
-interface LoadedModel {
-  model_name: string;
-  squeeze: {
-    backend: string;
-    device: string;
-    context_size: number;
-    parallel: number;
-    completion_sequences: number;
-    requests_running: number;
-    requests_waiting: number;
-  };
-}
 
 export async function ps(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -48,7 +36,7 @@ export async function ps(argv: string[]): Promise<void> {
   const res = await fetch(`${url}/api/v1/health`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(5000) }).catch(() => {
     throw new Error(`no Squeeze server answers at ${url} (start one with "squeeze serve")`);
   });
-  const body = (await res.json().catch(() => ({}))) as { server?: string; all_models_loaded?: LoadedModel[] };
+  const body = (await res.json().catch(() => ({}))) as { server?: string; all_models_loaded?: LoadedModelStatus[] };
   if (!res.ok || body.server !== "Squeeze" || !Array.isArray(body.all_models_loaded)) {
     throw new Error(`the server at ${url} is not a Squeeze server that answers health (HTTP ${res.status})`);
   }

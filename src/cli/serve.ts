@@ -2,31 +2,42 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EngineHost } from "../core/engine/engineHost";
+import { DEFAULT_MAX_LOADED, ModelPool, type ModelRole } from "../core/engine/modelPool";
+import { probeHardware } from "../core/hardware/probe";
+import { loadRoleModels } from "../core/server/roleModels";
 import { type RunningServer, startServer } from "../core/server/server";
 import { VERSION } from "../core/version";
 import { FLM_PREFIX } from "../core/models/modelLocation";
-import { loadFirst } from "../core/selection/loadFirst";
-import { modelCandidates, ModelNotAvailableError } from "../core/selection/modelCandidates";
+import { memoryBudget } from "../core/selection/memoryBudget";
 import { openModelStore } from "../core/store/defaultStore";
 import { intOption, UsageError } from "./usage";
 
 export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | model id>] [options]
 
-Loads a model and serves an OpenAI-compatible API (chat, completions with
-fill-in-the-middle, SSE streaming) at http://<host>:<port>/v1 and /api/v1.
-A GGUF file runs on llama.cpp; an ONNX Runtime GenAI folder (genai_config.json,
-model.onnx, tokenizer.json) runs on onnxruntime; an AMD NPU or hybrid folder runs
-on AMD's ryzenai-server, and flm:<tag> on FastFlowLM, where they are installed. Without --model, Squeeze serves the best
-model for this machine (see "squeeze probe") that is already downloaded to the
-Hugging Face cache, trying the next one if it fails to load; with none downloaded
-it serves no model yet and says what to download. A request that names another
-downloaded model (by its id) loads it in place of the loaded one.
+Loads models and serves an OpenAI-compatible API (chat, completions with
+fill-in-the-middle, SSE streaming) at http://<host>:<port>/v1 and /api/v1, and
+Ollama's and Lemonade's APIs beside it. A GGUF file runs on llama.cpp; an ONNX
+Runtime GenAI folder (genai_config.json, model.onnx, tokenizer.json) runs on
+onnxruntime; an AMD NPU or hybrid folder runs on AMD's ryzenai-server, and
+flm:<tag> on FastFlowLM, where they are installed. Without --model, Squeeze loads
+the best chat model and the best completion model for this machine (see "squeeze
+probe") that are already downloaded to the Hugging Face cache, each on the device
+chosen for it, trying the next one if one fails to load; with none downloaded it
+serves no model yet and says what to download. A request that names another
+downloaded model (by its id) loads it beside the others; the least recently used
+idle model is unloaded when more than --max-models, or more than the machine's
+memory allows, would be loaded.
 
 Options:
   -m, --model <m>          GGUF file, model folder, flm:<tag>, catalog id (with :variant),
-                           hf.co/<owner>/<repo>:QUANT, or user model id
-      --role <r>           without --model: pick for "chat" (default) or "completion"
-      --alias <name>       model id clients use (default: the file, folder or catalog name)
+                           hf.co/<owner>/<repo>:QUANT, or user model id; it serves chat
+                           and completions, unless given twice (the second serves
+                           completions) or with --completion-model
+      --completion-model <m>  the model that serves completions, beside --model's
+      --role <r>           without --model: load only the pick for "chat" or "completion"
+      --alias <name>       model id clients use for --model's (default: the file, folder
+                           or catalog name)
+      --max-models <n>     models loaded at once (default ${DEFAULT_MAX_LOADED})
   -p, --port <n>           port to listen on (default 8000)
       --host <addr>        address to bind (default 127.0.0.1, loopback only)
   -c, --ctx-size <n>       context size in tokens (default: up to 8192, as memory allows)
@@ -46,8 +57,10 @@ export async function serve(argv: string[]): Promise<void> {
     args: argv,
     strict: true,
     options: {
-      model: { type: "string", short: "m" },
+      model: { type: "string", short: "m", multiple: true },
+      "completion-model": { type: "string" },
       role: { type: "string" },
+      "max-models": { type: "string" },
       alias: { type: "string" },
       port: { type: "string", short: "p" },
       host: { type: "string" },
@@ -65,9 +78,14 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(SERVE_HELP);
     return;
   }
-  const role = values.role ?? "chat";
-  if (role !== "chat" && role !== "completion") throw new UsageError(`--role must be chat or completion (got "${role}")`);
-  if (values.role && values.model) throw new UsageError("--role chooses a model, so it cannot be given with --model");
+  const role = values.role;
+  if (role !== undefined && role !== "chat" && role !== "completion") throw new UsageError(`--role must be chat or completion (got "${role}")`);
+  const given = values.model ?? [];
+  if (given.length > 2) throw new UsageError("--model may be given twice at most: a chat model and a completion model");
+  const completionModel = values["completion-model"] ?? given[1];
+  if (values["completion-model"] && given.length > 1) throw new UsageError("--completion-model names the second model, so --model may then be given once only");
+  if (role && (given.length > 0 || completionModel)) throw new UsageError("--role chooses a model, so it cannot be given with --model or --completion-model");
+  const maxLoaded = intOption("max-models", values["max-models"], 1, 16);
   const port = intOption("port", values.port, 0, 65535) ?? 8000;
   const contextSize = intOption("ctx-size", values["ctx-size"], 64, 1 << 20);
   const maxQueue = intOption("queue", values.queue, 0, 1024);
@@ -76,17 +94,17 @@ export async function serve(argv: string[]): Promise<void> {
   if (values.alias?.trim() === "") throw new UsageError("--alias must not be empty");
   // A blank SQUEEZE_API_KEY (an unset variable in a script) means no key.
   const apiKey = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
-  if (values.model && looksLikePath(values.model) && !existsSync(values.model)) {
-    throw new UsageError(`no such model file or folder: ${values.model}`);
+  for (const model of [...given, completionModel]) {
+    if (model && looksLikePath(model) && !existsSync(model)) throw new UsageError(`no such model file or folder: ${model}`);
   }
-  const candidates = await modelCandidates({ model: values.model, role, cpuOnly: values.cpu === true }).catch((err: unknown) => {
-    // Nothing downloaded for this machine yet: serve anyway, so that pulls and the management API work.
-    if (err instanceof ModelNotAvailableError && !values.model) return err;
-    throw err;
-  });
   const load = { contextSize, parallel, cpu: values.cpu === true };
 
-  const engine = new EngineHost({ maxQueue });
+  const pool = new ModelPool({
+    createEngine: () => new EngineHost({ maxQueue }),
+    maxLoaded,
+    memoryBudgetBytes: memoryBudget(await probeHardware()),
+    log,
+  });
   let server: RunningServer | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -94,7 +112,7 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     log(`${signal}: shutting down`);
     await server?.close();
-    await engine.dispose();
+    await pool.dispose();
     process.exit(0);
   };
   // Installed first, so that a signal during startup or the model load still shuts down cleanly.
@@ -103,7 +121,7 @@ export async function serve(argv: string[]): Promise<void> {
 
   try {
     // Listen first: a taken port is reported at once, before a slow model load.
-    server = await startServer(engine, {
+    server = await startServer(pool, {
       host: values.host,
       port,
       apiKey,
@@ -113,21 +131,28 @@ export async function serve(argv: string[]): Promise<void> {
       store: await openModelStore(),
       load,
     });
-    if (candidates instanceof ModelNotAvailableError) {
-      log(candidates.message);
+    const roles: ModelRole[] = role ? [role] : ["chat", "completion"];
+    // One model named: it serves both roles.
+    const models = given[0] ? { chat: given[0], completion: completionModel ?? given[0] } : {};
+    const { loaded, missing } = await loadRoleModels(pool, { models, roles, alias: values.alias, ...load, log });
+    if (stopping) return;
+    const served = loaded.chat ?? loaded.completion;
+    if (!served) {
+      log(missing?.message ?? "there is no model to load");
       log(`Squeeze ${VERSION} serving no model yet at ${server.url}/v1: a request names a downloaded model to load it (Ctrl+C to stop)`);
       return;
     }
-    const info = await loadFirst(engine, candidates, { alias: values.alias, ...load, log });
-    if (stopping) return;
-    const id = info.id;
-    if (info.chatTemplate === "chatml-default") log("the model has no chat template: chats use ChatML");
-    log(`Squeeze ${VERSION} serving "${id}" at ${server.url}/v1 (Ctrl+C to stop)`);
+    if (missing) log(missing.message);
+    for (const model of new Set([loaded.chat, loaded.completion])) {
+      if (model?.info.chatTemplate === "chatml-default") log(`${model.info.id} has no chat template: chats use ChatML`);
+    }
+    const completions = loaded.completion && loaded.completion !== served && loaded.completion.info.id !== served.info.id ? ` and "${loaded.completion.info.id}" for completions` : "";
+    log(`Squeeze ${VERSION} serving "${served.info.id}"${completions} at ${server.url}/v1 (Ctrl+C to stop)`);
   } catch (err) {
     // Interrupted during startup: stop() is already exiting cleanly; this is not an error.
     if (stopping) return;
     await server?.close();
-    await engine.dispose();
+    await pool.dispose();
     throw err;
   }
 }

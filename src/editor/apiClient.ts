@@ -1,6 +1,7 @@
 // The extension's client of the local API. Its features use the server as any other tool does,
 // so they work the same whether this window hosts the server or another window does.
 import { sseEvents } from "../core/util/sseEvents";
+import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
 
 /** What /api/v1/health says about the server and its model. */
 export interface Health {
@@ -9,6 +10,16 @@ export interface Health {
   backend: string | null;
   gpu: string | false | null;
   context_size: number | null;
+  /** The model serving each role (older servers: absent, and `model` serves both). */
+  roles?: { chat: string | null; completion: string | null };
+  /** Older servers: without `squeeze`. */
+  all_models_loaded?: Array<Omit<LoadedModelStatus, "squeeze"> & Partial<Pick<LoadedModelStatus, "squeeze">>>;
+}
+
+
+/** The model inline completions use. */
+export function completionModel(health: Health | undefined): string | undefined {
+  return health?.roles?.completion ?? health?.model ?? undefined;
 }
 
 /** What /api/v1/stats says: counters, requests running now, and the last request's timings. */

@@ -66,18 +66,37 @@ async function showActions(ctx: Ctx): Promise<void> {
   if (chosen) await vscode.commands.executeCommand(chosen.command);
 }
 
-/** Sets the served model: an id or a path, or else the user's pick; downloads it first if needed. */
-async function selectModel(ctx: Ctx, model?: string): Promise<string | undefined> {
+type ModelRole = "chat" | "completion";
+
+/**
+ * Sets a role's model (chat unless `role` says otherwise): an id or a path, or else the user's
+ * pick of the role and the model; downloads it first if needed.
+ */
+async function selectModel(ctx: Ctx, model?: string, role?: ModelRole): Promise<string | undefined> {
   if (model === undefined) {
-    const picked = await pickModel(ctx.host.client, await ctx.machine.get(), { title: "Squeeze: model to serve", show: "all", browse: true });
+    role ??= await pickRole(ctx);
+    if (!role) return undefined;
+    const title = `Squeeze: model for ${role === "chat" ? "chat" : "inline completions"}`;
+    const picked = await pickModel(ctx.host.client, await ctx.machine.get(), { title, show: "all", browse: true });
     if (!picked) return undefined;
     if (picked.kind === "path") model = picked.path;
     else if (picked.model.downloaded) model = picked.model.id;
     else model = await downloadWithProgress(ctx.host.client, picked.model.id, ctx.log);
     if (model === undefined) return undefined;
   }
-  await updateSetting("model.chat", model);
+  await updateSetting(role === "completion" ? "model.completion" : "model.chat", model);
   return model;
+}
+
+/** Which role the user chooses a model for, each shown with the model serving it now. */
+async function pickRole(ctx: Ctx): Promise<ModelRole | undefined> {
+  const health = ctx.health;
+  const now = (role: ModelRole) => health?.roles?.[role] ?? health?.model ?? "none loaded";
+  const items: (vscode.QuickPickItem & { role: ModelRole })[] = [
+    { label: "$(comment-discussion) Chat", description: now("chat"), detail: "the chat view and other tools' chats", role: "chat" },
+    { label: "$(sparkle) Inline completions", description: now("completion"), detail: "fill-in-the-middle as you type: a coder model fits best", role: "completion" },
+  ];
+  return (await vscode.window.showQuickPick(items, { title: "Squeeze: select the model for…" }))?.role;
 }
 
 async function downloadModel(ctx: Ctx, model?: string): Promise<string | undefined> {

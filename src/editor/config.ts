@@ -95,10 +95,6 @@ export function affects(event: vscode.ConfigurationChangeEvent, keys: Key[]): bo
   return keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }
 
-/** The model the server loads. One model is served at a time: chat's, else completion's, else the machine's pick. */
-export function servedModel(config: Config): string | undefined {
-  return config.model.chat || config.model.completion || undefined;
-}
 
 /** Whether inline completions are on for a language: its own entry, else "*". */
 export function completionsEnabled(config: Config, languageId: string): boolean {

@@ -3,6 +3,7 @@
 // a native runtime until the server starts, after activation has returned.
 import path from "node:path";
 import * as vscode from "vscode";
+import { completionModel, type Health } from "./apiClient";
 import { ApiKeyStore } from "./apiKey";
 import { ChatHistory } from "./chat/chatHistory";
 import { ChatSession } from "./chat/chatSession";
@@ -46,7 +47,7 @@ export class Ctx implements vscode.Disposable {
     this.power = new PowerState(() => this.configNow.batteryPolicy);
     this.completer = new Completer(
       () => this.host.client,
-      () => this.monitor.current.health?.model ?? undefined,
+      () => completionModel(this.monitor.current.health),
       { debounceMs: () => this.configNow.completionsDebounceMs, onBattery: () => this.power.onBattery },
       (report) => {
         this.lastCompletion = report;
@@ -76,7 +77,7 @@ export class Ctx implements vscode.Disposable {
       this.monitor.onDidChange((snapshot) => {
         // Another model answers differently: what the old one suggested is forgotten, and the
         // file in front of the user is warmed up for it.
-        const served = snapshot.health?.model ?? undefined;
+        const served = completionModel(snapshot.health);
         if (served !== this.servedModel) {
           this.completer.clearCache();
           if (served) provider.warmUp();
@@ -92,6 +93,11 @@ export class Ctx implements vscode.Disposable {
 
   get config(): Config {
     return this.configNow;
+  }
+
+  /** What the server last said about itself and its models. */
+  get health(): Health | undefined {
+    return this.monitor.current.health;
   }
 
   get status(): StatusView {

@@ -8,16 +8,19 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as vscode from "vscode";
 import { EngineHost } from "../core/engine/engineHost";
+import { ModelPool } from "../core/engine/modelPool";
 import type { ModelInfo } from "../core/engine/types";
-import { loadFirst } from "../core/selection/loadFirst";
-import { type Candidate, modelCandidates, ModelNotAvailableError } from "../core/selection/modelCandidates";
+import { probeHardware } from "../core/hardware/probe";
+import { memoryBudget } from "../core/selection/memoryBudget";
+import { ModelNotAvailableError } from "../core/selection/modelCandidates";
+import { loadRoleModels } from "../core/server/roleModels";
 import { SharedServer, type SharedServerState } from "../core/server/sharedServer";
 import { startServer } from "../core/server/server";
 import { openModelStore } from "../core/store/defaultStore";
 import { VERSION } from "../core/version";
 import { ApiClient } from "./apiClient";
 import type { ApiKeyStore } from "./apiKey";
-import { baseUrl, type Config, servedModel } from "./config";
+import { baseUrl, type Config } from "./config";
 
 const REJOIN_CHECK_MS = 2000;
 
@@ -25,14 +28,15 @@ const REJOIN_CHECK_MS = 2000;
 export type ModelState =
   | { kind: "idle" }
   | { kind: "loading"; model: string }
-  | { kind: "loaded"; info: ModelInfo }
+  /** `info` is the chat model's; `completion` the completion model's when another model serves them. */
+  | { kind: "loaded"; info: ModelInfo; completion?: ModelInfo }
   /** Nothing to load: no model is configured and none is downloaded. */
   | { kind: "missing"; message: string }
   | { kind: "failed"; message: string };
 
 export class ServerHost implements vscode.Disposable {
   private shared: SharedServer | undefined;
-  private engine: EngineHost | undefined;
+  private pool: ModelPool | undefined;
   private apiKey: string | undefined;
   private modelState: ModelState = { kind: "idle" };
   /** Bumped by each load, so that an older load finishing late does not overwrite a newer one. */
@@ -89,7 +93,7 @@ export class ServerHost implements vscode.Disposable {
     });
     this.shared = shared;
     shared.onDidChange((state) => {
-      if (state.kind === "owner" && !this.engine?.model) void this.loadModel();
+      if (state.kind === "owner" && this.pool?.list().length === 0) void this.loadModel();
       if (state.kind === "conflict" || state.kind === "failed") this.log.error(state.message);
       if (state.kind === "stopped" && this.shared === shared) this.startWhenRestarted();
       this.changed.fire();
@@ -129,61 +133,59 @@ export class ServerHost implements vscode.Disposable {
     if (this.server.kind === "owner") await this.loadModel();
   }
 
-  /** Loads the configured model (or the machine's pick) into the engine, when this window owns the server. */
-  async loadModel(candidates?: Candidate[]): Promise<void> {
-    const engine = this.engine;
-    if (!engine || this.server.kind !== "owner") return;
+  /**
+   * Loads each role's model (the configured one, or the machine's pick under the device and
+   * battery preferences) into the engine, when this window owns the server. Models that stay the
+   * same stay loaded.
+   */
+  async loadModel(): Promise<void> {
+    const pool = this.pool;
+    if (!pool || this.server.kind !== "owner") return;
     const generation = ++this.loadGeneration;
-    const wanted = servedModel(this.config);
-    this.setModel({ kind: "loading", model: wanted ?? "the best downloaded model for this machine" });
+    const { model, device, batteryPolicy } = this.config;
+    const named = model.chat || model.completion;
+    this.setModel({ kind: "loading", model: named || "the best downloaded models for this machine" });
     try {
-      const info = await loadFirst(engine, candidates ?? (await this.candidates()), {
+      const { loaded, missing } = await loadRoleModels(pool, {
+        models: { ...(model.chat && { chat: model.chat }), ...(model.completion && { completion: model.completion }) },
+        roles: ["chat", "completion"],
         contextSize: this.config.contextSize,
         parallel: this.config.parallel,
-        cpu: this.config.device === "cpu",
+        cpu: device === "cpu",
+        preferences: { device, batteryPolicy },
+        cacheDir: this.config.modelsFolder,
         log: (m) => this.log.info(m),
       });
-      if (generation === this.loadGeneration) this.setModel({ kind: "loaded", info });
+      if (generation !== this.loadGeneration) return;
+      const chat = loaded.chat ?? loaded.completion;
+      if (!chat) throw missing ?? new ModelNotAvailableError("there is no model to load");
+      if (missing) this.log.warn(missing.message);
+      const completion = loaded.completion && loaded.completion.info.id !== chat.info.id ? loaded.completion.info : undefined;
+      this.setModel({ kind: "loaded", info: chat.info, ...(completion && { completion }) });
     } catch (err) {
       if (generation !== this.loadGeneration) return;
       const message = (err as Error).message;
       this.log.error(`no model loaded: ${message}`);
-      this.setModel(err instanceof ModelNotAvailableError && !wanted ? { kind: "missing", message } : { kind: "failed", message });
+      this.setModel(err instanceof ModelNotAvailableError && !named ? { kind: "missing", message } : { kind: "failed", message });
     }
   }
 
   /**
-   * The machine went on battery or back on AC: the machine's own pick may now be a lower-power
-   * model or device (or the faster one again). Loads again only when the pick changed.
+   * The machine went on battery or back on AC: the machine's own picks may now be lower-power
+   * models or devices (or the faster ones again). Models whose pick did not change stay loaded.
    */
   async applyPowerChange(): Promise<void> {
-    const model = this.modelState;
-    if (this.server.kind !== "owner" || this.config.batteryPolicy === "ignore" || servedModel(this.config) || model.kind !== "loaded") return;
-    const candidates = await this.candidates().catch(() => []);
-    const [pick] = candidates;
-    const { info } = model;
-    if (!pick || (pick.path === info.path && pick.backend === info.backend && (pick.gpu || info.gpu === false))) return;
-    this.log.info(`power source changed: loading ${pick.id}${pick.why ? ` (${pick.why})` : ""}`);
-    await this.loadModel(candidates);
-  }
-
-  /** What to load, best first: the configured model, or the machine's pick under the device and battery preferences. */
-  private candidates(): Promise<Candidate[]> {
-    const { device, batteryPolicy } = this.config;
-    return modelCandidates({
-      model: servedModel(this.config),
-      role: "chat",
-      cpuOnly: device === "cpu",
-      preferences: { device, batteryPolicy },
-      cacheDir: this.config.modelsFolder,
-    });
+    const { model, batteryPolicy } = this.config;
+    if (this.server.kind !== "owner" || batteryPolicy === "ignore" || (model.chat && model.completion) || this.modelState.kind !== "loaded") return;
+    this.log.info("power source changed: choosing the models for it");
+    await this.loadModel();
   }
 
   async dispose(): Promise<void> {
     clearInterval(this.rejoinTimer);
     this.loadGeneration++;
     await this.shared?.stop();
-    await this.engine?.dispose();
+    await this.pool?.dispose();
     this.changed.dispose();
   }
 
@@ -192,7 +194,7 @@ export class ServerHost implements vscode.Disposable {
     this.shared = undefined;
     this.loadGeneration++;
     await shared?.stop();
-    await this.engine?.unload();
+    await this.pool?.unloadAll();
     this.setModel({ kind: "idle" });
   }
 
@@ -207,8 +209,12 @@ export class ServerHost implements vscode.Disposable {
 
   private async listen() {
     // The worker thread starts only when this window becomes the owner, never on activation.
-    this.engine ??= new EngineHost({ onWorkerStart: () => this.log.info("engine worker started") });
-    return startServer(this.engine, {
+    this.pool ??= new ModelPool({
+      createEngine: () => new EngineHost({ onWorkerStart: () => this.log.info("engine worker started") }),
+      memoryBudgetBytes: memoryBudget(await probeHardware()),
+      log: (m) => this.log.info(m),
+    });
+    return startServer(this.pool, {
       host: this.config.host,
       port: this.config.port,
       apiKey: this.config.requireApiKey ? this.apiKey : undefined,

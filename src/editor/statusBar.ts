@@ -78,7 +78,14 @@ export class StatusBar implements vscode.Disposable {
       "",
       `Server: ${"url" in server ? server.url : "none"}/v1 (${view.hosting ? "hosted by this window" : server.kind === "client" ? "hosted by another window" : server.kind})`,
     ];
-    if (health?.model) {
+    // Each loaded model on a line of its own; an older server tells only the one it serves.
+    const loaded = (health?.all_models_loaded ?? []).flatMap((m) => (m.squeeze ? [{ model_name: m.model_name, s: m.squeeze }] : []));
+    for (const { model_name, s } of loaded) {
+      const roles = s.roles.length > 0 ? s.roles.map((r) => (r === "chat" ? "Chat" : "Completions")).join(" and ") : "Loaded";
+      const fim = s.completion_sequences > 0 ? ` (+${s.completion_sequences} for completions)` : "";
+      lines.push(`${roles}: ${model_name} on ${s.device.toUpperCase()}, ${s.backend}, context ${s.context_size} tokens, ${s.parallel} at once${fim}, ${s.requests_running} running, ${s.requests_waiting} waiting`);
+    }
+    if (loaded.length === 0 && health?.model) {
       lines.push(`Model: ${health.model} on ${view.device}${health.gpu ? ` (${health.gpu})` : ""}, ${health.backend}, context ${health.context_size ?? "?"} tokens`);
     }
     if (stats?.tokens_per_second !== null && stats?.tokens_per_second !== undefined) {

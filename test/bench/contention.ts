@@ -63,7 +63,12 @@ async function llamaServer(binary: string): Promise<Server> {
     name: "llama-server",
     url,
     chatBody: (prompt, maxTokens) => chatRequest("qwen05", prompt, maxTokens),
-    fim: (prefix, suffix) => ({ route: "/infill", body: { input_prefix: prefix, input_suffix: suffix, n_predict: FIM_TOKENS, temperature: 0, stream: true } }),
+    // The model's own FIM tokens through /v1/completions, the prompt Squeeze builds: llama-server's
+    // /infill here waits until every slot is idle, which would measure that, not the batching.
+    fim: (prefix, suffix) => ({
+      route: "/v1/completions",
+      body: { prompt: `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`, max_tokens: FIM_TOKENS, temperature: 0, stream: true },
+    }),
     stop: async () => {
       child.kill("SIGTERM");
       if (child.exitCode === null) await once(child, "exit");
@@ -77,8 +82,9 @@ function chatRequest(model: string, prompt: string, maxTokens: number): object {
 
 const chatPrompt = (round: number, client: number) => `Round ${round}, client ${client}: tell me the history of computing, from the abacus to the present day.`;
 
+/** About a hundred tokens, the size of an editor's request near the top of a file. */
 function fimPrompt(round: number): { prefix: string; suffix: string } {
-  const body = Array.from({ length: 24 }, (_, i) => `  const value${i} = compute(input, ${i});\n  if (value${i} > limit) return value${i};`).join("\n");
+  const body = Array.from({ length: 4 }, (_, i) => `  const value${i} = compute(input, ${i});\n  if (value${i} > limit) return value${i};`).join("\n");
   return { prefix: `// round ${round}\nfunction search(input, limit) {\n${body}\n  return `, suffix: ";\n}\n" };
 }
 

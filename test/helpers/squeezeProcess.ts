@@ -14,7 +14,7 @@ export interface SqueezeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const READY = /serving (?:"(.+)"|no model yet) at (http:\/\/\S+)\/v1/;
+const READY = /serving (?:"([^"]+)"(?: and "[^"]+" for completions)?|no model yet) at (http:\/\/\S+)\/v1/;
 
 export async function startSqueeze(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SqueezeProcess> {
   const child = spawn(process.execPath, [CLI, "serve", "--port", "0", ...args], {

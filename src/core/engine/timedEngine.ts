@@ -1,5 +1,5 @@
 // An Engine that times each generation it passes through, for Lemonade's /stats ("the last
-// request"). A decorator, so the routes and the worker stay unaware of it.
+// request"), and counts those being read. A decorator, so the routes and the worker stay unaware of it.
 import type { Engine, EngineStats } from "./engine";
 import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo } from "./types";
 
@@ -14,19 +14,26 @@ export interface RequestTimings {
   outputTokens: number;
 }
 
+/** The last finished generation, shared by the engines of several models. */
+export class RequestTimer {
+  last: RequestTimings | undefined;
+}
+
 export class TimedEngine implements Engine {
-  private last: RequestTimings | undefined;
   private running = 0;
 
-  constructor(private readonly inner: Engine) {}
+  constructor(
+    private readonly inner: Engine,
+    private readonly timer = new RequestTimer(),
+  ) {}
 
   get model(): ModelInfo | undefined {
     return this.inner.model;
   }
 
-  /** The last generation that finished; cancelled and failed ones are not counted. */
+  /** The last generation that finished, of any engine sharing the timer; cancelled and failed ones are not counted. */
   lastRequest(): RequestTimings | undefined {
-    return this.last;
+    return this.timer.last;
   }
 
   /** Generations being read now: what an editor's status bar shows as "generating". */
@@ -87,7 +94,7 @@ export class TimedEngine implements Engine {
         else decodeTokens += event.tokens;
       } else {
         const decodeSeconds = first === undefined ? 0 : (now - first) / 1000;
-        this.last = {
+        this.timer.last = {
           timeToFirstToken: ((first ?? now) - started) / 1000,
           tokensPerSecond: decodeTokens > 0 && decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0,
           inputTokens: event.usage.promptTokens,

@@ -1,5 +1,4 @@
 // Loading what modelCandidates chose, for `squeeze serve` and the API's load route alike.
-import type { Engine } from "../engine/engine";
 import type { LoadSpec, ModelInfo } from "../engine/types";
 import { ModelNotAvailableError, type Candidate } from "./modelCandidates";
 
@@ -14,8 +13,11 @@ export interface LoadFirstOptions {
   log(message: string): void;
 }
 
-/** Loads the first candidate that loads, saying why each one before it failed; the last failure is thrown. */
-export async function loadFirst(engine: Engine, candidates: Candidate[], options: LoadFirstOptions): Promise<ModelInfo> {
+/**
+ * Loads (with `load`: into an engine, or into the pool beside other models) the first candidate
+ * that loads, saying why each one before it failed; the last failure is thrown.
+ */
+export async function loadFirst(load: (spec: LoadSpec) => Promise<ModelInfo>, candidates: Candidate[], options: LoadFirstOptions): Promise<ModelInfo> {
   const { log } = options;
   for (const [i, candidate] of candidates.entries()) {
     const spec: LoadSpec = {
@@ -29,7 +31,7 @@ export async function loadFirst(engine: Engine, candidates: Candidate[], options
     log(`loading ${spec.path} on ${spec.backend}${candidate.why ? ` (${candidate.why})` : ""}`);
     const started = Date.now();
     try {
-      const info = await engine.load(spec);
+      const info = await load(spec);
       log(
         `loaded ${info.id} (${info.architecture}) in ${Date.now() - started} ms: context ${info.contextSize}, ` +
           `${info.gpu ? `GPU ${info.gpu}` : "CPU"}, ${info.runtime}, ${slotsText(info)}`,

@@ -1,8 +1,7 @@
 // The Express application: security first, then JSON bodies, then one API router mounted under
 // /v1 (OpenAI clients) and /api/v1 (Lemonade's prefix), and OpenAI-shaped errors for everything else.
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
-import type { Engine } from "../engine/engine";
-import { TimedEngine } from "../engine/timedEngine";
+import type { ModelPool } from "../engine/modelPool";
 import { ApiError, sendError, toApiError } from "./errors";
 import { chatCompletions } from "./routes/chat";
 import { completions } from "./routes/completions";
@@ -44,9 +43,7 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]"]);
 
-export function createApp(engine: Engine, options: ServerOptions): express.Application {
-  // Times every generation for Lemonade's /api/v1/stats.
-  const timed = new TimedEngine(engine);
+export function createApp(pool: ModelPool, options: ServerOptions): express.Application {
   const app = express();
   app.disable("x-powered-by");
   // Every answer describes live state; a 304 would only confuse clients.
@@ -70,29 +67,29 @@ export function createApp(engine: Engine, options: ServerOptions): express.Appli
   const started = Math.floor(Date.now() / 1000);
   // First: its unload takes a POST with no body, which the store's body check would refuse.
   // Requests name their model: a downloaded one that is not loaded is loaded for them.
-  const models = new ModelProvider(timed, { store: options.store, load: options.load });
-  app.use("/api/v1", lemonadeRouter(timed, models, { version: options.version }));
+  const models = new ModelProvider(pool, { store: options.store, load: options.load });
+  app.use("/api/v1", lemonadeRouter(models, { version: options.version }));
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
-  if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, timed, started));
+  if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, pool, started));
   app.use(["/v1", "/api/v1"], apiRouter(models, options.version, started));
   // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
   app.use("/api", ollamaRouter(models, options.version, maxBodyBytes));
-  app.get("/health", health(timed, options.version));
+  app.get("/health", health(pool, options.version));
   app.use(notFound);
   app.use(lastResort);
   return app;
 }
 
 function apiRouter(models: ModelProvider, version: string, started: number): Router {
-  const { engine } = models;
+  const { pool } = models;
   const router = Router();
   router.post("/chat/completions", jsonObjectBody, chatCompletions(models));
   router.post("/completions", jsonObjectBody, completions(models));
   router.post("/fim/completions", jsonObjectBody, fimCompletions(models));
   router.post("/tokenize", jsonObjectBody, tokenize(models));
-  router.use(modelsRouter(engine, started));
-  router.get("/health", health(engine, version));
-  router.get("/stats", stats(engine));
+  router.use(modelsRouter(pool, started));
+  router.get("/health", health(pool, version));
+  router.get("/stats", stats(pool));
   return router;
 }
 

@@ -1,14 +1,15 @@
-// The model a request names, loaded on demand: the loaded one, or a downloaded model by its id
-// (a catalog id, hf.co/owner/repo:QUANT, a user model id), which then replaces it; one that is
-// not downloaded gets a 404 saying how to pull it, as Ollama answers. Names from clients are ids
-// only: a request never opens a file it names.
-import type { Engine } from "../engine/engine";
-import type { ModelInfo } from "../engine/types";
+// The model a request names, loaded on demand: a loaded one, or a downloaded model by its id
+// (a catalog id, hf.co/owner/repo:QUANT, a user model id), which then loads beside the others
+// (the pool unloads the least recently used one when it must); one that is not downloaded gets a
+// 404 saying how to pull it, as Ollama answers. Names from clients are ids only: a request never
+// opens a file it names.
+import type { LoadedModel, LoadOptions, ModelPool } from "../engine/modelPool";
+import { EngineError } from "../engine/errors";
 import { ModelSourceError } from "../catalog/userCatalog";
 import { loadFirst, type LoadFirstOptions } from "../selection/loadFirst";
 import { type Candidate, modelCandidates, ModelNotAvailableError } from "../selection/modelCandidates";
 import type { ModelStore } from "../store/modelStore";
-import { ApiError } from "./errors";
+import { ApiError, toApiError } from "./errors";
 
 export interface ModelProviderOptions {
   /** Where downloaded models are (the Hugging Face cache, models.json); default from the environment. */
@@ -22,11 +23,9 @@ export interface ModelProviderOptions {
 
 export class ModelProvider {
   private readonly candidates: (id: string) => Promise<Candidate[]>;
-  /** Loads under way by model id: requests for the same model share one. */
-  private readonly loading = new Map<string, Promise<ModelInfo>>();
 
   constructor(
-    readonly engine: Engine,
+    readonly pool: ModelPool,
     private readonly options: ModelProviderOptions = {},
   ) {
     const { store } = options;
@@ -36,34 +35,42 @@ export class ModelProvider {
   }
 
   /** The model `id` names, loading it if it is downloaded but not loaded. */
-  async require(id: string, param = "model"): Promise<ModelInfo> {
-    const loaded = this.engine.model;
-    if (loaded?.id === id) return loaded;
-    return this.load(id, undefined, param);
+  async require(id: string, param = "model"): Promise<LoadedModel> {
+    return this.pool.get(id) ?? this.load(id, undefined, param);
   }
 
-  /** Loads `id` (served under that id), unless a load of it is under way already. */
-  load(id: string, contextSize?: number, param = "model"): Promise<ModelInfo> {
-    const pending = this.loading.get(id);
-    if (pending) return pending;
-    const load = this.loadNow(id, contextSize, param).finally(() => this.loading.delete(id));
-    this.loading.set(id, load);
-    return load;
+  /** The chat model, for requests that name none (llama.cpp's /tokenize). */
+  loadedForChat(): LoadedModel {
+    const model = this.pool.forRole("chat");
+    if (!model) throw toApiError(new EngineError("no_model", "no model is loaded"));
+    return this.pool.get(model.info.id)!;
   }
 
-  private async loadNow(id: string, contextSize: number | undefined, param: string): Promise<ModelInfo> {
+  /** Loads `id` (served under that id); a load of it under way already is shared. */
+  async load(id: string, contextSize?: number, param = "model", options: LoadOptions = {}): Promise<LoadedModel> {
     const found = await this.candidates(id).catch((err: unknown) => {
-      throw candidateError(err, param, this.engine.model);
+      throw candidateError(err, param, this.pool);
     });
     const log = this.options.log ?? ((message: string) => console.error(`[squeeze] ${message}`));
-    return loadFirst(this.engine, found, { cpu: false, ...this.options.load, ...(contextSize && { contextSize }), alias: id, log });
+    const info = await loadFirst((spec) => this.pool.load(spec, options).then((m) => m.info), found, {
+      cpu: false,
+      ...this.options.load,
+      ...(contextSize && { contextSize }),
+      alias: id,
+      log,
+    });
+    const model = this.pool.get(info.id);
+    // Unloaded again already (a client unloaded it at once): as if it had never loaded.
+    if (!model) throw toApiError(new EngineError("no_model", `${id} was unloaded while it loaded`));
+    return model;
   }
 }
 
-function candidateError(err: unknown, param: string, loaded: ModelInfo | undefined): unknown {
+function candidateError(err: unknown, param: string, pool: ModelPool): unknown {
   if (err instanceof ModelSourceError) return new ApiError(400, err.message, { param, code: "invalid_name" });
   if (err instanceof ModelNotAvailableError) {
-    const served = loaded ? ` The loaded model is '${loaded.id}'.` : "";
+    const ids = pool.list().map((m) => `'${m.info.id}'`);
+    const served = ids.length > 0 ? ` Loaded: ${ids.join(", ")}.` : "";
     return new ApiError(404, `${err.message}.${served}`, { param, code: "model_not_found" });
   }
   return err;

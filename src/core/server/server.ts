@@ -2,7 +2,7 @@
 // another local server), so it gets an error that says who holds the port.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Engine } from "../engine/engine";
+import type { ModelPool } from "../engine/modelPool";
 import { createApp, type ServerOptions } from "./app";
 
 export interface RunningServer {
@@ -35,9 +35,9 @@ export class PortInUseError extends Error {
 
 const PROBE_TIMEOUT_MS = 2000;
 
-export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(pool: ModelPool, options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
-  const server = createServer(createApp(engine, options));
+  const server = createServer(createApp(pool, options));
   try {
     await listen(server, options.port ?? 8000, host);
   } catch (err) {

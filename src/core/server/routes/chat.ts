@@ -39,7 +39,7 @@ function pieces(text: string): string[] {
 export function chatCompletions(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseChatRequest(req.body);
-    const model = await models.require(request.model);
+    const { info: model, engine } = await models.require(request.model);
     checkMaxTokens(request, model.contextSize);
     await runGeneration(res, {
       shape: chatShape,
@@ -47,7 +47,7 @@ export function chatCompletions(models: ModelProvider): RequestHandler {
       stream: request.stream,
       includeUsage: request.includeUsage,
       promptParam: "messages",
-      start: (signal) => withRequestedToolCalls(models.engine.chat(request.messages, request.options, signal), request.options),
+      start: (signal) => withRequestedToolCalls(engine.chat(request.messages, request.options, signal), request.options),
     });
   };
 }

@@ -23,8 +23,7 @@ export function completions(models: ModelProvider): RequestHandler {
 
 /** A parsed completion request, answered in `shape`; /fim/completions shares it. */
 export async function runCompletion(models: ModelProvider, req: Request, res: Response, request: CompletionRequest, shape = completionShape): Promise<void> {
-  const model = await models.require(request.model);
-  const { engine } = models;
+  const { info: model, engine } = await models.require(request.model);
   checkMaxTokens(request, model.contextSize);
   const { prompt, suffix } = request;
   const options = { ...request.options, client: clientId(req) };

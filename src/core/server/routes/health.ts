@@ -1,16 +1,20 @@
 // GET /health: liveness plus what is loaded. Also how a second server recognises a running Squeeze.
 import type { RequestHandler } from "express";
-import type { Engine } from "../../engine/engine";
+import type { ModelPool } from "../../engine/modelPool";
 
-export function health(engine: Engine, version: string): RequestHandler {
+export function health(pool: ModelPool, version: string): RequestHandler {
   return (_req, res) => {
-    res.json(healthFields(engine, version));
+    res.json(healthFields(pool, version));
   };
 }
 
-/** Squeeze's own fields, which Lemonade's /api/v1/health keeps beside its own. */
-export function healthFields(engine: Engine, version: string) {
-  const model = engine.model;
+/**
+ * Squeeze's own fields, which Lemonade's /api/v1/health keeps beside its own. `model` and its
+ * facts are the chat model's (the only one, when one is loaded); `roles` names each role's model.
+ */
+export function healthFields(pool: ModelPool, version: string) {
+  const model = pool.forRole("chat")?.info;
+  const role = (name: "chat" | "completion") => pool.list().find((m) => m.roles.has(name))?.info.id ?? null;
   return {
     status: "ok",
     server: "Squeeze",
@@ -19,5 +23,7 @@ export function healthFields(engine: Engine, version: string) {
     backend: model?.backend ?? null,
     context_size: model?.contextSize ?? null,
     gpu: model ? model.gpu : null,
+    models: pool.list().map((m) => m.info.id),
+    roles: { chat: role("chat") ?? model?.id ?? null, completion: role("completion") ?? model?.id ?? null },
   };
 }

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { Router, type Request } from "express";
 import { z } from "zod";
-import type { TimedEngine } from "../../engine/timedEngine";
+import type { LoadedModel } from "../../engine/modelPool";
 import type { ModelInfo } from "../../engine/types";
 import { probeHardware } from "../../hardware/probe";
 import { repoOfCacheFolder } from "../../store/hfCache";
@@ -28,31 +28,38 @@ const loadBody = z.looseObject({
     .int({ error: CTX_SIZE })
     .refine((n) => n === -1 || (n >= 64 && n <= 1 << 20), { error: CTX_SIZE })
     .nullish(),
+  pinned: z.boolean({ error: "true or false" }).nullish(),
 });
 
 const unloadBody = z.looseObject({
   model_name: z.string({ error: "a model id" }).trim().min(1, { error: "a model id" }).nullish(),
 });
 
-export function lemonadeRouter(engine: TimedEngine, models: ModelProvider, { version }: LemonadeOptions): Router {
+const pinBody = z.looseObject({
+  model_name: z.string({ error: MODEL_ID }).trim().min(1, { error: MODEL_ID }),
+  pinned: z.boolean({ error: "true or false" }).nullish(),
+});
+
+export function lemonadeRouter(models: ModelProvider, { version }: LemonadeOptions): Router {
+  const { pool } = models;
   const router = Router();
 
   router.get("/health", (_req, res) => {
-    const model = engine.model;
+    const loaded = pool.list();
     res.json({
       // Squeeze's fields stay: other Squeeze processes recognise a server by them.
-      ...healthFields(engine, version),
-      model_loaded: model?.id ?? null,
-      all_models_loaded: model ? [{ ...loadedModel(model), squeeze: modelStatus(engine, model) }] : [],
-      max_models: { llm: 1 },
+      ...healthFields(pool, version),
+      model_loaded: pool.forRole("chat")?.info.id ?? null,
+      all_models_loaded: loaded.map((m) => ({ ...loadedModel(m.info), squeeze: modelStatus(m) })),
+      max_models: { llm: pool.maxLoaded },
     });
   });
 
   router.get("/stats", (_req, res) => {
-    const last = engine.lastRequest();
+    const last = pool.timer.last;
     res.json({
-      ...engine.stats(),
-      requests_in_flight: engine.inFlight(),
+      ...pool.stats(),
+      requests_in_flight: pool.list().reduce((sum, m) => sum + m.engine.inFlight(), 0),
       time_to_first_token: last ? round(last.timeToFirstToken, 4) : null,
       tokens_per_second: last ? round(last.tokensPerSecond, 2) : null,
       input_tokens: last?.inputTokens ?? null,
@@ -70,23 +77,32 @@ export function lemonadeRouter(engine: TimedEngine, models: ModelProvider, { ver
     const body = parseBody(loadBody, jsonBody(req, false));
     const id = checkLoadableId(body.model_name);
     // Served under the name it was loaded by, so the client can use that name in its requests.
-    const info = await models.load(id, body.ctx_size === -1 ? undefined : (body.ctx_size ?? undefined), "model_name");
+    const contextSize = body.ctx_size === -1 ? undefined : (body.ctx_size ?? undefined);
+    const { info } = await models.load(id, contextSize, "model_name", body.pinned == null ? {} : { pinned: body.pinned });
     res.json({ status: "success", message: `Loaded model: ${info.id}` });
   });
 
+  // Lemonade's pin: a pinned model is never unloaded to make room for another.
+  router.post("/pin", (req, res) => {
+    const { model_name: name, pinned } = parseBody(pinBody, jsonBody(req, false));
+    if (!pool.setPinned(name, pinned ?? true)) throw notLoaded(name, pool.list());
+    res.json({ status: "success", message: `${pinned === false ? "Unpinned" : "Pinned"} model: ${name}` });
+  });
+
+  // Without a name, every model goes (Lemonade's `lemonade unload`).
   router.post("/unload", async (req, res) => {
     const { model_name: name } = parseBody(unloadBody, jsonBody(req, true));
-    if (name && engine.model?.id !== name) {
-      throw new ApiError(404, `Model not found: '${name}' is not loaded${engine.model ? `; the loaded model is '${engine.model.id}'` : ""}.`, {
-        param: "model_name",
-        code: "model_not_found",
-      });
-    }
-    await engine.unload();
+    if (!name) await pool.unloadAll();
+    else if (!(await pool.unload(name))) throw notLoaded(name, pool.list());
     res.json({ status: "success", message: "Model unloaded successfully" });
   });
 
   return router;
+}
+
+function notLoaded(name: string, loaded: LoadedModel[]): ApiError {
+  const ids = loaded.map((m) => `'${m.info.id}'`).join(", ");
+  return new ApiError(404, `Model not found: '${name}' is not loaded${ids ? `; loaded: ${ids}` : ""}.`, { param: "model_name", code: "model_not_found" });
 }
 
 /** Lemonade's entry for a loaded model. */

@@ -1,6 +1,6 @@
-// What each API says about a loaded model's state, beside its own fields: where it runs, its
-// context, how many requests it runs at once, and how many run and wait now.
-import type { Engine } from "../../engine/engine";
+// What each API says about a loaded model's state, beside its own fields: its roles, where it
+// runs, its context, how many requests it runs at once, and how many run and wait now.
+import type { LoadedModel } from "../../engine/modelPool";
 import type { ModelInfo } from "../../engine/types";
 
 export function deviceOf(model: ModelInfo): "npu" | "gpu" | "cpu" {
@@ -8,16 +8,26 @@ export function deviceOf(model: ModelInfo): "npu" | "gpu" | "cpu" {
   return model.gpu ? "gpu" : "cpu";
 }
 
-export function modelStatus(engine: Engine, model: ModelInfo) {
+/** A model's state under `squeeze` in each API's entry; /api/v1/health lists them as `all_models_loaded`. */
+export type ModelStatus = ReturnType<typeof modelStatus>;
+export interface LoadedModelStatus {
+  model_name: string;
+  squeeze: ModelStatus;
+}
+
+export function modelStatus({ info, engine, roles, pinned, expiresAt }: LoadedModel) {
   const { running, queued } = engine.stats();
   return {
     loaded: true,
-    backend: model.backend,
-    device: deviceOf(model),
-    context_size: model.contextSize,
-    parallel: model.slots.generation,
-    completion_sequences: model.slots.fim,
+    roles: [...roles].sort(),
+    pinned,
+    backend: info.backend,
+    device: deviceOf(info),
+    context_size: info.contextSize,
+    parallel: info.slots.generation,
+    completion_sequences: info.slots.fim,
     requests_running: running,
     requests_waiting: queued,
+    expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
   };
 }

@@ -1,9 +1,9 @@
-// GET /stats: the engine's counters, for the status bar and benchmarks.
+// GET /stats: the engines' counters, for the status bar and benchmarks.
 import type { RequestHandler } from "express";
-import type { Engine } from "../../engine/engine";
+import type { ModelPool } from "../../engine/modelPool";
 
-export function stats(engine: Engine): RequestHandler {
+export function stats(pool: ModelPool): RequestHandler {
   return (_req, res) => {
-    res.json(engine.stats());
+    res.json(pool.stats());
   };
 }

@@ -1,7 +1,7 @@
 // Lemonade's model management under /api/v1: pull (progress as SSE), delete, and the models on
 // disk and in the catalog. Downloads run in the server process; the engine only loads models.
 import { Router, type Request, type Response } from "express";
-import type { Engine } from "../../engine/engine";
+import type { ModelPool } from "../../engine/modelPool";
 import type { CatalogEntry, ModelStore, StoredModel } from "../../store/modelStore";
 import { StoreError } from "../../store/storeError";
 import type { PullProgress } from "../../store/transferProgress";
@@ -28,7 +28,7 @@ export function storeApiError(err: unknown): ApiError | undefined {
   return new ApiError(STATUS[err.code], err.message, { param: err.code === "invalid_name" || err.code === "not_found" ? "model_name" : null, code: err.code });
 }
 
-export function storeRouter(store: ModelStore, engine: Engine, created: number): Router {
+export function storeRouter(store: ModelStore, pool: ModelPool, created: number): Router {
   const router = Router();
 
   router.get("/models", async (req, res) => {
@@ -70,7 +70,7 @@ export function storeRouter(store: ModelStore, engine: Engine, created: number):
     try {
       const installed = await store.find(name);
       // As Lemonade does: a loaded model is unloaded before its files go.
-      if (installed && engine.model && installed.files.includes(engine.model.path)) await engine.unload();
+      for (const { info } of pool.list()) if (installed?.files.includes(info.path)) await pool.unload(info.id);
       await store.remove(name);
       res.json({ status: "success", message: `Deleted model: ${name}` });
     } catch (err) {

@@ -3,7 +3,7 @@ import type { RequestHandler } from "express";
 import { parseArguments } from "../../../backends/tools/hermesFormat";
 import type { ToolCall } from "../../../engine/types";
 import { withRequestedToolCalls } from "../../toolCalls";
-import { runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
+import { keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
 import type { ModelProvider } from "../../modelProvider";
 import { parseChatRequest } from "./schemas";
@@ -22,13 +22,17 @@ export function chat(models: ModelProvider): RequestHandler {
     const request = parseChatRequest(req.body);
     const model = await requireModel(models, request.model);
     const job = { model: request.model, text: assistant };
-    if (request.messages.length === 0) return sendLoaded(res, job);
-    const options = withContextLimit(request.options, model.contextSize);
-    await runOllamaGeneration(res, {
-      ...job,
-      stream: request.stream,
-      promptParam: "messages",
-      start: (signal) => withRequestedToolCalls(models.engine.chat(request.messages, options, signal), options),
-    });
+    if (request.messages.length === 0) return sendLoaded(res, job, models.pool, model, request.keepAliveMs);
+    const options = withContextLimit(request.options, model.info.contextSize);
+    try {
+      await runOllamaGeneration(res, {
+        ...job,
+        stream: request.stream,
+        promptParam: "messages",
+        start: (signal) => withRequestedToolCalls(model.engine.chat(request.messages, options, signal), options),
+      });
+    } finally {
+      keepAlive(models.pool, model, request.keepAliveMs);
+    }
   };
 }

@@ -4,7 +4,7 @@ import type { RequestHandler } from "express";
 import type { Engine } from "../../../engine/engine";
 import type { ChatMessage, GenerationEvent, GenerationOptions } from "../../../engine/types";
 import { clientId } from "../../clientId";
-import { runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
+import { keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
 import type { ModelProvider } from "../../modelProvider";
 import { parseGenerateRequest, type OllamaGenerateRequest } from "./schemas";
@@ -14,14 +14,18 @@ export function generate(models: ModelProvider): RequestHandler {
     const request = parseGenerateRequest(req.body);
     const model = await requireModel(models, request.model);
     const job = { model: request.model, text: (response: string) => ({ response }) };
-    if (request.prompt === "" && request.suffix === undefined) return sendLoaded(res, job);
-    const options = { ...withContextLimit(request.options, model.contextSize), client: clientId(req) };
-    await runOllamaGeneration(res, {
-      ...job,
-      stream: request.stream,
-      promptParam: "prompt",
-      start: (signal) => start(models.engine, request, options, signal),
-    });
+    if (request.prompt === "" && request.suffix === undefined) return sendLoaded(res, job, models.pool, model, request.keepAliveMs);
+    const options = { ...withContextLimit(request.options, model.info.contextSize), client: clientId(req) };
+    try {
+      await runOllamaGeneration(res, {
+        ...job,
+        stream: request.stream,
+        promptParam: "prompt",
+        start: (signal) => start(model.engine, request, options, signal),
+      });
+    } finally {
+      keepAlive(models.pool, model, request.keepAliveMs);
+    }
   };
 }
 

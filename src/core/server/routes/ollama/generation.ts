@@ -2,6 +2,7 @@
 // Chat and generate differ only in where the text goes (message.content or response).
 import type { Response } from "express";
 import { EngineError } from "../../../engine/errors";
+import type { LoadedModel, ModelPool } from "../../../engine/modelPool";
 import type { GenerationOptions, ToolCall } from "../../../engine/types";
 import { toApiError } from "../../errors";
 import type { ChoiceEvent } from "../../toolCalls";
@@ -30,8 +31,16 @@ export function withContextLimit(options: GenerationOptions, contextSize: number
 }
 
 /** Ollama's answer to a request with nothing to generate: it loads the model, which is loaded already. */
-export function sendLoaded(res: Response, job: Pick<OllamaJob, "model" | "text">): void {
-  res.json({ model: job.model, created_at: createdAt(), ...job.text(""), done: true, done_reason: "load" });
+/** Ollama's answer to a request with nothing to generate: it loads the model, or with keep_alive 0 unloads it. */
+export async function sendLoaded(res: Response, job: Pick<OllamaJob, "model" | "text">, pool: ModelPool, model: LoadedModel, keepAliveMs: number | undefined): Promise<void> {
+  if (keepAliveMs === 0) await pool.unload(model.info.id);
+  else keepAlive(pool, model, keepAliveMs);
+  res.json({ model: job.model, created_at: createdAt(), ...job.text(""), done: true, done_reason: keepAliveMs === 0 ? "unload" : "load" });
+}
+
+/** The request's keep_alive, counted from when it is done. */
+export function keepAlive(pool: ModelPool, model: LoadedModel, keepAliveMs: number | undefined): void {
+  if (keepAliveMs !== undefined) pool.keepAlive(model.info.id, keepAliveMs);
 }
 
 export async function runOllamaGeneration(res: Response, job: OllamaJob): Promise<void> {

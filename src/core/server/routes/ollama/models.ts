@@ -1,6 +1,6 @@
-// GET /api/tags and /api/ps (the loaded model, or nothing) and POST /api/show.
+// GET /api/tags and /api/ps (the loaded models) and POST /api/show.
 import type { RequestHandler } from "express";
-import type { Engine } from "../../../engine/engine";
+import type { LoadedModel, ModelPool } from "../../../engine/modelPool";
 import type { ModelInfo } from "../../../engine/types";
 import { ApiError } from "../../errors";
 import { modelNotFound } from "./errors";
@@ -10,14 +10,14 @@ import type { ModelProvider } from "../../modelProvider";
 import { parseShowRequest } from "./schemas";
 
 /** Ollama clients add the default tag, so "<id>:latest" names the model too. */
-function names(model: ModelInfo | undefined, name: string): boolean {
-  return model !== undefined && (name === model.id || name === `${model.id}:latest`);
+function named(models: ModelProvider, name: string): LoadedModel | undefined {
+  return models.pool.list().find((m) => name === m.info.id || name === `${m.info.id}:latest`);
 }
 
 /** The model `name` names, loaded on demand; in Ollama's words when it is not downloaded. */
-export async function requireModel(models: ModelProvider, name: string): Promise<ModelInfo> {
-  const loaded = models.engine.model;
-  if (names(loaded, name)) return loaded!;
+export async function requireModel(models: ModelProvider, name: string): Promise<LoadedModel> {
+  const loaded = named(models, name);
+  if (loaded) return models.pool.get(loaded.info.id)!;
   return models.require(name.replace(/:latest$/, "")).catch((err: unknown) => {
     throw err instanceof ApiError && err.code === "model_not_found" ? modelNotFound(name) : err;
   });
@@ -35,32 +35,37 @@ async function listEntry(model: ModelInfo) {
   };
 }
 
-export function tags(engine: Engine): RequestHandler {
+export function tags(pool: ModelPool): RequestHandler {
   return async (_req, res) => {
-    const model = engine.model;
-    res.json({ models: model ? [await listEntry(model)] : [] });
+    res.json({ models: await Promise.all(pool.list().map((m) => listEntry(m.info))) });
   };
 }
 
-/** Running models: the loaded one, which stays loaded while the server runs. */
-export function ps(engine: Engine): RequestHandler {
+/** Running models, and when keep_alive unloads each (a model without one stays while the server runs). */
+export function ps(pool: ModelPool): RequestHandler {
   return async (_req, res) => {
-    const model = engine.model;
-    if (!model) return void res.json({ models: [] });
-    const entry = await listEntry(model);
-    // Ollama's expires_at is when keep_alive unloads it; Squeeze never does, so a far date.
-    res.json({
-      models: [{ ...entry, expires_at: "2318-01-01T00:00:00Z", size_vram: model.gpu ? entry.size : 0, context_length: model.contextSize, squeeze: modelStatus(engine, model) }],
-    });
+    const models = await Promise.all(
+      pool.list().map(async (m) => {
+        const entry = await listEntry(m.info);
+        return {
+          ...entry,
+          expires_at: m.expiresAt === undefined ? "2318-01-01T00:00:00Z" : new Date(m.expiresAt).toISOString(),
+          size_vram: m.info.gpu ? entry.size : 0,
+          context_length: m.info.contextSize,
+          squeeze: modelStatus(m),
+        };
+      }),
+    );
+    res.json({ models });
   };
 }
 
-export function show(engine: Engine): RequestHandler {
+export function show(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const name = parseShowRequest(req.body);
-    const model = engine.model;
+    const model = named(models, name)?.info;
     // Ollama's own wording for show, which differs from the generation routes'.
-    if (!model || !names(model, name)) throw new ApiError(404, `model '${name}' not found`);
+    if (!model) throw new ApiError(404, `model '${name}' not found`);
     const facts = await modelFacts(model);
     res.json({
       // A model name, not the path: paths on the user's disk stay private.

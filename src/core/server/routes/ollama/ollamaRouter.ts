@@ -11,7 +11,7 @@ import { ps, show, tags } from "./models";
 export const OLLAMA_API_VERSION = "0.6.0";
 
 export function ollamaRouter(models: ModelProvider, version: string, maxBodyBytes: number): Router {
-  const { engine } = models;
+  const { pool } = models;
   const router = Router();
   // Ollama reads every body as JSON whatever its Content-Type, and its documented curl examples
   // send none (so curl says form-urlencoded): parse what the app-wide JSON parser left unread.
@@ -22,9 +22,9 @@ export function ollamaRouter(models: ModelProvider, version: string, maxBodyByte
   router.get("/version", (_req, res) => {
     res.json({ version: OLLAMA_API_VERSION, server: "Squeeze", squeeze_version: version });
   });
-  router.get("/tags", tags(engine));
-  router.get("/ps", ps(engine));
-  router.post("/show", show(engine));
+  router.get("/tags", tags(pool));
+  router.get("/ps", ps(pool));
+  router.post("/show", show(models));
   router.post("/chat", chat(models));
   router.post("/generate", generate(models));
   // /api/v1/... stays with the OpenAI and Lemonade routers' 404.

@@ -1,10 +1,11 @@
 // Request validation for Ollama's routes: Ollama's JSON in, the engine's types out. Objects are
-// loose, as in Ollama: fields Squeeze has no use for (keep_alive, think, num_ctx,
+// loose, as in Ollama: fields Squeeze has no use for (think, num_ctx,
 // mirostat ...) are accepted and ignored, so clients that always send them work unchanged.
 import { z } from "zod";
 import type { ChatMessage, GenerationOptions } from "../../../engine/types";
 import { ApiError } from "../../errors";
 import { functionName, tool, toolSpecs } from "../../schemas";
+import { keepAliveField } from "./keepAlive";
 
 const MAX_STOP_SEQUENCES = 16;
 
@@ -52,6 +53,7 @@ const common = {
   // Ollama streams unless told not to.
   stream: z.boolean().nullish(),
   options: options.nullish(),
+  keep_alive: keepAliveField.nullish(),
 };
 
 const chatBody = z.looseObject({ ...common, messages: z.array(message).nullish(), tools: z.array(tool).max(128).nullish() });
@@ -72,6 +74,8 @@ export interface OllamaGenerationRequest {
   model: string;
   stream: boolean;
   options: GenerationOptions;
+  /** How long the model stays loaded once idle, in ms (negative: kept); undefined: as it was. */
+  keepAliveMs: number | undefined;
 }
 
 export interface OllamaChatRequest extends OllamaGenerationRequest {
@@ -149,6 +153,7 @@ function generationRequest(body: z.infer<z.ZodObject<typeof common>>): OllamaGen
   return {
     model: body.model,
     stream: body.stream ?? true,
+    keepAliveMs: body.keep_alive ?? undefined,
     // Unset options are left out so the engine's defaults apply and nothing undefined crosses to the worker.
     options: Object.fromEntries(Object.entries(generation).filter(([, v]) => v !== undefined)) as GenerationOptions,
   };

@@ -1,0 +1,80 @@
+// The models a server starts with, one per role: the chat model and the completion model, each
+// the one the user named or the machine's pick for that role on the device selection chose for it.
+// When both roles come to the same model it is loaded once and serves both.
+import type { LoadedModel, ModelPool, ModelRole } from "../engine/modelPool";
+import { loadFirst } from "../selection/loadFirst";
+import { modelCandidates, ModelNotAvailableError } from "../selection/modelCandidates";
+import type { Preferences } from "../selection/types";
+
+export interface RoleModelsRequest {
+  /** The model each role serves (file, folder or id); a role left out gets the machine's pick. */
+  models: Partial<Record<ModelRole, string>>;
+  /** The roles to load; a role not loaded is served by the other's model. */
+  roles: ModelRole[];
+  /** The id clients use for the chat model, when the user named it. */
+  alias?: string;
+  contextSize?: number;
+  parallel?: number;
+  cpu: boolean;
+  preferences?: Partial<Preferences>;
+  /** The Hugging Face cache; default from the environment. */
+  cacheDir?: string;
+  log(message: string): void;
+}
+
+export interface RoleModels {
+  loaded: Partial<Record<ModelRole, LoadedModel>>;
+  /** Nothing downloaded for a role the user left to the machine: what to pull. */
+  missing?: ModelNotAvailableError;
+}
+
+/**
+ * Loads each role's model into `pool`, chat first. A role whose model cannot load fails the
+ * whole start only when the user named that model; a pick that is not downloaded is reported in
+ * `missing`, and the other role's model serves it.
+ */
+export async function loadRoleModels(pool: ModelPool, request: RoleModelsRequest): Promise<RoleModels> {
+  const result: RoleModels = { loaded: {} };
+  const hadRoles = pool.list().filter((m) => m.roles.size > 0);
+  for (const role of (["chat", "completion"] as const).filter((r) => request.roles.includes(r))) {
+    const named = request.models[role];
+    const candidates = await modelCandidates({
+      model: named,
+      role,
+      cpuOnly: request.cpu,
+      preferences: request.preferences,
+      cacheDir: request.cacheDir,
+    }).catch((err: unknown) => {
+      if (err instanceof ModelNotAvailableError && named === undefined) return err;
+      throw err;
+    });
+    if (candidates instanceof ModelNotAvailableError) {
+      result.missing ??= candidates;
+      continue;
+    }
+    const [best] = candidates;
+    const same = pool.list().find((m) => m.info.path === best.path && m.info.backend === best.backend && (best.gpu || request.cpu || m.info.gpu === false));
+    if (same) {
+      // Loaded already (for the other role, or before): it serves this role now.
+      pool.setRoles(same.info.id, [role]);
+      result.loaded[role] = same;
+      request.log(`${role}: ${same.info.id}, loaded already, serves it`);
+      continue;
+    }
+    const info = await loadFirst((spec) => pool.load(spec, { roles: [role] }).then((m) => m.info), candidates, {
+      alias: role === "chat" ? request.alias : undefined,
+      contextSize: request.contextSize,
+      parallel: request.parallel,
+      cpu: request.cpu,
+      log: (message) => request.log(`${role}: ${message}`),
+    });
+    const model = pool.get(info.id);
+    if (model) result.loaded[role] = model;
+  }
+  // Models replaced in their roles (new settings, another power source) free their memory.
+  for (const old of hadRoles) {
+    const now = pool.list().find((m) => m.info.id === old.info.id);
+    if (now && now.roles.size === 0 && !now.pinned) await pool.unload(old.info.id);
+  }
+  return result;
+}
