@@ -32,9 +32,9 @@ describe("two VS Code windows on one machine", function () {
       const found = await extensionLogs(vscode.server.dataDir);
       return found.length === 2 && found.some((l) => /using the Squeeze server at/.test(l)) ? found : undefined;
     }, "both windows' Squeeze logs");
-    const loads = logs.map((l) => (l.match(/\] loaded tiny /g) ?? []).length);
+    const loads = logs.map((l) => (l.match(/\] chat: loaded tiny /g) ?? []).length);
     assert.deepEqual(loads.sort(), [0, 1], "one window loaded the model, the other none");
-    const owner = logs.findIndex((l) => /\] loaded tiny /.test(l));
+    const owner = logs.findIndex((l) => /\] chat: loaded tiny /.test(l));
     assert.match(logs[1 - owner], /using the Squeeze server at http:\/\/127\.0\.0\.1:\d+ \(version/);
     assert.deepEqual(await models(), ["tiny"]);
 
@@ -52,7 +52,7 @@ describe("two VS Code windows on one machine", function () {
     // The first window opened first, so it owns the server. Closing it hands the server over.
     const closed = Date.now();
     await first.close({ runBeforeUnload: true });
-    await eventually(async () => ((await models()).includes("tiny") && (await extensionLogs(vscode.server.dataDir)).some((l) => /taking it over/.test(l) && /\] loaded tiny /.test(l)) ? true : undefined), "the second window to take the server over", 60_000);
+    await eventually(async () => ((await models()).includes("tiny") && (await extensionLogs(vscode.server.dataDir)).some((l) => /taking it over/.test(l) && /\] chat: loaded tiny /.test(l)) ? true : undefined), "the second window to take the server over", 60_000);
     console.log(`      the second window served the model ${((Date.now() - closed) / 1000).toFixed(1)} s after the first closed`);
     await waitForStatusBar(second, /Squeeze CPU · tiny · ready/, "the second window's status bar to say ready again");
     await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-after-handover.png") });
