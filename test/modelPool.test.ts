@@ -120,14 +120,19 @@ describe("several models loaded at once (squeeze serve)", function () {
     assert.equal(gone.status, 200, gone.body);
     await eventually(async () => !(await ids()).includes(GAMMA), "keep_alive 0 to unload it");
 
+    // A duration sets an expiry, and a negative one clears it again.
+    const expiry = async (model: string) => (await loaded()).find((m) => m.id === model)!.squeeze.expires_at;
+    assert.equal((await postJson(url, "/api/generate", { model: BETA, prompt: "", keep_alive: 600 })).status, 200);
+    assert.notEqual(await expiry(BETA), null);
     const kept = await postJson(url, "/api/generate", { model: BETA, prompt: "", keep_alive: "-1m" });
     assert.equal(kept.status, 200, kept.body);
     assert.equal((kept.json() as { done_reason: string }).done_reason, "load");
+    assert.equal(await expiry(BETA), null);
     const timed = await postJson(url, "/api/chat", { model: ALPHA, messages: [], keep_alive: "10m" });
     assert.equal(timed.status, 200, timed.body);
     const ps = (await (await request(url, "/api/ps")).json()) as { models: { name: string; expires_at: string }[] };
-    const expiry = Date.parse(ps.models.find((m) => m.name === ALPHA)!.expires_at);
-    assert.ok(Math.abs(expiry - (Date.now() + 10 * 60_000)) < 30_000, ps.models.find((m) => m.name === ALPHA)!.expires_at);
+    const expires = Date.parse(ps.models.find((m) => m.name === ALPHA)!.expires_at);
+    assert.ok(Math.abs(expires - (Date.now() + 10 * 60_000)) < 30_000, ps.models.find((m) => m.name === ALPHA)!.expires_at);
 
     // A load request with keep_alive 0 is Ollama's unload.
     const unload = await postJson(url, "/api/generate", { model: ALPHA, keep_alive: 0 });

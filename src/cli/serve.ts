@@ -146,7 +146,8 @@ export async function serve(argv: string[]): Promise<void> {
     for (const model of new Set([loaded.chat, loaded.completion])) {
       if (model?.info.chatTemplate === "chatml-default") log(`${model.info.id} has no chat template: chats use ChatML`);
     }
-    const completions = loaded.completion && loaded.completion !== served && loaded.completion.info.id !== served.info.id ? ` and "${loaded.completion.info.id}" for completions` : "";
+    const other = loaded.completion?.info.id;
+    const completions = other && other !== served.info.id ? ` and "${other}" for completions` : "";
     log(`Squeeze ${VERSION} serving "${served.info.id}"${completions} at ${server.url}/v1 (Ctrl+C to stop)`);
   } catch (err) {
     // Interrupted during startup: stop() is already exiting cleanly; this is not an error.

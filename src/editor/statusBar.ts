@@ -2,6 +2,7 @@
 // actions. What it shows is computed by statusView() from the server's state, this window's model
 // state and the last poll, so tests can read the same view.
 import * as vscode from "vscode";
+import { isNpuBackend } from "../core/engine/types";
 import type { SharedServerState } from "../core/server/sharedServer";
 import type { CompletionReport } from "./completions/completer";
 import type { ServerSnapshot } from "./serverMonitor";
@@ -35,7 +36,7 @@ export function statusView(server: SharedServerState, model: ModelState, snapsho
   const hosting = server.kind === "owner";
   const served = health?.model ?? undefined;
   const tokensPerSecond = snapshot.stats?.tokens_per_second ?? undefined;
-  const device = !served ? undefined : health?.backend === "ryzenai" || health?.backend === "flm" ? "NPU" : health?.gpu ? "GPU" : "CPU";
+  const device = !served ? undefined : isNpuBackend(health?.backend ?? "") ? "NPU" : health?.gpu ? "GPU" : "CPU";
   const [state, detail] = ((): [StatusState, string | undefined] => {
     switch (server.kind) {
       case "stopped":

@@ -3,12 +3,11 @@
 // count or a memory budget would be exceeded; pinned models are never unloaded for another, and
 // a model's keep-alive unloads it once it has been idle that long. A load that fails takes only
 // its own engine down.
-import { stat, readdir } from "node:fs/promises";
-import path from "node:path";
+import { modelDiskFacts } from "../models/modelDiskFacts";
 import type { Engine, EngineStats } from "./engine";
 import { EngineError } from "./errors";
 import { TimedEngine, RequestTimer } from "./timedEngine";
-import type { LoadSpec, ModelInfo } from "./types";
+import { isNpuBackend, type LoadSpec, type ModelInfo } from "./types";
 
 export type ModelRole = "chat" | "completion";
 
@@ -35,10 +34,6 @@ export interface LoadedModel {
   readonly engine: TimedEngine;
   readonly roles: ReadonlySet<ModelRole>;
   readonly pinned: boolean;
-  /** Bytes its files take on disk, what the memory budget counts. */
-  readonly sizeBytes: number;
-  /** When it was last asked for (ms since the epoch). */
-  readonly lastUsed: number;
   /** When keep-alive unloads it (ms since the epoch); undefined: kept until evicted. */
   readonly expiresAt: number | undefined;
 }
@@ -49,7 +44,9 @@ interface Entry {
   engine: TimedEngine;
   roles: Set<ModelRole>;
   pinned: boolean;
+  /** Bytes its files take on disk, what the memory budget counts. */
   sizeBytes: number;
+  /** When it was last asked for (ms since the epoch). */
   lastUsed: number;
   expiresAt: number | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -58,7 +55,6 @@ interface Entry {
 export const DEFAULT_MAX_LOADED = 3;
 /** How often an expired model that is still busy is looked at again. */
 const BUSY_RECHECK_MS = 1000;
-const NPU_BACKENDS = new Set(["ryzenai", "flm"]);
 
 export class ModelPool {
   private readonly entries = new Map<string, Entry>();
@@ -96,9 +92,7 @@ export class ModelPool {
   /** Every engine's counters added up, those of models unloaded since included. */
   stats(): EngineStats {
     const total = { ...this.retired };
-    for (const { engine } of this.entries.values()) {
-      for (const [key, value] of Object.entries(engine.stats()) as [keyof EngineStats, number][]) total[key] += value;
-    }
+    for (const { engine } of this.entries.values()) addStats(total, engine.stats());
     return total;
   }
 
@@ -126,9 +120,7 @@ export class ModelPool {
     this.entries.delete(id);
     clearTimeout(entry.timer);
     // Its requests stay counted; the queue it had is gone with it.
-    for (const [key, value] of Object.entries(entry.engine.stats()) as [keyof EngineStats, number][]) {
-      if (key !== "queued" && key !== "running") this.retired[key] += value;
-    }
+    addStats(this.retired, { ...entry.engine.stats(), queued: 0, running: 0 });
     this.options.log?.(`unloaded ${id}`);
     await entry.engine.dispose();
     return true;
@@ -202,10 +194,10 @@ export class ModelPool {
   /** Unloads idle unpinned models, least recently used first, until `spec` fits. */
   private async makeRoom(spec: LoadSpec, sizeBytes: number): Promise<void> {
     const budget = this.options.memoryBudgetBytes ?? Infinity;
-    const npu = NPU_BACKENDS.has(spec.backend);
+    const npu = isNpuBackend(spec.backend);
     const used = () => [...this.entries.values()].reduce((sum, e) => sum + e.sizeBytes, 0);
     // The NPU runs one model at a time.
-    const mustGo = (e: Entry) => npu && NPU_BACKENDS.has(e.info.backend);
+    const mustGo = (e: Entry) => npu && isNpuBackend(e.info.backend);
     const tooMany = () => this.entries.size + this.loading.size > this.maxLoaded || used() + sizeBytes > budget || [...this.entries.values()].some(mustGo);
     while (tooMany()) {
       const candidates = [...this.entries.values()].filter((e) => !e.pinned && idle(e)).sort((a, b) => a.lastUsed - b.lastUsed);
@@ -249,20 +241,18 @@ function idle(entry: Entry): boolean {
   return running === 0 && queued === 0 && entry.engine.inFlight() === 0;
 }
 
-function view(entry: Entry): LoadedModel {
-  const { info, engine, roles, pinned, sizeBytes, lastUsed, expiresAt } = entry;
-  return { info, engine, roles: new Set(roles), pinned, sizeBytes, lastUsed, expiresAt };
+function view({ info, engine, roles, pinned, expiresAt }: Entry): LoadedModel {
+  return { info, engine, roles: new Set(roles), pinned, expiresAt };
+}
+
+function addStats(total: EngineStats, more: EngineStats): void {
+  for (const key of Object.keys(total) as (keyof EngineStats)[]) total[key] += more[key];
 }
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 
-/** The model's files on disk: a GGUF file, or a model folder's files; a runtime's own tag takes nothing here. */
-async function modelBytes(spec: LoadSpec): Promise<number> {
-  if (spec.backend === "flm") return 0;
-  const info = await stat(spec.path).catch(() => undefined);
-  if (!info) return 0;
-  if (!info.isDirectory()) return info.size;
-  const names = await readdir(spec.path);
-  const sizes = await Promise.all(names.map((name) => stat(path.join(spec.path, name)).then((s) => (s.isFile() ? s.size : 0), () => 0)));
-  return sizes.reduce((a, b) => a + b, 0);
+/** The model's files on disk; a runtime's own tag (FastFlowLM's) takes nothing here. */
+function modelBytes(spec: LoadSpec): Promise<number> {
+  if (spec.backend === "flm") return Promise.resolve(0);
+  return modelDiskFacts(spec.path).then((facts) => facts.size, () => 0);
 }

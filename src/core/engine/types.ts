@@ -99,6 +99,11 @@ export type GenerationEvent =
  */
 export type BackendName = "llama.cpp" | "onnx" | "ryzenai" | "flm";
 
+/** The backends that run on AMD's NPU, which holds one model at a time. */
+export function isNpuBackend(backend: string): boolean {
+  return backend === "ryzenai" || backend === "flm";
+}
+
 /** How to load a model; validated by the host before it reaches a native runtime. */
 export interface LoadSpec {
   /** Public id under which the server lists the model. */

@@ -1,10 +1,10 @@
 // What each API says about a loaded model's state, beside its own fields: its roles, where it
 // runs, its context, how many requests it runs at once, and how many run and wait now.
 import type { LoadedModel } from "../../engine/modelPool";
-import type { ModelInfo } from "../../engine/types";
+import { isNpuBackend, type ModelInfo } from "../../engine/types";
 
 export function deviceOf(model: ModelInfo): "npu" | "gpu" | "cpu" {
-  if (model.backend === "ryzenai" || model.backend === "flm") return "npu";
+  if (isNpuBackend(model.backend)) return "npu";
   return model.gpu ? "gpu" : "cpu";
 }
 

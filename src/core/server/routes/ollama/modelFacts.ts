@@ -1,11 +1,10 @@
 // What Ollama's /api/tags and /api/show say about a model (size, family, parameter count,
 // quantization, metadata, whether it can fill in the middle), read from its files on disk.
 import { createHash } from "node:crypto";
-import { readdir, stat } from "node:fs/promises";
-import path from "node:path";
 import { loadNodeLlamaCpp } from "../../../backends/llamacpp/nodeLlamaCpp";
 import { HfTokenizer } from "../../../backends/onnx/hfTokenizer";
 import type { ModelInfo } from "../../../engine/types";
+import { modelDiskFacts } from "../../../models/modelDiskFacts";
 import { readTokenizer } from "../../../models/onnx/genaiFolder";
 
 export interface ModelFacts {
@@ -38,18 +37,25 @@ interface FileFacts {
   fim: boolean;
 }
 
-// One model is loaded at a time: keep the facts of the latest path.
-let cache: { path: string; facts: Promise<ModelFacts> } | undefined;
+/** Facts by path, for the models loaded together (a few), so that listing them reads no file twice. */
+const cache = new Map<string, Promise<ModelFacts>>();
+const CACHED_MODELS = 16;
 
 /** Never fails: what cannot be read is left blank, so listing models always works. */
 export function modelFacts(model: ModelInfo): Promise<ModelFacts> {
-  if (cache?.path !== model.path) cache = { path: model.path, facts: readFacts(model) };
-  return cache.facts;
+  let facts = cache.get(model.path);
+  if (!facts) {
+    facts = readFacts(model);
+    cache.set(model.path, facts);
+    // The oldest goes first: a Map iterates in insertion order.
+    if (cache.size > CACHED_MODELS) cache.delete(cache.keys().next().value!);
+  }
+  return facts;
 }
 
 async function readFacts(model: ModelInfo): Promise<ModelFacts> {
   const [disk, file] = await Promise.all([
-    diskFacts(model.path).catch(() => ({ size: 0, modified: new Date() })),
+    modelDiskFacts(model.path).catch(() => ({ size: 0, modified: new Date() })),
     (model.backend === "llama.cpp" ? ggufFacts(model.path) : folderFacts(model.path)).catch(() => undefined),
   ]);
   const family = model.architecture;
@@ -72,18 +78,6 @@ async function readFacts(model: ModelInfo): Promise<ModelFacts> {
     },
     template: file?.template ?? "",
     capabilities: file?.fim ? ["completion", "insert"] : ["completion"],
-  };
-}
-
-/** A GGUF file, or a folder's files added up (ONNX); an FastFlowLM tag has no path and fails here. */
-async function diskFacts(modelPath: string): Promise<{ size: number; modified: Date }> {
-  const info = await stat(modelPath);
-  if (!info.isDirectory()) return { size: info.size, modified: info.mtime };
-  const entries = await readdir(modelPath, { withFileTypes: true });
-  const files = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(path.join(modelPath, e.name))));
-  return {
-    size: files.reduce((sum, f) => sum + f.size, 0),
-    modified: new Date(Math.max(info.mtimeMs, ...files.map((f) => f.mtimeMs))),
   };
 }
 
