@@ -5,9 +5,10 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { planExecutionProviders, type ProviderInputs } from "../src/core/backends/onnx/executionProviders";
-import { HfTokenizer, TextStream } from "../src/core/backends/onnx/hfTokenizer";
+import { HfTokenizer } from "../src/core/backends/onnx/hfTokenizer";
+import { TextStream } from "../src/core/backends/textStream";
 import { Sampler, type SamplingSettings } from "../src/core/backends/onnx/sampler";
-import { StopSequences } from "../src/core/backends/onnx/stopSequences";
+import { StopSequences } from "../src/core/backends/stopSequences";
 import { TINY_ONNX } from "./helpers/paths";
 
 const greedy: SamplingSettings = {
@@ -63,7 +64,7 @@ describe("streamed decoding", function () {
     const text = "naïve café 🙂 日本語 done";
     const ids = tokenizer.encodeText(text);
     assert.ok(ids.length > [...text].length, "multi-byte characters span several tokens");
-    const stream = new TextStream(tokenizer);
+    const stream = new TextStream((ids) => tokenizer.decode(ids));
     const pieces = ids.map((id) => stream.push(id));
     pieces.push(stream.flush());
     assert.ok(pieces.every((p) => !p.includes("\uFFFD")), JSON.stringify(pieces));

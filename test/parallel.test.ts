@@ -17,6 +17,42 @@ async function complete(squeeze: SqueezeProcess, body: object, headers: Record<s
   return res.json() as CompletionBody;
 }
 
+/** A streaming chat of the scripted model, which counts on for 2,000 tokens; resolves once it streams. */
+async function longChat(squeeze: SqueezeProcess): Promise<{ readonly chunks: number; readonly done: boolean; stop(): Promise<void> }> {
+  const controller = new AbortController();
+  const res = await fetch(`${squeeze.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: squeeze.modelId, messages: [{ role: "user", content: "Count." }], max_tokens: 2000, stream: true }),
+    signal: controller.signal,
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const state = { chunks: 0, done: false };
+  const reading = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) break;
+      const text = new TextDecoder().decode(value);
+      state.chunks += text.split("data: ").length - 1;
+      if (text.includes("[DONE]")) state.done = true;
+    }
+  })();
+  while (state.chunks < 20) await new Promise((r) => setTimeout(r, 20));
+  return {
+    get chunks() {
+      return state.chunks;
+    },
+    get done() {
+      return state.done;
+    },
+    async stop() {
+      controller.abort();
+      await reading;
+    },
+  };
+}
+
 describe("parallel sequences on llama.cpp", function () {
   this.timeout(180_000);
 
@@ -64,36 +100,28 @@ describe("parallel sequences on llama.cpp", function () {
     });
 
     it("answers a completion while a 2,000-token chat is still generating", async function () {
-      const controller = new AbortController();
-      const chat = await fetch(`${squeeze.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: squeeze.modelId, messages: [{ role: "user", content: "Count." }], max_tokens: 2000, stream: true }),
-        signal: controller.signal,
-      });
-      assert.equal(chat.status, 200);
-      const reader = chat.body!.getReader();
-      let chatDone = false;
-      let chunks = 0;
-      const reading = (async () => {
-        for (;;) {
-          const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-          if (done) break;
-          const text = new TextDecoder().decode(value);
-          chunks += text.split("data: ").length - 1;
-          if (text.includes("[DONE]")) chatDone = true;
-        }
-      })();
-      while (chunks < 20) await new Promise((r) => setTimeout(r, 20));
-
+      const chat = await longChat(squeeze);
       const fim = await complete(squeeze, { prompt: "function add(a, b) {\n  return ", suffix: "\n}\n", max_tokens: 8, temperature: 0 });
       assert.equal(fim.usage.completion_tokens, 8);
-      const chunksAtAnswer = chunks;
-      assert.equal(chatDone, false, "the chat was still generating when the completion answered");
+      const chunksAtAnswer = chat.chunks;
+      assert.equal(chat.done, false, "the chat was still generating when the completion answered");
       await new Promise((r) => setTimeout(r, 300));
-      assert.ok(chunks > chunksAtAnswer, "the chat goes on generating after the completion");
-      controller.abort();
-      await reading;
+      assert.ok(chat.chunks > chunksAtAnswer, "the chat goes on generating after the completion");
+      await chat.stop();
+    });
+
+    it("answers completions whose prompts part from their cached sequence while two chats generate", async function () {
+      // Each prompt shares its start with the one before and then differs: the completion's
+      // sequence must drop the end of its cache while the chats hold the context busy.
+      await complete(squeeze, { prompt: "let total = count(", suffix: ");\n", max_tokens: 2, temperature: 0 });
+      const chats = [await longChat(squeeze), await longChat(squeeze)];
+      for (const next of ["items", "rows", "cells"]) {
+        const fim = await complete(squeeze, { prompt: `let total = count(${next}`, suffix: ");\n", max_tokens: 4, temperature: 0 });
+        assert.equal(fim.usage.completion_tokens, 4);
+        assert.ok(fim.usage.prompt_tokens_details.cached_tokens > 0, "the shared start came from the cache");
+        assert.ok(chats.every((c) => !c.done), "both chats were still generating when the completion answered");
+      }
+      await Promise.all(chats.map((c) => c.stop()));
     });
 
     it("cancels a client's completion when the same client sends a newer one", async function () {

@@ -181,7 +181,8 @@ export class EngineHost implements Engine {
       }
       outcome = "completed";
     } catch (err) {
-      const error = EngineError.from(err);
+      // Once the caller cancelled, whatever the worker answers is that cancellation, told the caller's way.
+      const error = signal?.aborted ? cancelled(signal) : EngineError.from(err);
       outcome = error.code === "cancelled" ? "cancelled" : "failed";
       throw error;
     } finally {

@@ -1,27 +1,28 @@
 // GGUF models on llama.cpp through node-llama-cpp. Runs inside the engine worker.
 import type {
   Llama,
-  LlamaGrammar,
-  LlamaCompletionGenerationOptions,
   LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaGrammarEvaluationState,
   LlamaModel,
+  SequenceEvaluateOptions,
   Token,
 } from "node-llama-cpp";
 import { EngineError } from "../../engine/errors";
 import type {
   Backend,
   ChatMessage,
-  FinishReason,
   GenerationEvent,
   GenerationOptions,
   LoadSpec,
   ModelInfo,
 } from "../../engine/types";
-import { AsyncQueue } from "../../util/asyncQueue";
 import { ChatTemplate } from "../chatTemplate";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, noFimTokens, PENALTY_WINDOW } from "../defaults";
-import { type Lane, SequencePool } from "./sequencePool";
-import { TimeBudget } from "../timeBudget";
+import { generationEvents } from "../generationLoop";
+import { ContextGate } from "./contextGate";
+import { SequencePool } from "./sequencePool";
 import { FimFormat } from "./fimFormat";
 import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
@@ -46,6 +47,8 @@ interface Loaded {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
+  /** Held closed while a sequence's cache is edited: see ContextGate. */
+  gate: ContextGate;
   /** Chats and raw completions, evaluated together in shared batches. */
   generation: SequencePool;
   /**
@@ -77,14 +80,7 @@ export class LlamaCppBackend implements Backend {
         // Each sequence has KV cells for the whole context.
         sequences: parallel + fimSequences,
       });
-      const { LlamaCompletion } = await loadNodeLlamaCpp();
-      const lanes = (count: number): SequencePool =>
-        new SequencePool(
-          Array.from({ length: count }, (): Lane => {
-            const sequence = context.getSequence();
-            return { sequence, completion: new LlamaCompletion({ contextSequence: sequence }) };
-          }),
-        );
+      const lanes = (count: number): SequencePool => new SequencePool(Array.from({ length: count }, () => context.getSequence()));
       const metadata = model.fileInfo.metadata;
       const template = new ChatTemplate(metadata.tokenizer?.chat_template, {
         bosToken: tokenText(model, model.tokens.bos),
@@ -101,7 +97,7 @@ export class LlamaCppBackend implements Backend {
         chatTemplate: template.source,
         slots: { generation: parallel, fim: fimSequences },
       };
-      this.loaded = { info, llama, model, context, generation: lanes(parallel), fim: fimFormat && { pool: lanes(fimSequences), format: fimFormat }, template };
+      this.loaded = { info, llama, model, context, gate: new ContextGate(), generation: lanes(parallel), fim: fimFormat && { pool: lanes(fimSequences), format: fimFormat }, template };
       return info;
     } catch (err) {
       await model.dispose();
@@ -165,7 +161,7 @@ export class LlamaCppBackend implements Backend {
     return this.generate(loaded, loaded.generation, loaded.model.tokenize(text, true), options, signal, grammar);
   }
 
-  /** Runs one generation from prompt tokens on a sequence of `pool`, turning node-llama-cpp's callbacks into events. */
+  /** Runs one generation from prompt tokens on a sequence of `pool`. */
   private async *generate(
     loaded: Loaded,
     pool: SequencePool,
@@ -174,60 +170,38 @@ export class LlamaCppBackend implements Backend {
     signal: AbortSignal,
     grammar?: LlamaGrammar,
   ): AsyncIterable<GenerationEvent> {
-    const { model, context } = loaded;
-    // node-llama-cpp prepends BOS where the model wants one; count it, and never send two.
+    const { model, context, gate } = loaded;
+    // node-llama-cpp's tokenizer leaves BOS out; add it where the model wants one, and never two.
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
-    const input = bos == null ? tokens : [bos, ...(tokens[0] === bos ? tokens.slice(1) : tokens)];
+    const input = bos == null || tokens[0] === bos ? tokens : [bos, ...tokens];
     checkPrompt(input.length, context.contextSize);
-    const lane = pool.acquire(input, options.client);
-    const { sequence, completion } = lane;
-    // The KV cache keeps the longest common prefix with the previous request (the last token is always evaluated).
-    const cachedTokens = Math.min(sequence.compareContextTokens(input).firstDifferentIndex, input.length - 1);
-    const events = new AsyncQueue<GenerationEvent>();
-    const outputBefore = sequence.tokenMeter.usedOutputTokens;
-    const budget = new TimeBudget(options.maxPredictMs);
-    let released = 0;
-    completion
-      .generateCompletionWithMeta(input.slice(bos == null ? 0 : 1), {
-        ...samplingOptions(options),
-        grammar,
-        evaluationPriority: pool === loaded.fim?.pool ? PRIORITY.fim : PRIORITY.generation,
-        // A spent time budget ends the answer as it is; the caller's abort still cancels it (below).
-        signal: AbortSignal.any([signal, budget.signal]),
-        stopOnAbortSignal: true,
-        // No context shift, and no room kept for one: node-llama-cpp would otherwise drop the
-        // start of a prompt longer than 90% of the context without a word.
-        disableContextShift: true,
-        contextShiftSize: 0,
-        // node-llama-cpp calls onToken then onTextChunk for each released piece.
-        onToken: (chunk) => {
-          released += chunk.length;
-          budget.tokenGenerated();
-        },
-        onTextChunk: (text) => {
-          events.push({ type: "text", text, tokens: released });
-          released = 0;
-        },
-      })
-      .finally(() => {
-        budget.dispose();
-        // Lent again only once node-llama-cpp is done with it, whenever the reader stopped reading.
-        pool.release(lane);
-      })
-      .then(
-        ({ metadata }) => {
-          if (signal.aborted) return events.fail(signal.reason);
-          const completionTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-          events.push({
-            type: "done",
-            finishReason: finishReason(metadata.stopReason),
-            usage: { promptTokens: input.length, cachedTokens, completionTokens },
-          });
-          events.close();
-        },
-        (err) => events.fail(err),
-      );
-    yield* events;
+    const sequence = pool.acquire(input, options.client);
+    try {
+      // The KV cache keeps the longest common start with the sequence's last request; the last
+      // prompt token always runs, for the logits of the first answer token.
+      const kept = input.slice(0, -1);
+      if (sequence.compareContextTokens(kept).firstDifferentIndex < sequence.nextTokenIndex) {
+        await gate.edit(() => sequence.adaptStateToTokens(kept, false));
+      }
+      const cachedTokens = sequence.nextTokenIndex;
+      const fim = pool === loaded.fim?.pool;
+      // A grammar's state follows one answer.
+      const grammarState = grammar && new (await loadNodeLlamaCpp()).LlamaGrammarEvaluationState({ model, grammar });
+      yield* generationEvents(sequenceTokens(sequence, input.slice(cachedTokens), evaluateOptions(options, fim, grammarState), gate), {
+        decode: (ids) => model.detokenize(ids),
+        isEnd: (token) => model.isEogToken(token),
+        // No context shift: the answer ends where the context does.
+        maxTokens: Math.min(options.maxTokens ?? Infinity, context.contextSize - input.length),
+        stop: [...(options.stop ?? []), ...(grammar?.stopGenerationTriggers.map(String) ?? [])],
+        maxPredictMs: options.maxPredictMs,
+        trimTrailingWhitespace: grammar?.trimWhitespaceSuffix,
+        usage: { promptTokens: input.length, cachedTokens },
+        signal,
+      });
+    } finally {
+      // Lent again only once node-llama-cpp is done with it.
+      pool.release(sequence);
+    }
   }
 
   private require(): Loaded {
@@ -291,17 +265,42 @@ function flashAttentionText(setting: boolean | "auto"): string {
   return setting === "auto" ? "auto" : setting ? "on" : "off";
 }
 
-function finishReason(stopReason: string): FinishReason {
-  // "abort" here is the time budget: the caller's own abort never gets this far.
-  return stopReason === "maxTokens" || stopReason === "abort" ? "length" : "stop";
+/**
+ * The sequence's next tokens, evaluated in the context's shared batches. Each is asked for only
+ * when the answer goes on, and only once the gate is open.
+ */
+async function* sequenceTokens(
+  sequence: LlamaContextSequence,
+  prompt: Token[],
+  options: SequenceEvaluateOptions & { penaltyWindow: number },
+  gate: ContextGate,
+): AsyncGenerator<Token> {
+  const generated: Token[] = [];
+  const { penaltyWindow, ...evaluate } = options;
+  if (evaluate.repeatPenalty) evaluate.repeatPenalty.punishTokens = () => generated.slice(-penaltyWindow);
+  const tokens = sequence.evaluate(prompt, evaluate);
+  try {
+    for (;;) {
+      const next = await tokens.next();
+      if (next.done) return;
+      generated.push(next.value);
+      yield next.value;
+      await gate.pass();
+    }
+  } finally {
+    await tokens.return();
+  }
 }
 
-function samplingOptions(o: GenerationOptions): LlamaCompletionGenerationOptions {
+function evaluateOptions(
+  o: GenerationOptions,
+  fim: boolean,
+  grammarEvaluationState: LlamaGrammarEvaluationState | undefined,
+): SequenceEvaluateOptions & { penaltyWindow: number } {
   const penalised =
     (o.repeatPenalty !== undefined && o.repeatPenalty !== 1) || !!o.presencePenalty || !!o.frequencyPenalty;
   const temperature = o.temperature ?? DEFAULTS.temperature;
   return {
-    maxTokens: o.maxTokens,
     temperature,
     // Greedy decoding ignores the truncation samplers; leave them unset so it stays exact.
     ...(temperature > 0 && {
@@ -310,14 +309,19 @@ function samplingOptions(o: GenerationOptions): LlamaCompletionGenerationOptions
       minP: DEFAULTS.minP,
       seed: o.seed,
     }),
-    customStopTriggers: o.stop,
+    grammarEvaluationState,
     repeatPenalty: penalised
       ? {
+          punishTokens: () => [],
+          maxPunishTokens: PENALTY_WINDOW,
           penalty: o.repeatPenalty,
           presencePenalty: o.presencePenalty,
           frequencyPenalty: o.frequencyPenalty,
-          lastTokens: PENALTY_WINDOW,
         }
-      : false,
+      : undefined,
+    penaltyWindow: PENALTY_WINDOW,
+    evaluationPriority: fim ? PRIORITY.fim : PRIORITY.generation,
+    // The loop ends the answer at an end-of-generation token, and so sees why it ended.
+    yieldEogToken: true,
   };
 }

@@ -3,17 +3,11 @@
 // used last (an editor window's completions), else the one whose cache shares the longest start
 // with it (a chat's next turn), else the one unused the longest; sequences that another client
 // used last only when there is no other.
-import type { LlamaCompletion, LlamaContextSequence, Token } from "node-llama-cpp";
+import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { EngineError } from "../../engine/errors";
 
-/** A context sequence with the completion driver that runs on it. */
-export interface Lane {
-  sequence: LlamaContextSequence;
-  completion: LlamaCompletion;
-}
-
 interface Entry {
-  lane: Lane;
+  sequence: LlamaContextSequence;
   busy: boolean;
   client: string | undefined;
   lastUsed: number;
@@ -23,8 +17,8 @@ export class SequencePool {
   private readonly entries: Entry[];
   private clock = 0;
 
-  constructor(lanes: Lane[]) {
-    this.entries = lanes.map((lane) => ({ lane, busy: false, client: undefined, lastUsed: 0 }));
+  constructor(sequences: LlamaContextSequence[]) {
+    this.entries = sequences.map((sequence) => ({ sequence, busy: false, client: undefined, lastUsed: 0 }));
   }
 
   get size(): number {
@@ -32,7 +26,7 @@ export class SequencePool {
   }
 
   /** Lends a free sequence for a prompt; the engine's scheduler admits no more requests than there are sequences. */
-  acquire(prompt: Token[], client: string | undefined): Lane {
+  acquire(prompt: Token[], client: string | undefined): LlamaContextSequence {
     const free = this.entries.filter((e) => !e.busy);
     if (free.length === 0) throw new EngineError("internal", "every sequence of the model is busy");
     // Another client's sequence is taken last: two windows typing must not evict each other's cache.
@@ -43,16 +37,16 @@ export class SequencePool {
     entry.busy = true;
     entry.client = client;
     entry.lastUsed = ++this.clock;
-    return entry.lane;
+    return entry.sequence;
   }
 
-  release(lane: Lane): void {
-    const entry = this.entries.find((e) => e.lane === lane);
+  release(sequence: LlamaContextSequence): void {
+    const entry = this.entries.find((e) => e.sequence === sequence);
     if (entry) entry.busy = false;
   }
 
   dispose(): void {
-    for (const { lane } of this.entries) lane.completion.dispose();
+    for (const { sequence } of this.entries) sequence.dispose();
   }
 }
 
@@ -61,7 +55,7 @@ function bestReuse(free: Entry[], prompt: Token[]): Entry | undefined {
   let best: Entry | undefined;
   let bestLength = 0;
   for (const entry of free) {
-    const length = entry.lane.sequence.compareContextTokens(prompt).firstDifferentIndex;
+    const length = entry.sequence.compareContextTokens(prompt).firstDifferentIndex;
     if (length > bestLength) {
       best = entry;
       bestLength = length;

@@ -5,7 +5,6 @@ import { EngineError } from "../../engine/errors";
 import type {
   Backend,
   ChatMessage,
-  FinishReason,
   GenerationEvent,
   GenerationOptions,
   LoadSpec,
@@ -16,11 +15,10 @@ import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFol
 import { ChatTemplate } from "../chatTemplate";
 import { refuseConstrainedOutput } from "../tools/constraints";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, FILE_SEPARATOR, fimPrompt, noFimTokens, ONE_AT_A_TIME, PENALTY_WINDOW, promptTooLong, withExtraContext } from "../defaults";
-import { TimeBudget } from "../timeBudget";
+import { generationEvents } from "../generationLoop";
 import { DecoderSession } from "./decoderSession";
-import { HfTokenizer, TextStream } from "./hfTokenizer";
+import { HfTokenizer } from "./hfTokenizer";
 import { Sampler, type SamplingSettings } from "./sampler";
-import { StopSequences } from "./stopSequences";
 
 const PROMPT_CHUNK = 512;
 /** Used when a request asks to sample from a folder whose own search settings are greedy. */
@@ -112,11 +110,7 @@ export class OnnxBackend implements Backend {
     }
     signal.throwIfAborted();
 
-    const maxTokens = Math.min(options.maxTokens ?? Infinity, info.contextSize - prompt.length);
     const sampler = new Sampler(samplingSettings(options, folder.config));
-    const text = new TextStream(tokenizer);
-    const stops = new StopSequences(options.stop ?? []);
-    const history = [...prompt];
     // Cached keys and values of a shared start are reused; the last prompt token always runs.
     const cachedTokens = Math.min(session.cache.commonPrefix(prompt), prompt.length - 1);
     session.cache.truncate(cachedTokens);
@@ -128,42 +122,25 @@ export class OnnxBackend implements Backend {
       signal.throwIfAborted();
       logits = await session.run(prompt.slice(at, at + PROMPT_CHUNK), info.contextSize);
     }
-
-    let completionTokens = 0;
-    let unreported = 0;
-    let finishReason: FinishReason = "length";
-    let stopped = false;
-    const budget = new TimeBudget(options.maxPredictMs);
-    while (completionTokens < maxTokens && !stopped && !budget.spent) {
-      signal.throwIfAborted();
-      const token = sampler.sample(logits!, history);
-      if (eos.has(token)) {
-        finishReason = "stop";
-        break;
+    const history = [...prompt];
+    async function* tokens(): AsyncGenerator<number> {
+      for (;;) {
+        const token = sampler.sample(logits!, history);
+        yield token;
+        // Asked for only when the answer goes on.
+        history.push(token);
+        logits = await session.run([token], info.contextSize);
       }
-      budget.tokenGenerated();
-      completionTokens++;
-      unreported++;
-      history.push(token);
-      const piece = stops.push(text.push(token));
-      stopped = piece.stopped;
-      if (piece.text) {
-        yield { type: "text", text: piece.text, tokens: unreported };
-        unreported = 0;
-      }
-      if (!stopped && completionTokens < maxTokens && !budget.spent) logits = await session.run([token], info.contextSize);
     }
-    budget.dispose();
-    if (!stopped) {
-      // Release what was held back: a partial character at the very end, or a partial stop sequence.
-      const rest = stops.push(text.flush());
-      stopped = rest.stopped;
-      const tail = stopped ? rest.text : rest.text + stops.flush();
-      // Sent even when empty, so that every generated token is counted once.
-      if (tail || unreported) yield { type: "text", text: tail, tokens: unreported };
-    }
-    if (stopped) finishReason = "stop";
-    yield { type: "done", finishReason, usage: { promptTokens: prompt.length, cachedTokens, completionTokens } };
+    yield* generationEvents(tokens(), {
+      decode: (ids) => tokenizer.decode(ids),
+      isEnd: (token) => eos.has(token),
+      maxTokens: Math.min(options.maxTokens ?? Infinity, info.contextSize - prompt.length),
+      stop: options.stop ?? [],
+      maxPredictMs: options.maxPredictMs,
+      usage: { promptTokens: prompt.length, cachedTokens },
+      signal,
+    });
   }
 
   private require(): Loaded {
