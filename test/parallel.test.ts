@@ -101,9 +101,13 @@ describe("parallel sequences on llama.cpp", function () {
 
     it("answers a completion while a 2,000-token chat is still generating", async function () {
       const chat = await longChat(squeeze);
+      const chunksAtRequest = chat.chunks;
       const fim = await complete(squeeze, { prompt: "function add(a, b) {\n  return ", suffix: "\n}\n", max_tokens: 8, temperature: 0 });
       assert.equal(fim.usage.completion_tokens, 8);
       const chunksAtAnswer = chat.chunks;
+      // Completions first: the chat waits between tokens while the completion runs (a token or
+      // two already on the way still arrive).
+      assert.ok(chunksAtAnswer - chunksAtRequest <= 3, `the chat streamed ${chunksAtAnswer - chunksAtRequest} chunks during the completion`);
       assert.equal(chat.done, false, "the chat was still generating when the completion answered");
       await new Promise((r) => setTimeout(r, 300));
       assert.ok(chat.chunks > chunksAtAnswer, "the chat goes on generating after the completion");

@@ -21,7 +21,7 @@ import type {
 import { ChatTemplate } from "../chatTemplate";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, noFimTokens, PENALTY_WINDOW } from "../defaults";
 import { generationEvents } from "../generationLoop";
-import { ContextGate } from "./contextGate";
+import { ContextGate, type LaneKind } from "./contextGate";
 import { SequencePool } from "./sequencePool";
 import { FimFormat } from "./fimFormat";
 import { forcedToolChoice } from "../tools/constraints";
@@ -176,6 +176,9 @@ export class LlamaCppBackend implements Backend {
     const input = bos == null || tokens[0] === bos ? tokens : [bos, ...tokens];
     checkPrompt(input.length, context.contextSize);
     const sequence = pool.acquire(input, options.client);
+    const kind: LaneKind = pool === loaded.fim?.pool ? "fim" : "generation";
+    // The typing user first: other generations wait between tokens while a completion runs.
+    const endPriority = kind === "fim" ? gate.prioritize() : undefined;
     try {
       // The KV cache keeps the longest common start with the sequence's last request; the last
       // prompt token always runs, for the logits of the first answer token.
@@ -184,10 +187,9 @@ export class LlamaCppBackend implements Backend {
         await gate.edit(() => sequence.adaptStateToTokens(kept, false));
       }
       const cachedTokens = sequence.nextTokenIndex;
-      const fim = pool === loaded.fim?.pool;
       // A grammar's state follows one answer.
       const grammarState = grammar && new (await loadNodeLlamaCpp()).LlamaGrammarEvaluationState({ model, grammar });
-      yield* generationEvents(sequenceTokens(sequence, input.slice(cachedTokens), evaluateOptions(options, fim, grammarState), gate), {
+      yield* generationEvents(sequenceTokens(sequence, input.slice(cachedTokens), evaluateOptions(options, kind, grammarState), { gate, kind, signal }), {
         decode: (ids) => model.detokenize(ids),
         isEnd: (token) => model.isEogToken(token),
         // No context shift: the answer ends where the context does.
@@ -199,6 +201,7 @@ export class LlamaCppBackend implements Backend {
         signal,
       });
     } finally {
+      endPriority?.();
       // Lent again only once node-llama-cpp is done with it.
       pool.release(sequence);
     }
@@ -267,13 +270,13 @@ function flashAttentionText(setting: boolean | "auto"): string {
 
 /**
  * The sequence's next tokens, evaluated in the context's shared batches. Each is asked for only
- * when the answer goes on, and only once the gate is open.
+ * when the answer goes on, and only once the gate lets this kind of generation pass.
  */
 async function* sequenceTokens(
   sequence: LlamaContextSequence,
   prompt: Token[],
   options: SequenceEvaluateOptions & { penaltyWindow: number },
-  gate: ContextGate,
+  turn: { gate: ContextGate; kind: LaneKind; signal: AbortSignal },
 ): AsyncGenerator<Token> {
   const generated: Token[] = [];
   const { penaltyWindow, ...evaluate } = options;
@@ -281,11 +284,11 @@ async function* sequenceTokens(
   const tokens = sequence.evaluate(prompt, evaluate);
   try {
     for (;;) {
+      await turn.gate.pass(turn.kind, turn.signal);
       const next = await tokens.next();
       if (next.done) return;
       generated.push(next.value);
       yield next.value;
-      await gate.pass();
     }
   } finally {
     await tokens.return();
@@ -294,7 +297,7 @@ async function* sequenceTokens(
 
 function evaluateOptions(
   o: GenerationOptions,
-  fim: boolean,
+  kind: LaneKind,
   grammarEvaluationState: LlamaGrammarEvaluationState | undefined,
 ): SequenceEvaluateOptions & { penaltyWindow: number } {
   const penalised =
@@ -320,7 +323,7 @@ function evaluateOptions(
         }
       : undefined,
     penaltyWindow: PENALTY_WINDOW,
-    evaluationPriority: fim ? PRIORITY.fim : PRIORITY.generation,
+    evaluationPriority: PRIORITY[kind],
     // The loop ends the answer at an end-of-generation token, and so sees why it ended.
     yieldEogToken: true,
   };
