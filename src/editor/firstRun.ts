@@ -1,8 +1,10 @@
 // The first run on a machine with no model: say which models suit it and why, and download the
-// recommended one with one click. Asked once; the status bar keeps offering it afterwards.
+// recommended ones (the chat pick, and the completion pick where it is another model) with one
+// click. Asked once; the status bar keeps offering it afterwards.
 import * as vscode from "vscode";
 import type { Ctx } from "./ctx";
 import { downloadWithProgress } from "./downloads";
+import type { Choice } from "../core/selection/types";
 import { bestChoice, choiceId } from "./machine";
 
 const DISMISSED = "squeeze.firstRun.dismissed";
@@ -11,29 +13,36 @@ export async function offerFirstModel(ctx: Ctx, always = false): Promise<void> {
   if (!always && ctx.extension.globalState.get<boolean>(DISMISSED)) return;
   const machine = await ctx.machine.get();
   const chat = bestChoice(machine, "chat");
-  const completion = bestChoice(machine, "completion");
   if (!chat) {
     void vscode.window.showWarningMessage("Squeeze: no catalog model runs well on this machine. Choose a GGUF file or ONNX folder with \"Squeeze: Select Model\".");
     return;
   }
-  const id = choiceId(chat);
-  const device = `${chat.device.kind.toUpperCase()} (${chat.device.name})`;
-  const also =
-    completion && completion.modelId !== chat.modelId
-      ? ` For completions alone, ${choiceId(completion)} (${completion.variant.sizeGB} GB) is lighter: ${completion.reasons[0]}.`
-      : "";
-  const download = `Download ${id} (${chat.variant.sizeGB} GB)`;
-  const choice = await vscode.window.showInformationMessage(
-    `Squeeze has no model yet. Recommended for this machine: ${id} on the ${device}: ${chat.reasons[0]}.${also}`,
-    download,
-    "Choose Another…",
-    "Not Now",
-  );
-  if (choice === download) {
-    if (await downloadWithProgress(ctx.host.client, id, ctx.log)) await ctx.host.loadModel();
+  // Both roles' picks are loaded together; a machine whose picks differ gets both at one click.
+  const pick = bestChoice(machine, "completion");
+  const completion = pick && choiceId(pick) !== choiceId(chat) ? pick : undefined;
+  const where = (c: Choice) => `on the ${c.device.kind.toUpperCase()} (${c.device.name})`;
+  const besides = completion
+    ? ` For inline completions: ${choiceId(completion)}${completion.device.kind === chat.device.kind ? "" : ` ${where(completion)}`}, loaded beside it (${gigabytes(chat.variant.sizeGB + completion.variant.sizeGB)} for both).`
+    : "";
+  const message = `Squeeze has no model yet. Recommended for this machine: ${choiceId(chat)} ${where(chat)}: ${chat.reasons[0]}.${besides}`;
+  const both = completion && "Download Both";
+  const one = completion ? "Chat Only" : `Download ${choiceId(chat)} (${gigabytes(chat.variant.sizeGB)})`;
+  const choice = await vscode.window.showInformationMessage(message, ...(both ? [both] : []), one, "Choose Another…", "Not Now");
+  if (choice === both || choice === one) {
+    let downloaded = 0;
+    for (const c of choice === both && completion ? [chat, completion] : [chat]) {
+      // A cancelled download stops here; what was downloaded before it still loads.
+      if (!(await downloadWithProgress(ctx.host.client, choiceId(c), ctx.log))) break;
+      downloaded++;
+    }
+    if (downloaded > 0) await ctx.host.loadModel();
   } else if (choice === "Choose Another…") {
     await vscode.commands.executeCommand("squeeze.selectModel");
   } else {
     await ctx.extension.globalState.update(DISMISSED, true);
   }
+}
+
+function gigabytes(n: number): string {
+  return `${Number(n.toFixed(2))} GB`;
 }

@@ -1,6 +1,7 @@
-// First run on a machine with no model, as a person sees it: a notification names the model
-// recommended for this machine and why; one click downloads it (from a local stand-in for
-// Hugging Face) with progress, and the server loads it.
+// First run on a machine with no model, as a person sees it: a notification names the models
+// recommended for this machine (chat, and completions where another model suits them) and why;
+// one click downloads them (from a local stand-in for Hugging Face) with progress, and the server
+// loads both.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { machineSelection } from "../../../src/core/selection/machineSelection";
@@ -14,22 +15,27 @@ describe("first run in VS Code", function () {
   this.timeout(300_000);
   let hub: LocalHub;
   let hubUrl: string;
-  let recommended: { id: string; modelId: string };
+  let recommended: Record<"chat" | "completion", { id: string; modelId: string }>;
 
   before(async () => {
-    // The hub serves the generated tiny model under the name of this machine's recommended GGUF.
-    const best = (await machineSelection()).selection.chat[0];
-    assert.ok(best?.recipe === "llamacpp" && best.variant.repo && best.variant.quant, `this machine's chat pick is a GGUF variant (got ${best?.recipe})`);
-    recommended = { id: `${best.modelId}:${best.variant.id}`, modelId: best.modelId };
+    // The hub serves the generated tiny model under the names of this machine's recommended GGUFs.
+    const { selection } = await machineSelection();
     hub = new LocalHub();
-    const file = best.variant.files?.[0] ?? `model-${best.variant.quant.toLowerCase()}.gguf`;
-    hub.addRepo({ id: best.variant.repo, files: [{ path: file, file: TINY }] });
+    const pick = (role: "chat" | "completion") => {
+      const best = selection[role][0];
+      assert.ok(best?.recipe === "llamacpp" && best.variant.repo && best.variant.quant, `this machine's ${role} pick is a GGUF variant (got ${best?.recipe})`);
+      const file = best.variant.files?.[0] ?? `model-${best.variant.quant.toLowerCase()}.gguf`;
+      hub.addRepo({ id: best.variant.repo, files: [{ path: file, file: TINY }] });
+      return { id: `${best.modelId}:${best.variant.id}`, modelId: best.modelId };
+    };
+    recommended = { chat: pick("chat"), completion: pick("completion") };
+    assert.notEqual(recommended.chat.modelId, recommended.completion.modelId, "this machine's picks differ (a coder for completions)");
     hubUrl = await hub.start();
   });
   after(() => hub?.close());
   const vscode = useVsCode("first-run", () => ({ HF_ENDPOINT: hubUrl, HF_TOKEN: "" }));
 
-  it("recommends a model with its reason, downloads it with progress on one click, and loads it", async () => {
+  it("recommends a model per role with its reason, downloads both with progress on one click, and loads both", async () => {
     const port = await freePort();
     const page = await openProject(vscode, "project", { "squeeze.server.port": port });
 
@@ -42,14 +48,21 @@ describe("first run in VS Code", function () {
       return (await toast.isVisible().catch(() => false)) || undefined;
     }, "the first-run notification", 60_000, 2000);
     const message = (await toast.textContent()) ?? "";
-    assert.match(message, new RegExp(`Recommended for this machine: ${recommended.id.replace(/\./g, "\\.")} on the (CPU|GPU|NPU)`));
+    const escaped = (id: string) => id.replace(/\./g, "\\.");
+    assert.match(message, new RegExp(`Recommended for this machine: ${escaped(recommended.chat.id)} on the (CPU|GPU|NPU)`));
+    assert.match(message, new RegExp(`For inline completions: ${escaped(recommended.completion.id)}\\b.*loaded beside it`));
     assert.match(await statusBarText(page), /Squeeze no-model/);
     await page.screenshot({ path: path.join(ARTIFACTS, "first-run-recommendation.png") });
 
-    await toast.locator(".monaco-button", { hasText: `Download ${recommended.id}` }).click();
+    await toast.locator(".monaco-button", { hasText: "Download Both" }).click();
     await waitForStatusBar(page, /Squeeze CPU · \S+ · ready/, "the status bar to say ready");
+    const health = await eventually(async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/health`)).json()) as { roles?: Record<string, string> };
+      return body.roles?.completion === recommended.completion.modelId ? body : undefined;
+    }, "the completion model to load", 60_000);
+    assert.equal(health.roles?.chat, recommended.chat.modelId);
     const res = await fetch(`http://127.0.0.1:${port}/v1/models`);
-    assert.deepEqual(((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id), [recommended.modelId]);
+    assert.deepEqual(((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id).sort(), [recommended.chat.modelId, recommended.completion.modelId].sort());
     assert.ok(hub.requests.some((r) => r.url.includes("/resolve/")), "the model came from the hub");
     await page.screenshot({ path: path.join(ARTIFACTS, "first-run-ready.png") });
   });
