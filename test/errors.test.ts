@@ -96,6 +96,15 @@ for (const tiny of TINY_MODELS) {
       }
     });
 
+    it("a JSON schema nested 6,000 objects deep (30 KB), more times than the model has slots", async function () {
+      // Written out by hand: JSON.stringify itself runs out of stack on it.
+      const schema = '{"properties":{"a":'.repeat(3000) + '{"type":"string"}' + "}}".repeat(3000);
+      const body = (stream: boolean) =>
+        `{"model":${JSON.stringify(model)},"stream":${stream},"messages":[{"role":"user","content":"hi"}],"max_tokens":2,"response_format":{"type":"json_schema","json_schema":{"name":"deep","schema":${schema}}}}`;
+      // Each refusal frees its place in the queue: the normal request after this test still runs.
+      for (let i = 0; i < 8; i++) assertOpenAiError(await postJson(url, "/v1/chat/completions", body(i % 2 === 1)), 400);
+    });
+
     it("a foreign Host header (DNS rebinding)", async function () {
       assertOpenAiError(await request(url, "/v1/models", { headers: { host: "attacker.example:8000" } }), 403);
       const ok = await request(url, "/v1/models", { headers: { host: `localhost:${new URL(url).port}` } });

@@ -169,7 +169,7 @@ export class EngineHost implements Engine {
       // The turn ends when the worker is done, not the reader: a slow client must not hold up the queue.
       void events.settled.then(release);
       signal?.addEventListener("abort", cancel, { once: true });
-      worker.postMessage({ type: "generate", id, request } satisfies HostMessage);
+      this.send(worker, { type: "generate", id, request }, () => this.streams.delete(id), (err) => events.fail(err));
       // The caller may have gone while a new worker was starting: the listener came too late then.
       if (signal?.aborted) cancel();
       for await (const event of events) {
@@ -246,8 +246,22 @@ export class EngineHost implements Engine {
     return new Promise<CallResults[K]>((resolve, reject) => {
       const id = this.nextId++;
       this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ type: "call", id, request } satisfies HostMessage);
+      this.send(worker, { type: "call", id, request }, () => this.calls.delete(id), reject);
     });
+  }
+
+  /**
+   * Hands a message to the worker. A request that cannot be copied to it (a structure nested
+   * too deep, say) fails here, before it reached the worker: it must not wait for an answer
+   * that never comes, holding its place in the queue.
+   */
+  private send(worker: Worker, message: HostMessage, forget: () => void, fail: (err: EngineError) => void): void {
+    try {
+      worker.postMessage(message);
+    } catch (err) {
+      forget();
+      fail(new EngineError("invalid_request", `the request cannot be handed to the engine: ${(err as Error).message}`));
+    }
   }
 
   private onMessage(message: WorkerMessage): void {
