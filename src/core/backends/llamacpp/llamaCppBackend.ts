@@ -189,7 +189,8 @@ export class LlamaCppBackend implements Backend {
       const cachedTokens = sequence.nextTokenIndex;
       // A grammar's state follows one answer.
       const grammarState = grammar && new (await loadNodeLlamaCpp()).LlamaGrammarEvaluationState({ model, grammar });
-      yield* generationEvents(sequenceTokens(sequence, input.slice(cachedTokens), evaluateOptions(options, kind, grammarState), { gate, kind, signal }), {
+      const evaluate = (recent: () => Token[]) => evaluateOptions(options, kind, grammarState, recent);
+      yield* generationEvents(sequenceTokens(sequence, input.slice(cachedTokens), evaluate, { gate, kind, signal }), {
         decode: (ids) => model.detokenize(ids),
         isEnd: (token) => model.isEogToken(token),
         // No context shift: the answer ends where the context does.
@@ -275,13 +276,12 @@ function flashAttentionText(setting: boolean | "auto"): string {
 async function* sequenceTokens(
   sequence: LlamaContextSequence,
   prompt: Token[],
-  options: SequenceEvaluateOptions & { penaltyWindow: number },
+  options: (recent: () => Token[]) => SequenceEvaluateOptions,
   turn: { gate: ContextGate; kind: LaneKind; signal: AbortSignal },
 ): AsyncGenerator<Token> {
   const generated: Token[] = [];
-  const { penaltyWindow, ...evaluate } = options;
-  if (evaluate.repeatPenalty) evaluate.repeatPenalty.punishTokens = () => generated.slice(-penaltyWindow);
-  const tokens = sequence.evaluate(prompt, evaluate);
+  // The penalties look at the answer's own recent tokens.
+  const tokens = sequence.evaluate(prompt, options(() => generated.slice(-PENALTY_WINDOW)));
   try {
     for (;;) {
       await turn.gate.pass(turn.kind, turn.signal);
@@ -299,7 +299,8 @@ function evaluateOptions(
   o: GenerationOptions,
   kind: LaneKind,
   grammarEvaluationState: LlamaGrammarEvaluationState | undefined,
-): SequenceEvaluateOptions & { penaltyWindow: number } {
+  recent: () => Token[],
+): SequenceEvaluateOptions {
   const penalised =
     (o.repeatPenalty !== undefined && o.repeatPenalty !== 1) || !!o.presencePenalty || !!o.frequencyPenalty;
   const temperature = o.temperature ?? DEFAULTS.temperature;
@@ -315,14 +316,13 @@ function evaluateOptions(
     grammarEvaluationState,
     repeatPenalty: penalised
       ? {
-          punishTokens: () => [],
+          punishTokens: recent,
           maxPunishTokens: PENALTY_WINDOW,
           penalty: o.repeatPenalty,
           presencePenalty: o.presencePenalty,
           frequencyPenalty: o.frequencyPenalty,
         }
       : undefined,
-    penaltyWindow: PENALTY_WINDOW,
     evaluationPriority: PRIORITY[kind],
     // The loop ends the answer at an end-of-generation token, and so sees why it ended.
     yieldEogToken: true,
