@@ -39,9 +39,14 @@ export const TARGETS: Record<string, Target> = {
 };
 
 // llama/ holds what building llama.cpp from source takes (a 34 MB git bundle of its sources, the addon's
-// C++ code, CMake files). The extension loads prebuilt binaries only (getLlama({ build: "never" }));
-// the JSON files and grammars that stay in llama/ are read at run time.
-const LLAMA_BUILD_ONLY = new Set(["gitRelease.bundle", "addon", "cmake", "toolchains", "xpack", "patches", "profiles", "CMakeLists.txt", ".clang-format"]);
+// C++ code, CMake files), and what `npm run build:llama` built from them for this very machine's CPU
+// (localBuilds/, the sources it checked out, lastBuild.json): never shipped, since it may not run on
+// another CPU, and without lastBuild.json the extension loads the prebuilt binaries. The JSON files and
+// grammars that stay in llama/ are read at run time.
+const LLAMA_BUILD_ONLY = new Set([
+  "gitRelease.bundle", "addon", "cmake", "toolchains", "xpack", "patches", "profiles", "CMakeLists.txt", ".clang-format",
+  "localBuilds", "llama.cpp", "llama.cpp.info.json", "lastBuild.json",
+]);
 
 export const NATIVE_BINARY = /\.(node|dll|exe|dylib|so|metallib)$|\.so\.\d+$/;
 

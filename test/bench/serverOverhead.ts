@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { openLlama } from "../../src/core/backends/llamacpp/llamaRuntime";
 import { EngineHost } from "../../src/core/engine/engineHost";
 import { QWEN05, WORKER } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
@@ -23,9 +24,10 @@ const PROMPT = "The history of computing began long before electronic machines, 
 type Runner = (prompt: string) => Promise<Sample>;
 
 async function directRunner(): Promise<{ run: Runner; dispose(): Promise<void> }> {
-  const { getLlama, LlamaCompletion } = await import("node-llama-cpp");
-  // The same settings the Squeeze backend uses.
-  const llama = await getLlama({ gpu: "auto", build: "never", progressLogs: false });
+  const { LlamaCompletion } = await import("node-llama-cpp");
+  // The same binary and settings the Squeeze backend uses.
+  const llama = await openLlama("auto");
+  console.log(`llama.cpp binary: ${llama.buildType === "localBuild" ? "local build (npm run build:llama)" : "node-llama-cpp's prebuilt"}, GPU ${llama.gpu || "none"}`);
   const model = await llama.loadModel({ modelPath: QWEN05, gpuLayers: "auto" });
   const context = await model.createContext({ contextSize: CONTEXT, flashAttention: "auto", threads: llama.cpuMathCores });
   const completion = new LlamaCompletion({ contextSequence: context.getSequence() });

@@ -3,6 +3,7 @@
 // starts a new worker and loads the model again.
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { hasLocalBuild, setOpenMpWaiting } from "../backends/llamacpp/llamaRuntime";
 import { validateModel } from "../models/validateModel";
 import { AsyncQueue } from "../util/asyncQueue";
 import { delay } from "../util/delay";
@@ -220,6 +221,8 @@ export class EngineHost implements Engine {
   }
 
   private async start(spec: LoadSpec | undefined): Promise<Worker> {
+    // Before the worker loads llama.cpp: OpenMP reads its settings from the process's environment.
+    if (hasLocalBuild()) setOpenMpWaiting();
     const worker = new Worker(this.workerPath);
     this.current = worker;
     this.counters.workerStarts++;

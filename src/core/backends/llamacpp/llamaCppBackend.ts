@@ -27,6 +27,7 @@ import { FimFormat } from "./fimFormat";
 import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
 import { jsonSchemaGrammar } from "./jsonGrammar";
+import { openLlama } from "./llamaRuntime";
 import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
@@ -213,21 +214,17 @@ export class LlamaCppBackend implements Backend {
     return this.loaded;
   }
 
-  /** GPU "auto" picks CUDA, Vulkan or Metal where a prebuilt binary and a device exist, else the CPU. */
   private async runtime(gpu: "auto" | false): Promise<Llama> {
     if (this.llama?.gpu === gpu) return this.llama.instance;
     await this.llama?.instance.dispose();
     this.llama = undefined;
-    const { getLlama, LlamaLogLevel } = await loadNodeLlamaCpp();
-    // Never compile from source at run time (there is no toolchain inside an editor).
-    const options = { build: "never", logLevel: LlamaLogLevel.warn, progressLogs: false } as const;
     let instance: Llama;
     try {
-      instance = await getLlama({ ...options, gpu });
+      instance = await openLlama(gpu);
     } catch (gpuError) {
       if (gpu === false) throw runtimeUnavailable(gpuError);
       try {
-        instance = await getLlama({ ...options, gpu: false });
+        instance = await openLlama(false);
       } catch (cpuError) {
         throw runtimeUnavailable(cpuError);
       }
