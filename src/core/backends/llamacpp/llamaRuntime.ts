@@ -17,9 +17,9 @@ import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
  * libgomp reads these once, when it is loaded, from the process's real environment: set them on the
  * main thread before any worker loads llama.cpp. A user's own values win.
  */
-export function setOpenMpWaiting(env: NodeJS.ProcessEnv = process.env): void {
-  env.OMP_WAIT_POLICY ??= "ACTIVE";
-  env.GOMP_SPINCOUNT ??= "3000000";
+export function setOpenMpWaiting(): void {
+  process.env.OMP_WAIT_POLICY ??= "ACTIVE";
+  process.env.GOMP_SPINCOUNT ??= "3000000";
 }
 
 /** Where node-llama-cpp records the build that `source download`/`source build` made last. */
@@ -50,7 +50,6 @@ export async function openLlama(gpu: "auto" | false): Promise<Llama> {
   const { getLlama, getLlamaGpuTypes, LlamaLogLevel } = await loadNodeLlamaCpp();
   const options = { logLevel: LlamaLogLevel.warn, progressLogs: false } as const;
   if (hasLocalBuild() && !(await getLlamaGpuTypes("supported")).some(Boolean)) {
-    setOpenMpWaiting();
     return getLlama("lastBuild", { ...options, skipDownload: true });
   }
   return getLlama({ ...options, build: "never", gpu });
