@@ -73,6 +73,7 @@ export class LlamaCppBackend implements Backend {
     const parallel = spec.parallel ?? DEFAULT_PARALLEL;
     const fimSequences = fimFormat ? FIM_SEQUENCES : 0;
     try {
+      const gate = new ContextGate();
       const context = await model.createContext({
         contextSize: spec.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
         // llama.cpp enables flash attention where the device supports it (CPU included).
@@ -80,8 +81,12 @@ export class LlamaCppBackend implements Backend {
         threads: llama.cpuMathCores,
         // Each sequence has KV cells for the whole context.
         sequences: parallel + fimSequences,
+        // The gate decides when a batch goes and in what order its tokens are (see ContextGate).
+        batching: gate.batching,
       });
-      const lanes = (count: number): SequencePool => new SequencePool(Array.from({ length: count }, () => context.getSequence()));
+      // node-llama-cpp numbers a context's sequences in the order they are taken.
+      let taken = 0;
+      const lanes = (count: number): SequencePool => new SequencePool(Array.from({ length: count }, () => ({ sequence: context.getSequence(), order: taken++ })));
       const metadata = model.fileInfo.metadata;
       const template = new ChatTemplate(metadata.tokenizer?.chat_template, {
         bosToken: tokenText(model, model.tokens.bos),
@@ -98,7 +103,7 @@ export class LlamaCppBackend implements Backend {
         chatTemplate: template.source,
         slots: { generation: parallel, fim: fimSequences },
       };
-      this.loaded = { info, llama, model, context, gate: new ContextGate(), generation: lanes(parallel), fim: fimFormat && { pool: lanes(fimSequences), format: fimFormat }, template };
+      this.loaded = { info, llama, model, context, gate, generation: lanes(parallel), fim: fimFormat && { pool: lanes(fimSequences), format: fimFormat }, template };
       return info;
     } catch (err) {
       await model.dispose();
@@ -176,7 +181,7 @@ export class LlamaCppBackend implements Backend {
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
     const input = bos == null || tokens[0] === bos ? tokens : [bos, ...tokens];
     checkPrompt(input.length, context.contextSize);
-    const sequence = pool.acquire(input, options.client);
+    const { sequence, order } = pool.acquire(input, options.client);
     const kind: LaneKind = pool === loaded.fim?.pool ? "fim" : "generation";
     // The typing user first: other generations wait between tokens while a completion runs.
     const endPriority = kind === "fim" ? gate.prioritize() : undefined;
@@ -191,7 +196,7 @@ export class LlamaCppBackend implements Backend {
       // A grammar's state follows one answer.
       const grammarState = grammar && new (await loadNodeLlamaCpp()).LlamaGrammarEvaluationState({ model, grammar });
       const evaluate = (recent: () => Token[]) => evaluateOptions(options, kind, grammarState, recent);
-      yield* generationEvents(sequenceTokens(sequence, input.slice(cachedTokens), evaluate, { gate, kind, signal }), {
+      yield* generationEvents(sequenceTokens(sequence, input.slice(cachedTokens), evaluate, { gate, kind, order, signal }), {
         decode: (ids) => model.detokenize(ids),
         isEnd: (token) => model.isEogToken(token),
         // No context shift: the answer ends where the context does.
@@ -267,27 +272,36 @@ function flashAttentionText(setting: boolean | "auto"): string {
 }
 
 /**
- * The sequence's next tokens, evaluated in the context's shared batches. Each is asked for only
- * when the answer goes on, and only once the gate lets this kind of generation pass.
+ * The sequence's next tokens, evaluated in the context's shared batches. The prompt goes in first
+ * with no output, then its last token alone, which gives the first answer token: so every token
+ * with an output is one the gate has ordered (see ContextGate). Each token is asked for only when
+ * the answer goes on, and only once the gate lets it pass.
  */
 async function* sequenceTokens(
   sequence: LlamaContextSequence,
   prompt: Token[],
   options: (recent: () => Token[]) => SequenceEvaluateOptions,
-  turn: { gate: ContextGate; kind: LaneKind; signal: AbortSignal },
+  turn: { gate: ContextGate; kind: LaneKind; order: number; signal: AbortSignal },
 ): AsyncGenerator<Token> {
+  const { gate, kind, order, signal } = turn;
   const generated: Token[] = [];
+  if (prompt.length > 1) {
+    await gate.passPrompt(kind, order, signal);
+    await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1), { evaluationPriority: PRIORITY[kind] });
+  }
+  const endRun = gate.run(kind);
   // The penalties look at the answer's own recent tokens.
-  const tokens = sequence.evaluate(prompt, options(() => generated.slice(-PENALTY_WINDOW)));
+  const tokens = sequence.evaluate(prompt.slice(-1), options(() => generated.slice(-PENALTY_WINDOW)));
   try {
     for (;;) {
-      await turn.gate.pass(turn.kind, turn.signal);
-      const next = await tokens.next();
+      await gate.pass(kind, order, signal);
+      const next = await tokens.next().finally(() => gate.settled(order));
       if (next.done) return;
       generated.push(next.value);
       yield next.value;
     }
   } finally {
+    endRun();
     await tokens.return();
   }
 }
