@@ -1,4 +1,4 @@
-// Bundles the extension, the CLI and the engine worker for Node, and the chat view's webview for
+// Bundles the extension, the CLI, the engine worker and the model proof process for Node, and the chat view's webview for
 // the browser. The native runtime stays external: it is loaded from node_modules at run time
 // (node-llama-cpp is ESM-only and is reached through dynamic import(); onnxruntime-node carries
 // its .node binary).
@@ -11,6 +11,7 @@ const node = {
     extension: "src/extension.ts",
     cli: "src/cli/main.ts",
     worker: "src/core/engine/worker.ts",
+    proof: "src/core/engine/proofProcess.ts",
   },
   outdir: "dist",
   bundle: true,

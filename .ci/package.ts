@@ -12,7 +12,7 @@ const OUT_DIR = path.join(ROOT, "dist-vsix");
 const STAGE_DIR = path.join(OUT_DIR, ".stage");
 const CACHE_DIR = path.join(OUT_DIR, ".cache");
 const RUNTIMES = ["node-llama-cpp", "onnxruntime-node"];
-const BUNDLES = ["extension.js", "worker.js", "cli.js", "webview/chat.js", "webview/chat.css"];
+const BUNDLES = ["extension.js", "worker.js", "proof.js", "cli.js", "webview/chat.js", "webview/chat.css"];
 /** media/ holds the icons the manifest names, and the chat view's sources, which the VSIX carries bundled in dist/webview. */
 const WEBVIEW_SOURCES = new Set(["media/chat", "media/tsconfig.json"]);
 

@@ -20,7 +20,7 @@ describe("architecture", function () {
   });
 
   it("native runtimes stay out of the bundles and are loaded at run time", function () {
-    for (const bundle of [CLI, WORKER]) {
+    for (const bundle of [CLI, WORKER, path.join(DIST, "proof.js")]) {
       const code = readFileSync(bundle, "utf8");
       assert.doesNotMatch(code, /require\(["']vscode["']\)/, bundle);
       assert.doesNotMatch(code, /class LlamaCompletion\b/, `${bundle} must not inline node-llama-cpp`);

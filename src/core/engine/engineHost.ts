@@ -9,6 +9,7 @@ import { AsyncQueue } from "../util/asyncQueue";
 import { delay } from "../util/delay";
 import type { Engine, EngineStats } from "./engine";
 import { EngineError } from "./errors";
+import { ModelProofs } from "./modelProofs";
 import {
   SHUTDOWN_TIMEOUT_MS,
   type CallRequest,
@@ -27,6 +28,8 @@ export interface EngineHostOptions {
   maxQueue?: number;
   /** Told of every worker started (logging, diagnostics). */
   onWorkerStart?: (worker: Worker) => void;
+  /** Proves model files harmless before the worker loads them; defaults to one using proof.js beside the worker. */
+  proofs?: ModelProofs;
 }
 
 interface PendingCall {
@@ -39,6 +42,7 @@ export const DEFAULT_QUEUE = 32;
 
 export class EngineHost implements Engine {
   private readonly workerPath: string;
+  private readonly proofs: ModelProofs;
   private readonly queue: Scheduler;
   /** Each client's completion in flight: its next one cancels it. */
   private readonly latestCompletion = new Map<string, AbortController>();
@@ -56,6 +60,7 @@ export class EngineHost implements Engine {
 
   constructor(private readonly options: EngineHostOptions = {}) {
     this.workerPath = options.workerPath ?? path.join(__dirname, "worker.js");
+    this.proofs = options.proofs ?? new ModelProofs({ proofPath: path.join(path.dirname(this.workerPath), "proof.js") });
     this.queue = new Scheduler(options.maxQueue ?? DEFAULT_QUEUE);
   }
 
@@ -64,8 +69,10 @@ export class EngineHost implements Engine {
   }
 
   async load(spec: LoadSpec): Promise<ModelInfo> {
-    // Native runtimes abort the whole process on some malformed files: check first, in JS.
+    // Native runtimes abort the whole process on some malformed files: the JS checks say why for
+    // the known ones, the proof in a throwaway process holds for the rest.
     await validateModel(spec);
+    await this.proofs.prove(spec);
     const release = await this.queue.enter("exclusive");
     try {
       this.info = undefined;
@@ -234,6 +241,7 @@ export class EngineHost implements Engine {
       try {
         // The file may have changed since it was first checked.
         await validateModel(spec);
+        await this.proofs.prove(spec);
         await this.post<"load">(worker, { op: "load", spec });
       } catch (err) {
         // The load has settled (no native work in flight): end this worker; the next request tries afresh.

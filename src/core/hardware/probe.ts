@@ -1,7 +1,8 @@
 // The hardware probe: CPU, memory, GPUs, NPUs, battery, OS and usable runtimes. Each part is
 // read on its own with a time limit, so one failing source leaves that part unknown (null, and
 // named in `unknown`) instead of failing the probe. The machine's parts are read once per
-// process; the battery, which changes, on every call.
+// process; the battery, which changes, at most every BATTERY_MAX_AGE_MS (reading it starts a
+// process on Windows and macOS, and a server answers system-info as often as it is asked).
 import os from "node:os";
 import si from "systeminformation";
 import { classifyGpu, gpusFromPci, type GpuReport } from "./gpus";
@@ -19,6 +20,10 @@ type Static = Omit<HardwareProfile, "battery" | "probedAt">;
 
 let cached: Promise<Static> | undefined;
 
+export const BATTERY_MAX_AGE_MS = 10_000;
+type BatteryReading = { battery: HardwareProfile["battery"]; unknown: string[] };
+let lastBattery: { at: number; reading: Promise<BatteryReading> } | undefined;
+
 export interface ProbeOptions {
   /** Read the machine again instead of using this process's earlier reading. */
   refresh?: boolean;
@@ -27,8 +32,7 @@ export interface ProbeOptions {
 /** Never rejects. */
 export async function probeHardware(options: ProbeOptions = {}): Promise<HardwareProfile> {
   if (options.refresh || !cached) cached = probeStatic();
-  const unknown: string[] = [];
-  const [machine, battery] = await Promise.all([cached, readBattery(unknown)]);
+  const [machine, { battery, unknown }] = await Promise.all([cached, recentBattery(options.refresh ?? false)]);
   return { ...machine, battery, probedAt: new Date().toISOString(), unknown: [...machine.unknown, ...unknown] };
 }
 
@@ -111,8 +115,18 @@ async function probeStatic(): Promise<Static> {
 }
 
 /** The battery alone, for callers that follow it over time (an editor's power policy). */
-export function probeBattery(): Promise<HardwareProfile["battery"]> {
-  return readBattery([]);
+export async function probeBattery(): Promise<HardwareProfile["battery"]> {
+  return (await recentBattery(false)).battery;
+}
+
+/** The last battery reading if it is recent (callers at the same time share one). */
+function recentBattery(refresh: boolean): Promise<BatteryReading> {
+  const now = Date.now();
+  if (refresh || !lastBattery || now - lastBattery.at > BATTERY_MAX_AGE_MS) {
+    const unknown: string[] = [];
+    lastBattery = { at: now, reading: readBattery(unknown).then((battery) => ({ battery, unknown })) };
+  }
+  return lastBattery.reading;
 }
 
 async function readBattery(unknown: string[]): Promise<HardwareProfile["battery"]> {
