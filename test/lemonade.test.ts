@@ -138,6 +138,8 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
             completion_sequences: 2,
             requests_running: 0,
             requests_waiting: 0,
+            engine: "ready",
+            last_failure: null,
             expires_at: null,
           },
         },

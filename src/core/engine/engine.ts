@@ -16,6 +16,16 @@ export interface EngineStats {
   workerStarts: number;
 }
 
+/**
+ * Whether the engine can answer now: its worker is up and answering ("ready"), being started
+ * with the model ("starting"), or gone after it died or stopped answering ("stopped": the next
+ * request starts a new one). `lastFailure` says when and why it last went, if it ever did.
+ */
+export interface EngineHealth {
+  state: "ready" | "starting" | "stopped";
+  lastFailure?: { at: string; reason: string };
+}
+
 export interface Engine {
   /** The loaded model, or undefined. */
   readonly model: ModelInfo | undefined;
@@ -31,5 +41,6 @@ export interface Engine {
   complete(prompt: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
   infill(prefix: string, suffix: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
   stats(): EngineStats;
+  health(): EngineHealth;
   dispose(): Promise<void>;
 }

@@ -1,13 +1,15 @@
 // The host side of the engine: owns the worker thread, queues requests, and turns worker
 // messages back into streams. A dead worker fails what it was running; the next request
-// starts a new worker and loads the model again.
+// starts a new worker and loads the model again. A watchdog asks the worker every few seconds
+// whether it still answers; one that does not is given up the same way.
+import { once } from "node:events";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { hasLocalBuild, setOpenMpWaiting } from "../backends/llamacpp/llamaRuntime";
 import { validateModel } from "../models/validateModel";
 import { AsyncQueue } from "../util/asyncQueue";
 import { delay } from "../util/delay";
-import type { Engine, EngineStats } from "./engine";
+import type { Engine, EngineHealth, EngineStats } from "./engine";
 import { EngineError } from "./errors";
 import { ModelProofs } from "./modelProofs";
 import {
@@ -30,6 +32,8 @@ export interface EngineHostOptions {
   onWorkerStart?: (worker: Worker) => void;
   /** Proves model files harmless before the worker loads them; defaults to one using proof.js beside the worker. */
   proofs?: ModelProofs;
+  /** How often the worker is asked whether it answers, and how long it may take to (WATCHDOG). */
+  watchdog?: { intervalMs: number; limitMs: number };
 }
 
 interface PendingCall {
@@ -39,6 +43,12 @@ interface PendingCall {
 
 /** Waiting requests per model: a burst of 16 clients at once is served, not refused. */
 export const DEFAULT_QUEUE = 32;
+
+/**
+ * The worker's event loop stays free while the runtime works (its calls are asynchronous), so
+ * it answers within milliseconds unless something holds it: 30 s without an answer is stuck.
+ */
+export const WATCHDOG = { intervalMs: 5_000, limitMs: 30_000 } as const;
 
 export class EngineHost implements Engine {
   private readonly workerPath: string;
@@ -56,6 +66,17 @@ export class EngineHost implements Engine {
   private spec: LoadSpec | undefined;
   private info: ModelInfo | undefined;
   private disposed = false;
+  private watchdog: { timer: NodeJS.Timeout; askedAt?: number } | undefined;
+  /**
+   * Loads under way in the worker: a runtime's start (loading its libraries, a GPU driver) holds
+   * the worker's thread for a while, so the watchdog waits until they are done.
+   */
+  private loads = 0;
+  /** Workers given up by the watchdog that have not ended yet. */
+  private readonly letGo = new Set<Worker>();
+  /** The worker being started and given the model. */
+  private starting: Promise<Worker> | undefined;
+  private lastFailure: EngineHealth["lastFailure"];
   private readonly counters = { completed: 0, cancelled: 0, failed: 0, generatedTokens: 0, workerStarts: 0 };
 
   constructor(private readonly options: EngineHostOptions = {}) {
@@ -117,8 +138,14 @@ export class EngineHost implements Engine {
     return { queued: this.queue.length, running: this.queue.active, ...this.counters };
   }
 
+  health(): EngineHealth {
+    const state = this.starting ? "starting" : this.current || !this.lastFailure ? "ready" : "stopped";
+    return { state, ...(this.lastFailure && { lastFailure: this.lastFailure }) };
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.stopWatching();
     const worker = this.current;
     if (worker) {
       // Terminating a worker with native work in flight aborts the process: let it wind down first.
@@ -128,6 +155,8 @@ export class EngineHost implements Engine {
     this.ready = undefined;
     this.failPending(new EngineError("cancelled", "the engine was shut down"));
     await worker?.terminate();
+    // A process that ends while a given-up worker's native call is still running aborts: give them the same time.
+    await Promise.race([Promise.all([...this.letGo].map((w) => once(w, "exit"))), delay(SHUTDOWN_TIMEOUT_MS)]);
   }
 
   /** Admission happens now, so a full queue is an error before any response has started. */
@@ -220,7 +249,12 @@ export class EngineHost implements Engine {
     if (!this.ready) {
       const ready = this.start(reload ? this.spec : undefined);
       this.ready = ready;
-      ready.catch(() => {
+      this.starting = ready;
+      const started = () => {
+        if (this.starting === ready) this.starting = undefined;
+      };
+      ready.then(started, () => {
+        started();
         if (this.ready === ready) this.ready = undefined;
       });
     }
@@ -237,6 +271,7 @@ export class EngineHost implements Engine {
     worker.on("error", (err) => this.onWorkerGone(worker, `it threw: ${err.message}`));
     worker.on("exit", (code) => this.onWorkerGone(worker, `it exited with code ${code}`));
     this.options.onWorkerStart?.(worker);
+    this.watch(worker);
     if (spec) {
       try {
         // The file may have changed since it was first checked.
@@ -254,11 +289,16 @@ export class EngineHost implements Engine {
   }
 
   private post<K extends CallRequest["op"]>(worker: Worker, request: Extract<CallRequest, { op: K }>): Promise<CallResults[K]> {
-    return new Promise<CallResults[K]>((resolve, reject) => {
+    const answer = new Promise<CallResults[K]>((resolve, reject) => {
       const id = this.nextId++;
       this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.send(worker, { type: "call", id, request }, () => this.calls.delete(id), reject);
     });
+    if (request.op === "load") {
+      this.loads++;
+      void answer.catch(() => undefined).finally(() => this.loads--);
+    }
+    return answer;
   }
 
   /**
@@ -299,9 +339,54 @@ export class EngineHost implements Engine {
   /** Everything pending ran on this worker: fail it all; the next request starts afresh. */
   private onWorkerGone(worker: Worker, why: string): void {
     if (this.current !== worker) return;
+    this.stopWatching();
     this.current = undefined;
     this.ready = undefined;
-    this.failPending(new EngineError("worker_crashed", `the engine worker stopped (${why}); the next request starts a new one`));
+    this.lastFailure = { at: new Date().toISOString(), reason: `the engine worker stopped (${why})` };
+    this.failPending(new EngineError("worker_crashed", `${this.lastFailure.reason}; the next request starts a new one`));
+  }
+
+  private watch(worker: Worker): void {
+    this.stopWatching();
+    const { intervalMs, limitMs } = this.options.watchdog ?? WATCHDOG;
+    const watchdog: { timer: NodeJS.Timeout; askedAt?: number } = {
+      timer: setInterval(() => {
+        if (this.loads > 0) watchdog.askedAt = undefined;
+        else if (watchdog.askedAt === undefined) {
+          watchdog.askedAt = Date.now();
+          this.post<"ping">(worker, { op: "ping" }).then(
+            () => (watchdog.askedAt = undefined),
+            () => undefined,
+          );
+        } else if (Date.now() - watchdog.askedAt > limitMs) {
+          this.onWorkerStuck(worker, limitMs);
+        }
+      }, intervalMs),
+    };
+    // The watchdog never keeps a process alive by itself.
+    watchdog.timer.unref();
+    this.watchdog = watchdog;
+  }
+
+  private stopWatching(): void {
+    clearInterval(this.watchdog?.timer);
+    this.watchdog = undefined;
+  }
+
+  /**
+   * A worker that stopped answering fails what it was running and is replaced at the next
+   * request. Ending its thread now could abort the process (native work in flight), so it is
+   * asked to wind down, and ended once it answers that; until then it is only let go.
+   */
+  private onWorkerStuck(worker: Worker, limitMs: number): void {
+    this.onWorkerGone(worker, `it did not answer for ${limitMs / 1000} s`);
+    const id = this.nextId++;
+    worker.on("message", (message: WorkerMessage) => {
+      if (message.id === id) void worker.terminate();
+    });
+    this.send(worker, { type: "call", id, request: { op: "shutdown" } }, () => undefined, () => void worker.terminate());
+    this.letGo.add(worker);
+    worker.once("exit", () => this.letGo.delete(worker));
   }
 
   private failPending(error: EngineError): void {

@@ -7,6 +7,8 @@ export type CallRequest =
   | { op: "load"; spec: LoadSpec }
   | { op: "unload" }
   | { op: "tokenize"; text: string }
+  /** Answered at once: the watchdog's question whether the worker still answers. */
+  | { op: "ping" }
   /** Cancel everything and free the model: the worker may then be terminated safely. */
   | { op: "shutdown" };
 
@@ -14,6 +16,7 @@ export interface CallResults {
   load: ModelInfo;
   unload: void;
   tokenize: number[];
+  ping: void;
   shutdown: void;
 }
 

@@ -1,6 +1,6 @@
 // An Engine that times each generation it passes through, for Lemonade's /stats ("the last
 // request"), and counts those being read. A decorator, so the routes and the worker stay unaware of it.
-import type { Engine, EngineStats } from "./engine";
+import type { Engine, EngineHealth, EngineStats } from "./engine";
 import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo } from "./types";
 
 export interface RequestTimings {
@@ -68,6 +68,10 @@ export class TimedEngine implements Engine {
 
   stats(): EngineStats {
     return this.inner.stats();
+  }
+
+  health(): EngineHealth {
+    return this.inner.health();
   }
 
   dispose(): Promise<void> {

@@ -58,6 +58,8 @@ async function call(request: CallRequest): Promise<unknown> {
       return backend?.instance.unload();
     case "tokenize":
       return loaded().tokenize(request.text);
+    case "ping":
+      return undefined;
     case "shutdown":
       return release();
   }

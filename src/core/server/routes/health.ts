@@ -15,8 +15,10 @@ export function health(pool: ModelPool, version: string): RequestHandler {
 export function healthFields(pool: ModelPool, version: string) {
   const model = pool.forRole("chat")?.info;
   const role = (name: "chat" | "completion") => pool.list().find((m) => m.roles.has(name))?.info.id ?? null;
+  // "degraded" while a model's engine is down: it died or stopped answering, and comes back with the next request.
+  const down = pool.list().some((m) => m.engine.health().state === "stopped");
   return {
-    status: "ok",
+    status: down ? "degraded" : "ok",
     server: "Squeeze",
     version,
     model: model?.id ?? null,

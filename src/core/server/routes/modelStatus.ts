@@ -17,6 +17,7 @@ export interface LoadedModelStatus {
 
 export function modelStatus({ info, engine, roles, pinned, expiresAt }: LoadedModel) {
   const { running, queued } = engine.stats();
+  const { state, lastFailure } = engine.health();
   return {
     loaded: true,
     roles: [...roles].sort(),
@@ -28,6 +29,9 @@ export function modelStatus({ info, engine, roles, pinned, expiresAt }: LoadedMo
     completion_sequences: info.slots.fim,
     requests_running: running,
     requests_waiting: queued,
+    /** "ready", "starting" (a worker being given the model), or "stopped" (it died or stopped answering; the next request starts it again). */
+    engine: state,
+    last_failure: lastFailure ? { at: lastFailure.at, reason: lastFailure.reason } : null,
     expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
   };
 }
