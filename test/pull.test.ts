@@ -169,6 +169,22 @@ describe("pulling models from the hub", function () {
     assert.deepEqual(rangeStarts(), [kept], "the second pull asked only for the rest");
   });
 
+  it("fails a pull whose disk fills up while it waits on the network, and frees its lock", async function () {
+    // A real ENOSPC from the kernel: the download's partial file is /dev/full.
+    if (process.platform !== "linux") this.skip();
+    const partial = `${blobOf("test/Tiny-GGUF", sha256(big))}.incomplete`;
+    await mkdir(path.dirname(partial), { recursive: true });
+    await symlink("/dev/full", partial);
+    hub.inject({ kind: "slow", bytesPerSecond: 4 * 1024 * 1024, path: "big-q4_k_m.gguf" });
+    await rejectsWith(storeWith().pull("hf.co/test/Tiny-GGUF:Q4_K_M", { retry: FAST }), "insufficient_space", /the disk filled up while downloading big-q4_k_m\.gguf; free some space and pull again/);
+    assert.deepEqual(await storeWith().list(), []);
+
+    await rm(partial);
+    hub.clearFaults();
+    const model = await storeWith().pull("hf.co/test/Tiny-GGUF:Q4_K_M");
+    assert.equal(sha256(await readFile(model.path)), sha256(big), "the lock was freed: the next pull ran");
+  });
+
   it("drops a stalled connection and resumes", async function () {
     hub.inject({ kind: "stall", path: "big-q4_k_m.gguf", afterBytes: 3 * 1024 * 1024 });
     const model = await storeWith().pull("hf.co/test/Tiny-GGUF:Q4_K_M", { stallMs: 300, retry: FAST });

@@ -82,6 +82,13 @@ class Transfer {
     const signal = job.signal ? AbortSignal.any([job.signal, stall.signal]) : stall.signal;
     const seen: { failed?: FailedAnswer } = {};
     const out = createWriteStream(this.incomplete, { flags: "a", highWaterMark: 4 << 20 });
+    // A write can fail while the download waits on the network (a full disk): listened for from
+    // the start, it stops the download and is what the pull reports.
+    let writeError: NodeJS.ErrnoException | undefined;
+    out.on("error", (err) => {
+      writeError ??= err;
+      stall.abort();
+    });
     // One timer checking the time of the last chunk, not a timer re-armed per chunk.
     let lastData = Date.now();
     const timer = setInterval(() => Date.now() - lastData >= job.stallMs && stall.abort(), Math.max(10, job.stallMs / 4));
@@ -106,11 +113,13 @@ class Transfer {
         if (received > job.file.size) throw new StoreError("invalid_response", `the hub sent more of ${job.file.path} than its ${job.file.size} bytes`, true);
         this.hash!.update(chunk);
         this.hashed = received;
-        if (!out.write(chunk)) await once(out, "drain");
+        if (!out.write(chunk)) await drained(out);
         this.report(received, true);
       }
+      await flushed(out);
       if (received < job.file.size) throw new StoreError("network", `the connection ended ${job.file.size - received} bytes short of ${job.file.path}`, true);
     } catch (err) {
+      if (writeError) throw writeFailed(writeError, job.file.path);
       if (stall.signal.aborted && !job.signal?.aborted) {
         throw new StoreError("network", `no data arrived for ${job.stallMs / 1000} s while downloading ${job.file.path}`, true);
       }
@@ -160,6 +169,34 @@ class Transfer {
 
 async function hasSize(file: string, size: number): Promise<boolean> {
   return (await stat(file).catch(() => undefined))?.size === size;
+}
+
+/** Resolves when the stream wants more; a write error is left to the stream's own listener. */
+function drained(out: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      out.off("drain", settle);
+      out.off("error", settle);
+      resolve();
+    };
+    out.once("drain", settle);
+    out.once("error", settle);
+  });
+}
+
+/** Waits until what was written reached the file, so a failed last write is seen here. */
+function flushed(out: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (out.writableLength === 0 || out.destroyed) return resolve();
+    out.write(Buffer.alloc(0), () => resolve());
+  });
+}
+
+function writeFailed(err: NodeJS.ErrnoException, file: string): StoreError {
+  if (err.code === "ENOSPC" || err.code === "EDQUOT") {
+    return new StoreError("insufficient_space", `the disk filled up while downloading ${file}; free some space and pull again (the part downloaded is kept)`);
+  }
+  return new StoreError("write_failed", `could not write ${file} to the cache: ${err.message}`);
 }
 
 async function closeStream(out: WriteStream): Promise<void> {

@@ -9,6 +9,8 @@ export type StoreErrorCode =
   | "network"
   | "offline"
   | "insufficient_space"
+  /** The cache could not be written for another reason than space (permissions, an I/O error). */
+  | "write_failed"
   | "checksum_mismatch"
   | "invalid_response"
   | "cancelled"

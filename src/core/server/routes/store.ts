@@ -17,6 +17,7 @@ const STATUS: Record<StoreError["code"], number> = {
   network: 502,
   offline: 409,
   insufficient_space: 507,
+  write_failed: 500,
   checksum_mismatch: 502,
   invalid_response: 502,
   cancelled: 499,
