@@ -37,6 +37,10 @@ export interface ServerOptions {
   store?: ModelStore;
   /** How models that requests name are loaded (context size, parallel sequences, CPU only). */
   load?: ModelProviderOptions["load"];
+  /** How long a full stream may go unread before it is cut (sse.ts's STALLED_READER_MS). */
+  stalledReaderMs?: number;
+  /** How long a client may take to send its whole request (server.ts's REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -48,6 +52,7 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   app.disable("x-powered-by");
   // Every answer describes live state; a 304 would only confuse clients.
   app.disable("etag");
+  app.locals.stalledReaderMs = options.stalledReaderMs;
 
   // Binding a specific address means clients will name it in Host; an IP literal cannot be rebound.
   const boundHost = options.host && !WILDCARD_ADDRESSES.has(options.host) ? [options.host] : [];

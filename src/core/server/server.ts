@@ -35,9 +35,20 @@ export class PortInUseError extends Error {
 
 const PROBE_TIMEOUT_MS = 2000;
 
+/**
+ * The most a client may take to send its whole request (headers and body: a 4 MiB body takes
+ * milliseconds locally), so that connections left half-sent do not pile up. Answers are not
+ * bounded: a long generation is the normal case, and a stream nobody reads is cut by sse.ts.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 export async function startServer(pool: ModelPool, options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
-  const server = createServer(createApp(pool, options));
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const server = createServer(
+    { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(5_000, Math.max(50, requestTimeout / 4)) },
+    createApp(pool, options),
+  );
   try {
     await listen(server, options.port ?? 8000, host);
   } catch (err) {

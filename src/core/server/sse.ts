@@ -54,14 +54,26 @@ export class SseWriter {
   }
 }
 
-/** Resolves once the socket wants more data, or the client is gone. Shared with the NDJSON writer. */
+/**
+ * How long a client may leave a stream unread once the socket's buffers are full: then it is cut,
+ * which cancels its generation, rather than held open for a reader that is gone.
+ */
+export const STALLED_READER_MS = 60_000;
+
+/** Resolves once the socket wants more data, or the client is gone (or cut for not reading). Shared with the NDJSON writer. */
 export function drainedOrClosed(res: Response): Promise<void> {
+  const limit = (res.app?.locals.stalledReaderMs as number | undefined) ?? STALLED_READER_MS;
   return new Promise((resolve) => {
     const settle = (): void => {
+      clearTimeout(timer);
       res.off("drain", settle);
       res.off("close", settle);
       resolve();
     };
+    const timer = setTimeout(() => {
+      res.destroy();
+      settle();
+    }, limit);
     res.on("drain", settle);
     res.on("close", settle);
   });

@@ -12,15 +12,20 @@ export class NdjsonWriter {
     res.socket?.setNoDelay(true);
   }
 
+  /** True once the client went away (or was cut for not reading) or the stream was ended. */
+  get isClosed(): boolean {
+    return this.res.destroyed || this.res.writableEnded;
+  }
+
   /** Resolves when the line is handed to the socket; waits while the client reads slower than we generate. */
   async send(data: unknown): Promise<void> {
     // A client that hung up destroys the response; writing on would only fill a dead buffer.
-    if (this.res.destroyed || this.res.writableEnded) return;
+    if (this.isClosed) return;
     if (!this.res.write(`${JSON.stringify(data)}\n`)) await drainedOrClosed(this.res);
   }
 
   /** Ends the stream with a last line. */
   end(data: unknown): void {
-    if (!this.res.destroyed && !this.res.writableEnded) this.res.end(`${JSON.stringify(data)}\n`);
+    if (!this.isClosed) this.res.end(`${JSON.stringify(data)}\n`);
   }
 }
