@@ -148,6 +148,17 @@ for (const tiny of TINY_MODELS) {
       assert.equal(engine.stats().completed, 2);
     });
 
+    it("bounds tokenizing like the queue, without waiting for a generation slot", async function () {
+      const generating = collect(engine.complete("One", { maxTokens: 40, temperature: 0 }));
+      // maxQueue is 1: one tokenize runs beside the generation, a second at the same time is refused.
+      const text = "hello world, ".repeat(20_000);
+      const first = engine.tokenize(text);
+      await rejectsWith(engine.tokenize("Hi"), "queue_full");
+      assert.ok((await first).length > 10_000);
+      assert.ok((await engine.tokenize("Hi")).length > 0, "the place is free again");
+      assert.equal((await generating).at(-1)?.type, "done");
+    });
+
     it("does not let a slow reader hold up the queue", async function () {
       const slow = engine.complete("One", { maxTokens: 30, temperature: 0 })[Symbol.asyncIterator]();
       assert.equal((await slow.next()).value?.type, "text");

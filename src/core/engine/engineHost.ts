@@ -54,6 +54,8 @@ export class EngineHost implements Engine {
   private readonly workerPath: string;
   private readonly proofs: ModelProofs;
   private readonly queue: Scheduler;
+  private readonly maxQueue: number;
+  private tokenizing = 0;
   /** Each client's completion in flight: its next one cancels it. */
   private readonly latestCompletion = new Map<string, AbortController>();
   /** The live worker thread, and the promise of it being ready (model loaded). */
@@ -82,7 +84,8 @@ export class EngineHost implements Engine {
   constructor(private readonly options: EngineHostOptions = {}) {
     this.workerPath = options.workerPath ?? path.join(__dirname, "worker.js");
     this.proofs = options.proofs ?? new ModelProofs({ proofPath: path.join(path.dirname(this.workerPath), "proof.js") });
-    this.queue = new Scheduler(options.maxQueue ?? DEFAULT_QUEUE);
+    this.maxQueue = options.maxQueue ?? DEFAULT_QUEUE;
+    this.queue = new Scheduler(this.maxQueue);
   }
 
   get model(): ModelInfo | undefined {
@@ -118,8 +121,20 @@ export class EngineHost implements Engine {
     }
   }
 
-  tokenize(text: string): Promise<number[]> {
-    return this.call({ op: "tokenize", text });
+  /**
+   * Tokenizing does not wait for a generation slot (the chat view measures prompts while answers
+   * stream), but is bounded the same way: as many at once as the queue holds, more refused.
+   */
+  async tokenize(text: string): Promise<number[]> {
+    if (this.tokenizing >= this.maxQueue) {
+      throw new EngineError("queue_full", `${this.tokenizing} tokenize requests are already running for the model; try again shortly`);
+    }
+    this.tokenizing++;
+    try {
+      return await this.call({ op: "tokenize", text });
+    } finally {
+      this.tokenizing--;
+    }
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
