@@ -63,6 +63,8 @@ export class ContextGate {
   private prompts: Waiter[] = [];
   /** The sequences whose released token no batch has taken yet, in the order released. */
   private unbatched: number[] = [];
+  /** Generations whose released token is not back yet (queued, decoding or sampling). */
+  private inFlight = new Set<number>();
   /** A released pass is on its way to node-llama-cpp's queue. */
   private turning = false;
   private pendingDispatch: (() => void) | undefined;
@@ -145,8 +147,8 @@ export class ContextGate {
    */
   settled(order: number): void {
     const at = this.unbatched.indexOf(order);
-    if (at < 0) return;
-    this.unbatched.splice(at, 1);
+    if (at >= 0) this.unbatched.splice(at, 1);
+    if (!this.inFlight.delete(order) && at < 0) return;
     this.wake();
   }
 
@@ -190,7 +192,10 @@ export class ContextGate {
     // A generation waiting for the next batch is at the gate as much as one gathering.
     const atGate = this.gathering.length + this.releasing.filter((w) => w.kind === "generation").length;
     if (this.gathering.length > 0 && atGate >= this.running) this.gathered();
-    else if (this.gathering.length > 0) {
+    else if (this.gathering.length > 0 && this.inFlight.size === 0) {
+      // The others are all outside the gate (their clients reading): wait for them a little.
+      // One still being decoded is waited for until it is back, or the batches would stay split
+      // in two groups, each missing the other's decode, at half the speed.
       this.gatherLimit ??= setTimeout(() => this.gathered(), GATHER_LIMIT_MS);
     }
     this.releaseNext();
@@ -215,6 +220,7 @@ export class ContextGate {
 
   private release(w: Waiter): void {
     this.unbatched.push(w.order);
+    if (w.kind === "generation") this.inFlight.add(w.order);
     this.turning = true;
     w.pass();
     // node-llama-cpp queues the token within the microtasks that follow; the next pass waits for them.
