@@ -102,7 +102,11 @@ for (const tiny of TINY_MODELS) {
       const body = (stream: boolean) =>
         `{"model":${JSON.stringify(model)},"stream":${stream},"messages":[{"role":"user","content":"hi"}],"max_tokens":2,"response_format":{"type":"json_schema","json_schema":{"name":"deep","schema":${schema}}}}`;
       // Each refusal frees its place in the queue: the normal request after this test still runs.
-      for (let i = 0; i < 8; i++) assertOpenAiError(await postJson(url, "/v1/chat/completions", body(i % 2 === 1)), 400);
+      for (let i = 0; i < 8; i++) {
+        const res = await postJson(url, "/v1/chat/completions", body(i % 2 === 1));
+        assertOpenAiError(res, 400, "response_format.json_schema.schema");
+        assert.match(res.body, /is nested more than 64 levels deep/);
+      }
     });
 
     it("a foreign Host header (DNS rebinding)", async function () {

@@ -47,7 +47,26 @@ const chatMessage = z
     }),
   );
 
-const jsonSchemaObject = z.record(z.string(), z.unknown(), { error: "must be a JSON Schema object" });
+/** Deeper than real schemas go, and far below what the copy to the engine and the grammar compiler can take. */
+export const MAX_SCHEMA_DEPTH = 64;
+
+/** Whether `value` nests no deeper than `limit` objects and arrays; without recursion, whatever its depth. */
+function nestsWithin(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== "object") continue;
+    if (depth > limit) return false;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** A JSON Schema given by a request (a tool's parameters, a response format). */
+export const schemaObject = (error: string) =>
+  z.record(z.string(), z.unknown(), { error }).refine((schema) => nestsWithin(schema, MAX_SCHEMA_DEPTH), { error: `is nested more than ${MAX_SCHEMA_DEPTH} levels deep` });
+
+const jsonSchemaObject = schemaObject("must be a JSON Schema object");
 
 /** A function tool, as OpenAI and Ollama send them. */
 export const tool = z.looseObject({

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { ChatMessage, GenerationOptions } from "../../../engine/types";
 import { ApiError } from "../../errors";
-import { functionName, tool, toolSpecs } from "../../schemas";
+import { functionName, schemaObject, tool, toolSpecs } from "../../schemas";
 import { keepAliveField } from "./keepAlive";
 
 const MAX_STOP_SEQUENCES = 16;
@@ -45,7 +45,7 @@ const message = z.looseObject({
 
 
 /** Ollama's structured output: "json", or a JSON Schema object. */
-const format = z.union([z.literal("json"), z.literal(""), z.record(z.string(), z.unknown())], { error: 'must be "json" or a JSON Schema object' });
+const format = z.union([z.literal("json"), z.literal(""), schemaObject('must be "json" or a JSON Schema object')], { error: 'must be "json" or a JSON Schema object' });
 
 const common = {
   model: z.string().min(1),
