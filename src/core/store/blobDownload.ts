@@ -113,10 +113,13 @@ class Transfer {
         if (received > job.file.size) throw new StoreError("invalid_response", `the hub sent more of ${job.file.path} than its ${job.file.size} bytes`, true);
         this.hash!.update(chunk);
         this.hashed = received;
-        if (!out.write(chunk)) await drained(out);
+        // A write error rejects this wait; the stream's own listener has recorded it.
+        if (!out.write(chunk)) await once(out, "drain").catch(() => undefined);
         this.report(received, true);
       }
-      await flushed(out);
+      // Everything written reaches the file (or fails) before the download counts as whole.
+      await closeStream(out);
+      if (writeError) throw writeError;
       if (received < job.file.size) throw new StoreError("network", `the connection ended ${job.file.size - received} bytes short of ${job.file.path}`, true);
     } catch (err) {
       if (writeError) throw writeFailed(writeError, job.file.path);
@@ -169,27 +172,6 @@ class Transfer {
 
 async function hasSize(file: string, size: number): Promise<boolean> {
   return (await stat(file).catch(() => undefined))?.size === size;
-}
-
-/** Resolves when the stream wants more; a write error is left to the stream's own listener. */
-function drained(out: WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    const settle = () => {
-      out.off("drain", settle);
-      out.off("error", settle);
-      resolve();
-    };
-    out.once("drain", settle);
-    out.once("error", settle);
-  });
-}
-
-/** Waits until what was written reached the file, so a failed last write is seen here. */
-function flushed(out: WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (out.writableLength === 0 || out.destroyed) return resolve();
-    out.write(Buffer.alloc(0), () => resolve());
-  });
 }
 
 function writeFailed(err: NodeJS.ErrnoException, file: string): StoreError {
