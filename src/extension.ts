@@ -1,6 +1,6 @@
 // The VS Code extension's entry point: thin glue over the editor-free core. Activation only reads
-// settings and registers the UI; the server (and with it the engine's worker and native runtime)
-// starts afterwards, so a window is never held up by a model load.
+// settings and registers the UI; the server (`squeeze serve`, a process of its own with the engine
+// and the native runtimes) is started or joined afterwards, so a window is never held up by it.
 import * as vscode from "vscode";
 import { registerCommands } from "./editor/commands";
 import { Ctx } from "./editor/ctx";
@@ -10,10 +10,12 @@ import type { StatusView } from "./editor/statusBar";
 export interface SqueezeApi {
   /** Milliseconds activate() took. */
   readonly activationMs: number;
-  /** The model's state when activate() returned: "idle" unless activation loaded something. */
-  readonly modelAtActivation: string;
+  /** This window's hold on the server when activate() returned: "stopped", since it starts afterwards. */
+  readonly serverAtActivation: string;
   /** The API's base URL, without /v1. */
   serverUrl(): string;
+  /** Milliseconds from this window's first look until the server it started or joined was ready, models loaded. */
+  serverReadyMs(): number | undefined;
   status(): StatusView;
   onDidChangeStatus: vscode.Event<StatusView>;
 }
@@ -30,14 +32,15 @@ export function activate(context: vscode.ExtensionContext): SqueezeApi {
   current.log.info(`activated in ${activationMs.toFixed(1)} ms`);
   return {
     activationMs,
-    modelAtActivation: current.host.model.kind,
+    serverAtActivation: current.host.server.kind,
     serverUrl: () => current.host.url,
+    serverReadyMs: () => current.host.readyMs,
     status: () => current.status,
     onDidChangeStatus: current.onDidChangeStatus,
   };
 }
 
-/** Stops serving first, so that another window takes the server over at once. */
+/** Lets go of the server, which keeps serving the other windows (and exits after its keep-alive when none is left). */
 export async function deactivate(): Promise<void> {
   await ctx?.dispose();
   ctx = undefined;

@@ -18,6 +18,8 @@ Options:
       --json               print the profile and the choices as JSON
       --battery            rank as if on battery      --ac   rank as if on AC
       --device <d>         auto, npu, gpu or cpu (default auto)
+      --battery-policy <p> auto: on battery, rank low-power devices and smaller models
+                           first; ignore: rank as on AC (default auto)
       --top <n>            choices to print per role (default 3; JSON has all)
       --profile <file>     rank for a saved profile (another machine's "probe --json"
                            output, or its "profile" part) instead of this machine
@@ -33,6 +35,7 @@ export async function probe(argv: string[]): Promise<void> {
       battery: { type: "boolean" },
       ac: { type: "boolean" },
       device: { type: "string" },
+      "battery-policy": { type: "string" },
       top: { type: "string" },
       profile: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -45,11 +48,13 @@ export async function probe(argv: string[]): Promise<void> {
   if (values.battery && values.ac) throw new UsageError("--battery and --ac cannot both be given");
   const device = preferencesSchema.shape.device.safeParse(values.device ?? "auto");
   if (!device.success) throw new UsageError(`--device must be auto, npu, gpu or cpu (got "${values.device}")`);
+  const batteryPolicy = preferencesSchema.shape.batteryPolicy.safeParse(values["battery-policy"] ?? "auto");
+  if (!batteryPolicy.success) throw new UsageError(`--battery-policy must be auto or ignore (got "${values["battery-policy"]}")`);
   const top = intOption("top", values.top, 1, 1000) ?? 3;
 
   const profile = values.profile ? await savedProfile(values.profile) : await probeHardware();
   const power: PowerState = { onBattery: values.battery ? true : values.ac ? false : profile.battery.onAc === false };
-  const preferences: Preferences = { ...DEFAULT_PREFERENCES, device: device.data };
+  const preferences: Preferences = { ...DEFAULT_PREFERENCES, device: device.data, batteryPolicy: batteryPolicy.data };
   const selection = selectModels({ profile, catalog: builtinCatalog(), preferences, power });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ profile, power, preferences, selection }, null, 2)}\n`);

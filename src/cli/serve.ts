@@ -10,6 +10,9 @@ import { VERSION } from "../core/version";
 import { FLM_PREFIX } from "../core/models/modelLocation";
 import { memoryBudget } from "../core/selection/memoryBudget";
 import { openModelStore } from "../core/store/defaultStore";
+import { preferencesSchema } from "../core/selection/types";
+import { ServerLife } from "../core/server/serverLife";
+import { watchPower } from "../core/server/powerWatch";
 import { intOption, UsageError } from "./usage";
 
 export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | model id>] [options]
@@ -34,6 +37,8 @@ Options:
                            and completions, unless given twice (the second serves
                            completions) or with --completion-model
       --completion-model <m>  the model that serves completions, beside --model's
+      --chat-model <m>     the model that serves chat; completions get this machine's
+                           pick unless --completion-model names one
       --role <r>           without --model: load only the pick for "chat" or "completion"
       --alias <name>       model id clients use for --model's (default: the file, folder
                            or catalog name)
@@ -45,7 +50,15 @@ Options:
       --allow-origin <o>   let browser pages from origin <o> call the API (repeatable)
       --allow-host <name>  accept requests addressed to <name> besides localhost, e.g. when
                            bound to 0.0.0.0 for other machines (repeatable)
-      --cpu                do not use a GPU even where one is available
+      --cpu                do not use a GPU even where one is available (--device cpu)
+      --device <d>         for the machine's picks: auto, npu, gpu or cpu (default auto)
+      --battery-policy <p> auto: on battery, pick low-power devices and smaller models
+                           (loaded again when the power source changes); ignore: rank
+                           as on AC (default auto)
+      --models-folder <dir> the Hugging Face cache to keep models in (default HF_HUB_CACHE,
+                           else ~/.cache/huggingface/hub)
+      --keep-alive <s>     exit once no editor window has been attached for <s> seconds
+                           (how VS Code starts it; by default the server stays)
       --parallel <n>       generations at once on llama.cpp, in shared batches (default 4;
                            completions get sequences of their own besides)
       --queue <n>          requests that may wait while the model is busy (default 32)
@@ -59,6 +72,11 @@ export async function serve(argv: string[]): Promise<void> {
     options: {
       model: { type: "string", short: "m", multiple: true },
       "completion-model": { type: "string" },
+      "chat-model": { type: "string" },
+      device: { type: "string" },
+      "battery-policy": { type: "string" },
+      "keep-alive": { type: "string" },
+      "models-folder": { type: "string" },
       role: { type: "string" },
       "max-models": { type: "string" },
       alias: { type: "string" },
@@ -83,8 +101,18 @@ export async function serve(argv: string[]): Promise<void> {
   const given = values.model ?? [];
   if (given.length > 2) throw new UsageError("--model may be given twice at most: a chat model and a completion model");
   const completionModel = values["completion-model"] ?? given[1];
+  const chatModel = values["chat-model"];
   if (values["completion-model"] && given.length > 1) throw new UsageError("--completion-model names the second model, so --model may then be given once only");
-  if (role && (given.length > 0 || completionModel)) throw new UsageError("--role chooses a model, so it cannot be given with --model or --completion-model");
+  if (chatModel && given.length > 0) throw new UsageError("--chat-model names the chat model, so it cannot be given with --model");
+  if (role && (given.length > 0 || completionModel || chatModel)) throw new UsageError("--role chooses a model, so it cannot be given with --model, --chat-model or --completion-model");
+  const device = preferencesSchema.shape.device.safeParse(values.device ?? (values.cpu ? "cpu" : "auto"));
+  if (!device.success) throw new UsageError(`--device must be auto, npu, gpu or cpu (got "${values.device}")`);
+  if (values.cpu && device.data !== "cpu") throw new UsageError("--cpu is --device cpu, so it cannot be given with another --device");
+  const batteryPolicy = preferencesSchema.shape.batteryPolicy.safeParse(values["battery-policy"] ?? "auto");
+  if (!batteryPolicy.success) throw new UsageError(`--battery-policy must be auto or ignore (got "${values["battery-policy"]}")`);
+  const cacheDir = values["models-folder"];
+  if (cacheDir !== undefined && cacheDir.trim() === "") throw new UsageError("--models-folder must not be empty");
+  const keepAliveS = intOption("keep-alive", values["keep-alive"], 0, 7 * 24 * 3600);
   const maxLoaded = intOption("max-models", values["max-models"], 1, 16);
   const port = intOption("port", values.port, 0, 65535) ?? 8000;
   const contextSize = intOption("ctx-size", values["ctx-size"], 64, 1 << 20);
@@ -94,10 +122,11 @@ export async function serve(argv: string[]): Promise<void> {
   if (values.alias?.trim() === "") throw new UsageError("--alias must not be empty");
   // A blank SQUEEZE_API_KEY (an unset variable in a script) means no key.
   const apiKey = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
-  for (const model of [...given, completionModel]) {
+  for (const model of [...given, completionModel, chatModel]) {
     if (model && looksLikePath(model) && !existsSync(model)) throw new UsageError(`no such model file or folder: ${model}`);
   }
-  const load = { contextSize, parallel, cpu: values.cpu === true };
+  const load = { contextSize, parallel, cpu: device.data === "cpu" };
+  const preferences = { device: device.data, batteryPolicy: batteryPolicy.data };
 
   const pool = new ModelPool({
     createEngine: () => new EngineHost({ maxQueue }),
@@ -107,14 +136,21 @@ export async function serve(argv: string[]): Promise<void> {
   });
   let server: RunningServer | undefined;
   let stopping = false;
-  const stop = async (signal: string) => {
+  let stopWatching: (() => void) | undefined;
+  const stop = async (reason: string) => {
     if (stopping) process.exit(130); // a second Ctrl+C does not wait
     stopping = true;
-    log(`${signal}: shutting down`);
+    log(`${reason}: shutting down`);
+    stopWatching?.();
+    life.dispose();
     await server?.close();
     await pool.dispose();
     process.exit(0);
   };
+  const life = new ServerLife({
+    keepAliveMs: keepAliveS === undefined ? undefined : keepAliveS * 1000,
+    onUnused: () => void stop(`no editor window for ${keepAliveS} s`),
+  });
   // Installed first, so that a signal during startup or the model load still shuts down cleanly.
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
@@ -128,14 +164,29 @@ export async function serve(argv: string[]): Promise<void> {
       allowedOrigins: values["allow-origin"],
       allowedHosts: values["allow-host"],
       version: VERSION,
-      store: await openModelStore(),
+      store: await openModelStore(cacheDir ? { cacheDir } : {}),
       load,
+      life,
+      argv,
     });
     const roles: ModelRole[] = role ? [role] : ["chat", "completion"];
-    // One model named: it serves both roles.
-    const models = given[0] ? { chat: given[0], completion: completionModel ?? given[0] } : {};
-    const { loaded, missing } = await loadRoleModels(pool, { models, roles, alias: values.alias, ...load, log });
+    // One model named with --model: it serves both roles.
+    const models = given[0]
+      ? { chat: given[0], completion: completionModel ?? given[0] }
+      : { ...(chatModel && { chat: chatModel }), ...(completionModel && { completion: completionModel }) };
+    const request = { models, roles, alias: values.alias, ...load, preferences, cacheDir, log };
+    const { loaded, missing } = await loadRoleModels(pool, request);
+    life.starting = false;
+    life.notice = missing?.message;
     if (stopping) return;
+    // The machine's own picks follow the power source.
+    const picked = roles.some((r) => !(r in models));
+    if (picked && preferences.batteryPolicy === "auto") {
+      stopWatching = watchPower((onBattery) => {
+        log(`on ${onBattery ? "battery" : "AC power"} now: choosing the models for it`);
+        void loadRoleModels(pool, request).catch((err: Error) => log(`the models for the new power source did not load: ${err.message}`));
+      });
+    }
     const served = loaded.chat ?? loaded.completion;
     if (!served) {
       log(missing?.message ?? "there is no model to load");
@@ -152,6 +203,7 @@ export async function serve(argv: string[]): Promise<void> {
   } catch (err) {
     // Interrupted during startup: stop() is already exiting cleanly; this is not an error.
     if (stopping) return;
+    life.dispose();
     await server?.close();
     await pool.dispose();
     throw err;

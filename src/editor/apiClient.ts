@@ -2,6 +2,7 @@
 // so they work the same whether this window hosts the server or another window does.
 import { sseEvents } from "../core/util/sseEvents";
 import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
+import type { ServerIdentity } from "../core/server/routes/attach";
 
 /** What /api/v1/health says about the server and its model. */
 export interface Health {
@@ -14,6 +15,25 @@ export interface Health {
   roles?: { chat: string | null; completion: string | null };
   /** Older servers: without `squeeze`. */
   all_models_loaded?: Array<Omit<LoadedModelStatus, "squeeze"> & Partial<Pick<LoadedModelStatus, "squeeze">>>;
+  models?: string[];
+  pid?: number;
+  /** Still loading the models it starts with. */
+  starting?: boolean;
+  /** What it could not load, for the user. */
+  notice?: string | null;
+  /** Models loaded since it started. */
+  loads?: number;
+  /** Null when it was started by hand (not by an editor). */
+  keep_alive_s?: number | null;
+  /** Editor windows attached to it. */
+  windows?: number;
+}
+
+/** This window attached to the server: who the server is, and when it went away. */
+export interface Attachment {
+  server: ServerIdentity;
+  /** Settles when the server closes the stream or goes away (or the signal aborts it). */
+  ended: Promise<void>;
 }
 
 
@@ -200,6 +220,22 @@ export class ApiClient {
     }
     if (!result) throw new ApiRequestError(502, "the download stopped before the server said it was complete", null);
     return result.model ?? model;
+  }
+
+  /** Holds this window's place at the server for as long as `signal` is not aborted. */
+  async attach(signal: AbortSignal): Promise<Attachment> {
+    const res = await this.request("GET", "/api/v1/attach", undefined, signal, false);
+    const events = sseEvents(res.body as unknown as AsyncIterable<Uint8Array>);
+    const first = await events.next();
+    if (first.done || first.value.event !== "server") throw new ApiRequestError(502, "the server did not say who it is", null);
+    const ended = (async () => {
+      try {
+        for await (const _ of events);
+      } catch {
+        // Cut off: the server went away, or this window let go.
+      }
+    })();
+    return { server: JSON.parse(first.value.data) as ServerIdentity, ended };
   }
 
   private async json<T>(method: string, route: string, body?: object, signal?: AbortSignal): Promise<T> {

@@ -150,8 +150,9 @@ async function showHardwareReport(ctx: Ctx): Promise<vscode.TextDocument> {
 }
 
 async function stopServer(ctx: Ctx): Promise<void> {
-  if (ctx.host.server.kind === "client") {
-    void vscode.window.showInformationMessage("Squeeze: the server runs in another VS Code window; stop it there.");
+  const server = ctx.host.server;
+  if (server.kind === "running" && server.server.keep_alive_s === null) {
+    void vscode.window.showInformationMessage(`Squeeze: the server (pid ${server.server.pid}) was started from a terminal; stop it there.`);
     return;
   }
   await ctx.host.stop();

@@ -9,6 +9,8 @@ export const SECTION = "squeeze";
 
 export interface Config {
   autoStart: boolean;
+  /** Seconds the server stays after the last window closes. */
+  keepAliveS: number;
   host: string;
   port: number;
   requireApiKey: boolean;
@@ -36,6 +38,7 @@ const origin = z.string().refine((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test
 /** Each setting with its check and default; the defaults match package.json's. */
 const SETTINGS = {
   "server.autoStart": [z.boolean(), true],
+  "server.keepAlive": [z.int().min(0).max(604_800), 300],
   "server.host": [host, "127.0.0.1"],
   "server.port": [z.int().min(1).max(65535), 8000],
   "server.requireApiKey": [z.boolean(), false],
@@ -70,6 +73,7 @@ export function readConfig(): { config: Config; problems: string[] } {
   const parallel = get("parallel");
   const config: Config = {
     autoStart: get("server.autoStart"),
+    keepAliveS: get("server.keepAlive"),
     host: get("server.host"),
     port: get("server.port"),
     requireApiKey: get("server.requireApiKey"),
@@ -86,10 +90,21 @@ export function readConfig(): { config: Config; problems: string[] } {
   return { config, problems };
 }
 
-/** What the server listens with: a change restarts the HTTP server but keeps the model. */
-export const SERVER_KEYS: Key[] = ["server.host", "server.port", "server.requireApiKey", "server.allowedOrigins", "modelsFolder"];
-/** What picks and loads the model: a change loads it again. */
-export const MODEL_KEYS: Key[] = ["model.completion", "model.chat", "device", "contextSize", "parallel", "batteryPolicy"];
+/** What `squeeze serve` is started with: a change starts the server again with the new settings. */
+export const SERVER_KEYS: Key[] = [
+  "server.host",
+  "server.port",
+  "server.keepAlive",
+  "server.requireApiKey",
+  "server.allowedOrigins",
+  "modelsFolder",
+  "model.completion",
+  "model.chat",
+  "device",
+  "contextSize",
+  "parallel",
+  "batteryPolicy",
+];
 
 export function affects(event: vscode.ConfigurationChangeEvent, keys: Key[]): boolean {
   return keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));

@@ -1,6 +1,7 @@
-// The extension's state for one window: settings, the log, the server this window hosts or uses,
-// the status bar, inline completions, and the machine's probe. Created on activation; nothing here loads a model or
-// a native runtime until the server starts, after activation has returned.
+// The extension's state for one window: settings, the log, this window's hold on the server (a
+// process of its own), the status bar, inline completions, and the machine's probe. Created on
+// activation; nothing here loads a model or a native runtime, in this process or any other, until
+// the server starts after activation has returned.
 import path from "node:path";
 import * as vscode from "vscode";
 import { completionModel, type Health } from "./apiClient";
@@ -12,7 +13,7 @@ import { noticeFor } from "./chat/problems";
 import { Completer, type CompletionReport } from "./completions/completer";
 import { CompletionProvider } from "./completions/completionProvider";
 import { PowerState } from "./completions/power";
-import { affects, completionsEnabled, type Config, MODEL_KEYS, readConfig, SECTION, SERVER_KEYS } from "./config";
+import { affects, completionsEnabled, type Config, readConfig, SECTION, SERVER_KEYS } from "./config";
 import { offerFirstModel } from "./firstRun";
 import { MachineInfo } from "./machine";
 import { offerAnotherPort } from "./portConflict";
@@ -41,8 +42,8 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.configNow = this.reread();
     this.keys = new ApiKeyStore(extension.secrets);
-    this.machine = new MachineInfo(() => this.configNow);
-    this.host = new ServerHost(this.configNow, this.keys, this.log, path.join(extension.globalStorageUri.fsPath, "server-stopped"));
+    this.machine = new MachineInfo(extension.extensionPath, () => this.configNow);
+    this.host = new ServerHost(this.configNow, extension.extensionPath, this.keys, this.log, path.join(extension.globalStorageUri.fsPath, "server-stopped"));
     this.monitor = new ServerMonitor(() => this.host.client);
     this.power = new PowerState(() => this.configNow.batteryPolicy);
     this.completer = new Completer(
@@ -65,7 +66,6 @@ export class Ctx implements vscode.Disposable {
     const provider = new CompletionProvider(this.completer, (languageId) => completionsEnabled(this.configNow, languageId));
     this.disposables.push(
       this.power,
-      this.power.onDidChange(() => void this.host.applyPowerChange()),
       provider,
       vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
       this.chat,
@@ -84,9 +84,10 @@ export class Ctx implements vscode.Disposable {
         }
         this.servedModel = served;
         this.render();
+        this.noticeProblem();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigChange(e)),
-      this.keys.onDidChange(() => void this.host.applyServerConfig(this.configNow)),
+      this.keys.onDidChange(() => void this.host.applyConfig(this.configNow)),
     );
     this.render();
   }
@@ -101,7 +102,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   get status(): StatusView {
-    return statusView(this.host.server, this.host.model, this.monitor.current);
+    return statusView(this.host.server, this.monitor.current);
   }
 
   /** Starts or joins the server unless the user stopped it; failures are shown, never thrown into activation. */
@@ -109,7 +110,7 @@ export class Ctx implements vscode.Disposable {
     if (!this.configNow.autoStart) return;
     if (this.host.stoppedByUser) {
       this.log.info('the server was stopped by the user: "Squeeze: Start Server" starts it');
-      return this.host.startWhenRestarted();
+      return this.host.stayStopped();
     }
     await this.start();
   }
@@ -126,14 +127,20 @@ export class Ctx implements vscode.Disposable {
     // A streaming answer is stopped and saved before the server it streams from goes away.
     await this.chat.session.stop();
     for (const d of this.disposables) d.dispose();
-    await this.host.dispose();
+    this.host.dispose();
   }
 
   private onHostChange(): void {
     this.monitor.refresh();
     this.render();
+    this.noticeProblem();
+  }
+
+  /** Tells the user once about a new problem: the port taken, a failed start, no model to serve. */
+  private noticeProblem(): void {
     const server = this.host.server;
-    const problem = server.kind === "conflict" || server.kind === "failed" ? server.message : this.host.model.kind === "missing" ? "missing" : undefined;
+    const missing = server.kind === "running" && this.status.state === "no-model" && Boolean(this.health?.notice);
+    const problem = server.kind === "conflict" || server.kind === "failed" ? server.message : missing ? "missing" : undefined;
     if (problem === this.lastProblem) return;
     this.lastProblem = problem;
     if (server.kind === "conflict") void offerAnotherPort(server.message, this.configNow.host, this.configNow.port);
@@ -152,9 +159,8 @@ export class Ctx implements vscode.Disposable {
     const config = this.reread();
     if (affects(event, SERVER_KEYS)) {
       this.log.info(`server settings changed: serving at ${config.host}:${config.port}`);
-      await this.host.applyServerConfig(config);
+      await this.host.applyConfig(config);
     }
-    if (affects(event, MODEL_KEYS)) await this.host.applyModelConfig(config);
     if (event.affectsConfiguration(`${SECTION}.server.autoStart`)) await this.autoStart();
   }
 

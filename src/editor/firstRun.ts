@@ -35,7 +35,8 @@ export async function offerFirstModel(ctx: Ctx, always = false): Promise<void> {
       if (!(await downloadWithProgress(ctx.host.client, choiceId(c), ctx.log))) break;
       downloaded++;
     }
-    if (downloaded > 0) await ctx.host.loadModel();
+    // The server picks what is downloaded when it starts: start it again to load them.
+    if (downloaded > 0) await ctx.host.restart();
   } else if (choice === "Choose Another…") {
     await vscode.commands.executeCommand("squeeze.selectModel");
   } else {

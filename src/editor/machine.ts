@@ -1,20 +1,29 @@
-// This machine's hardware and ranked model choices, probed once per window and kept: the probe
-// reads devices and runtimes (about a second) and the answer does not change while a window is open.
-import { machineSelection } from "../core/selection/machineSelection";
-import type { Choice, SelectionRole } from "../core/selection/types";
+// This machine's hardware and ranked model choices, probed once per window and kept. The probe
+// loads native runtimes to see what they can use, so it runs as `squeeze probe --json` in a
+// process of its own (about a second), never in the extension host.
+import type { HardwareProfile } from "../core/hardware/profileSchema";
+import type { Choice, PowerState, SelectionRole, Selection } from "../core/selection/types";
+import { runCli } from "./cliProcess";
 import type { Config } from "./config";
 
-export type Machine = Awaited<ReturnType<typeof machineSelection>>;
+export interface Machine {
+  profile: HardwareProfile;
+  selection: Selection;
+  power: PowerState;
+}
 
 export class MachineInfo {
   private probed: Promise<Machine> | undefined;
 
-  constructor(private readonly config: () => Config) {}
+  constructor(
+    private readonly extensionPath: string,
+    private readonly config: () => Config,
+  ) {}
 
   get(fresh = false): Promise<Machine> {
     if (fresh || !this.probed) {
       const { device, batteryPolicy } = this.config();
-      this.probed = machineSelection({ device, batteryPolicy });
+      this.probed = runCli(this.extensionPath, ["probe", "--json", "--device", device, "--battery-policy", batteryPolicy]).then((out) => JSON.parse(out) as Machine);
       this.probed.catch(() => (this.probed = undefined));
     }
     return this.probed;

@@ -1,58 +1,66 @@
-// Hosting or joining the machine's one Squeeze server from this window. As the owner, this
-// extension host runs the engine (its worker thread) and the HTTP server; as a client it only
-// watches the owner, and takes over when the owner's window closes. Moving the port restarts the
-// HTTP server only: the model stays loaded in the worker.
-import { randomUUID } from "node:crypto";
+// This window's hold on the machine's one Squeeze server, which runs as `squeeze serve` in a
+// process of its own. The first window starts it; every window attaches to it (a stream held open,
+// which the server counts for its keep-alive and whose end tells the window at once that it is
+// gone); a window that finds it gone starts it again, with backoff and a bounded number of tries.
+// Closing a window never stops the server: the others keep their models and their streams.
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
-import { EngineHost } from "../core/engine/engineHost";
-import { ModelPool } from "../core/engine/modelPool";
-import type { ModelInfo } from "../core/engine/types";
-import { probeHardware } from "../core/hardware/probe";
-import { memoryBudget } from "../core/selection/memoryBudget";
-import { ModelNotAvailableError } from "../core/selection/modelCandidates";
-import { loadRoleModels } from "../core/server/roleModels";
-import { SharedServer, type SharedServerState } from "../core/server/sharedServer";
-import { startServer } from "../core/server/server";
-import { openModelStore } from "../core/store/defaultStore";
-import { VERSION } from "../core/version";
-import { ApiClient } from "./apiClient";
+import type { ServerIdentity } from "../core/server/routes/attach";
+import { probeSqueeze } from "../core/server/server";
+import { canListen } from "../core/util/ports";
+import { delay } from "../core/util/delay";
+import { ApiClient, ApiRequestError, type Health } from "./apiClient";
 import type { ApiKeyStore } from "./apiKey";
 import { baseUrl, type Config } from "./config";
+import { serveArgs, serverLastWords, serverLogFile, startServer, type StartedServer } from "./serverProcess";
 
-const REJOIN_CHECK_MS = 2000;
+export type ServerState =
+  | { kind: "stopped" }
+  | { kind: "starting"; url: string }
+  /** Attached; `server.keep_alive_s` is null for a server started from a terminal, which windows only use. */
+  | { kind: "running"; url: string; server: ServerIdentity }
+  /** The server went away unexpectedly and this window is starting it again. */
+  | { kind: "restarting"; url: string; attempt: number; reason: string }
+  /** Another program holds the port. Watched: the server starts once the port is free. */
+  | { kind: "conflict"; url: string; message: string }
+  | { kind: "failed"; url: string; message: string };
 
-/** The model as this window knows it: only the owner loads, so clients see "remote". */
-export type ModelState =
-  | { kind: "idle" }
-  | { kind: "loading"; model: string }
-  /** `info` is the chat model's; `completion` the completion model's when another model serves them. */
-  | { kind: "loaded"; info: ModelInfo; completion?: ModelInfo }
-  /** Nothing to load: no model is configured and none is downloaded. */
-  | { kind: "missing"; message: string }
-  | { kind: "failed"; message: string };
+/** Restarts after an unexpected end, and how long each waits first. */
+const BACKOFF_MS = [250, 1000, 2000, 4000, 8000];
+/** Unexpected ends further apart than this do not count towards giving up. */
+const CRASH_WINDOW_MS = 120_000;
+/** How long a started server may take to listen (its model loads after that). */
+const LISTEN_TIMEOUT_MS = 30_000;
+const WATCH_MS = 2000;
+/** How long the ready time is waited for (a first model load may include proving it in a test process). */
+const LOAD_WAIT_MS = 600_000;
 
 export class ServerHost implements vscode.Disposable {
-  private shared: SharedServer | undefined;
-  private pool: ModelPool | undefined;
+  private state: ServerState = { kind: "stopped" };
   private apiKey: string | undefined;
-  private modelState: ModelState = { kind: "idle" };
-  /** Bumped by each load, so that an older load finishing late does not overwrite a newer one. */
-  private loadGeneration = 0;
-  private rejoinTimer: NodeJS.Timeout | undefined;
+  /** Bumped whenever this window starts, stops or moves, so that older work finishing late is ignored. */
+  private session = 0;
+  private attachment: AbortController | undefined;
+  /** When the server last went away unexpectedly, newest last. */
+  private crashes: number[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   /** This window, to the server: its completions keep a KV sequence of their own. */
   private readonly clientId = `window-${randomUUID()}`;
+  /** Milliseconds from this window's first look to a server with its models loaded, once it has been. */
+  readyMs: number | undefined;
 
   /**
    * @param stoppedMarker a file shared by all windows: present while the user has stopped the server,
-   * so that other windows do not take it over and new ones do not start it.
+   * so that other windows do not start it again and new ones do not start it.
    */
   constructor(
     private config: Config,
+    private readonly extensionPath: string,
     private readonly keys: ApiKeyStore,
     private readonly log: vscode.LogOutputChannel,
     private readonly stoppedMarker: string,
@@ -63,12 +71,8 @@ export class ServerHost implements vscode.Disposable {
     return existsSync(this.stoppedMarker);
   }
 
-  get server(): SharedServerState {
-    return this.shared?.current ?? { kind: "stopped" };
-  }
-
-  get model(): ModelState {
-    return this.modelState;
+  get server(): ServerState {
+    return this.state;
   }
 
   /** A client of whichever server answers on the configured port, with the API key if one is set. */
@@ -80,152 +84,271 @@ export class ServerHost implements vscode.Disposable {
     return baseUrl(this.config);
   }
 
+  /** Starts the server, or joins the one running. */
   async start(): Promise<void> {
-    if (this.shared) return;
-    clearInterval(this.rejoinTimer);
     await rm(this.stoppedMarker, { force: true });
-    this.apiKey = this.config.requireApiKey ? await this.keys.getOrCreate() : await this.keys.get();
-    const shared = new SharedServer({
-      url: baseUrl(this.config),
-      listen: () => this.listen(),
-      mayTakeOver: async () => !this.stoppedByUser,
-      log: (m) => this.log.info(m),
-    });
-    this.shared = shared;
-    shared.onDidChange((state) => {
-      if (state.kind === "owner" && this.pool?.list().length === 0) void this.loadModel();
-      if (state.kind === "conflict" || state.kind === "failed") this.log.error(state.message);
-      if (state.kind === "stopped" && this.shared === shared) this.startWhenRestarted();
-      this.changed.fire();
-    });
-    await shared.start();
+    this.crashes = [];
+    await this.connect(++this.session);
   }
 
-  /**
-   * Stops serving, for every window until the user starts it again. As the owner the model is
-   * unloaded too, freeing its memory; the worker stays.
-   */
+  /** Stops the server for every window until the user starts it again. */
   async stop(): Promise<void> {
     await mkdir(path.dirname(this.stoppedMarker), { recursive: true });
     await writeFile(this.stoppedMarker, `${process.pid}\n`);
-    await this.shutDown();
-    this.startWhenRestarted();
+    const running = this.state.kind === "running" ? this.state.server : undefined;
+    const session = ++this.session;
+    this.letGo();
+    if (running) await this.terminate(running.pid);
+    if (session === this.session) this.stayStopped();
   }
 
+  /** Starts the server again: the one this window's settings describe. */
   async restart(): Promise<void> {
-    await this.shutDown();
-    await this.start();
-  }
-
-  /** New listening settings: serve again with them, keeping the loaded model. */
-  async applyServerConfig(config: Config): Promise<void> {
-    this.config = config;
-    const shared = this.shared;
-    if (!shared) return;
-    this.shared = undefined;
-    await shared.stop();
-    await this.start();
-  }
-
-  /** New model settings: the owner loads again; clients use whatever the owner serves. */
-  async applyModelConfig(config: Config): Promise<void> {
-    this.config = config;
-    if (this.server.kind === "owner") await this.loadModel();
+    const running = this.state.kind === "running" ? this.state.server : undefined;
+    if (running && running.keep_alive_s === null) throw new Error(`the server at ${this.url} was started from a terminal (pid ${running.pid}): restart it there`);
+    const session = ++this.session;
+    this.letGo();
+    if (running) await this.terminate(running.pid);
+    if (session !== this.session) return;
+    await rm(this.stoppedMarker, { force: true });
+    this.crashes = [];
+    await this.connect(session);
   }
 
   /**
-   * Loads each role's model (the configured one, or the machine's pick under the device and
-   * battery preferences) into the engine, when this window owns the server. Models that stay the
-   * same stay loaded.
+   * New settings. A server that windows started and that runs with other settings is started again
+   * with these (the windows sharing it see it come back); one started from a terminal is only used.
    */
-  async loadModel(): Promise<void> {
-    const pool = this.pool;
-    if (!pool || this.server.kind !== "owner") return;
-    const generation = ++this.loadGeneration;
-    const { model, device, batteryPolicy } = this.config;
-    const named = model.chat || model.completion;
-    this.setModel({ kind: "loading", model: named || "the best downloaded models for this machine" });
-    try {
-      const { loaded, missing } = await loadRoleModels(pool, {
-        models: { ...(model.chat && { chat: model.chat }), ...(model.completion && { completion: model.completion }) },
-        roles: ["chat", "completion"],
-        contextSize: this.config.contextSize,
-        parallel: this.config.parallel,
-        cpu: device === "cpu",
-        preferences: { device, batteryPolicy },
-        cacheDir: this.config.modelsFolder,
-        log: (m) => this.log.info(m),
-      });
-      if (generation !== this.loadGeneration) return;
-      const chat = loaded.chat ?? loaded.completion;
-      if (!chat) throw missing ?? new ModelNotAvailableError("there is no model to load");
-      if (missing) this.log.warn(missing.message);
-      const completion = loaded.completion && loaded.completion.info.id !== chat.info.id ? loaded.completion.info : undefined;
-      this.setModel({ kind: "loaded", info: chat.info, ...(completion && { completion }) });
-    } catch (err) {
-      if (generation !== this.loadGeneration) return;
-      const message = (err as Error).message;
-      this.log.error(`no model loaded: ${message}`);
-      this.setModel(err instanceof ModelNotAvailableError && !named ? { kind: "missing", message } : { kind: "failed", message });
+  async applyConfig(config: Config): Promise<void> {
+    const moved = baseUrl(config) !== baseUrl(this.config);
+    const before = this.state;
+    this.config = config;
+    if (before.kind === "stopped" && this.stoppedByUser) return;
+    if (moved) {
+      const session = ++this.session;
+      this.letGo();
+      // The old server stays for any other window on it; alone there, this window stops it.
+      if (before.kind === "running" && before.server.keep_alive_s !== null) await this.stopIfUnused(before.url, before.server.pid);
+      if (session === this.session) await this.connect(session);
+      return;
     }
+    await this.refreshKey();
+    if (before.kind !== "running") return void (await this.connect(++this.session));
+    if (before.server.keep_alive_s === null) {
+      this.log.info(`the server at ${this.url} was started from a terminal: its settings are its own`);
+      return;
+    }
+    if (!(await this.runsAsConfigured(before.server))) await this.restart();
   }
 
-  /**
-   * The machine went on battery or back on AC: the machine's own picks may now be lower-power
-   * models or devices (or the faster ones again). Models whose pick did not change stay loaded.
-   */
-  async applyPowerChange(): Promise<void> {
-    const { model, batteryPolicy } = this.config;
-    if (this.server.kind !== "owner" || batteryPolicy === "ignore" || (model.chat && model.completion) || this.modelState.kind !== "loaded") return;
-    this.log.info("power source changed: choosing the models for it");
-    await this.loadModel();
-  }
-
-  async dispose(): Promise<void> {
-    clearInterval(this.rejoinTimer);
-    this.loadGeneration++;
-    await this.shared?.stop();
-    await this.pool?.dispose();
+  dispose(): void {
+    this.session++;
+    this.letGo();
+    clearTimeout(this.watchTimer);
     this.changed.dispose();
   }
 
-  private async shutDown(): Promise<void> {
-    const shared = this.shared;
-    this.shared = undefined;
-    this.loadGeneration++;
-    await shared?.stop();
-    await this.pool?.unloadAll();
-    this.setModel({ kind: "idle" });
-  }
-
   /** The user stopped the server, maybe in another window: stay stopped until a window starts it again. */
-  startWhenRestarted(): void {
-    this.shared = undefined;
-    clearInterval(this.rejoinTimer);
-    this.rejoinTimer = setInterval(() => {
-      if (!this.stoppedByUser) void this.start();
-    }, REJOIN_CHECK_MS);
-  }
-
-  private async listen() {
-    // The worker thread starts only when this window becomes the owner, never on activation.
-    this.pool ??= new ModelPool({
-      createEngine: () => new EngineHost({ onWorkerStart: () => this.log.info("engine worker started") }),
-      memoryBudgetBytes: memoryBudget(await probeHardware()),
-      log: (m) => this.log.info(m),
-    });
-    return startServer(this.pool, {
-      host: this.config.host,
-      port: this.config.port,
-      apiKey: this.config.requireApiKey ? this.apiKey : undefined,
-      allowedOrigins: this.config.allowedOrigins,
-      version: VERSION,
-      store: await openModelStore(this.config.modelsFolder ? { cacheDir: this.config.modelsFolder } : {}),
+  stayStopped(): void {
+    this.set({ kind: "stopped" });
+    const session = this.session;
+    this.watch(session, async () => {
+      if (!this.stoppedByUser) await this.connect(session);
+      else return "again";
     });
   }
 
-  private setModel(state: ModelState): void {
-    this.modelState = state;
+  /** Attaches to the server on the configured port, starting it when nothing is there. */
+  private async connect(session: number, restart?: { attempt: number; reason: string }): Promise<void> {
+    const url = this.url;
+    const began = performance.now();
+    this.set(restart ? { kind: "restarting", url, ...restart } : { kind: "starting", url });
+    await this.refreshKey();
+    let started: StartedServer | undefined;
+    let refusals = 0;
+    for (;;) {
+      if (session !== this.session) return;
+      const holder = await probeSqueeze(url);
+      if (session !== this.session) return;
+      if (holder) {
+        const attached = await this.attach(session, url);
+        if (attached === "stale") return;
+        if (attached === "gone" && ++refusals > 20) {
+          return this.fail(session, `the Squeeze server at ${url} (version ${holder.version}) does not let windows attach: stop it, or choose another port`);
+        }
+        if (attached === "gone") await delay(100);
+        else return void this.reportReady(session, began, started ? "started" : "joined", attached);
+      }
+      if (started) {
+        // Ours exited before listening, or another window's won the port and exited since.
+        const outcome = await Promise.race([started.exited, delay(100).then(() => undefined)]);
+        if (outcome) {
+          if (await this.squeezeAnswers(url)) continue; // another window's server won the port
+          const words = await serverLastWords(started.log, started.logOffset);
+          return this.fail(session, `the server exited (${outcome.signal ?? `code ${outcome.code}`}) before it was ready${words ? `: ${words}` : ""}`);
+        }
+        if (performance.now() - began > LISTEN_TIMEOUT_MS) return this.fail(session, `the server did not answer at ${url} within ${LISTEN_TIMEOUT_MS / 1000} s (log: ${started.log})`);
+        await delay(100);
+        continue;
+      }
+      const { hostname, port } = new URL(url);
+      if (!(await canListen(hostname.replace(/^\[|\]$/g, ""), Number(port)))) {
+        if (await this.squeezeAnswers(url)) continue; // busy starting
+        return this.conflict(session, url);
+      }
+      started = startServer(this.extensionPath, this.config, this.apiKey);
+      this.log.info(`starting the server: squeeze serve ${serveArgs(this.config).join(" ")} (pid ${started.pid}, log ${started.log})`);
+    }
+  }
+
+  /** Holds this window's place at the server; "gone" when it did not let this window attach. */
+  private async attach(session: number, url: string): Promise<ServerIdentity | "gone" | "stale"> {
+    const controller = new AbortController();
+    let attachment;
+    try {
+      attachment = await this.client.attach(controller.signal);
+    } catch (err) {
+      controller.abort();
+      if (session !== this.session) return "stale";
+      if (err instanceof ApiRequestError && err.status === 401) {
+        this.fail(session, `the server at ${url} requires an API key this window does not have: set it with "Squeeze: Set API Key"`);
+        return "stale";
+      }
+      return "gone";
+    }
+    if (session !== this.session) {
+      controller.abort();
+      return "stale";
+    }
+    this.attachment = controller;
+    const server = attachment.server;
+    this.set({ kind: "running", url, server });
+    void attachment.ended.then(() => {
+      if (this.attachment === controller) void this.lost(session, server);
+    });
+    return server;
+  }
+
+  /** The attach stream ended without this window letting go: stopped by the user, restarted, or died. */
+  private async lost(session: number, server: ServerIdentity): Promise<void> {
+    this.attachment = undefined;
+    if (session !== this.session) return;
+    if (this.stoppedByUser) {
+      this.log.info("the server was stopped from another window");
+      return this.stayStopped();
+    }
+    // A window that restarts it on purpose (new settings) brings it back at once: join that one.
+    await delay(300 + Math.random() * 500);
+    if (session !== this.session) return;
+    if (await this.squeezeAnswers(this.url)) return this.connect(session);
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
+    const attempt = this.crashes.length;
+    const words = await serverLastWords(serverLogFile(this.config.port));
+    const reason = `the server (pid ${server.pid}) stopped unexpectedly${words ? `: ${words}` : ""}`;
+    if (attempt > BACKOFF_MS.length) {
+      return this.fail(session, `${reason}. It stopped ${attempt} times in ${CRASH_WINDOW_MS / 60_000} minutes, so it is not started again until you run "Squeeze: Restart Server"`);
+    }
+    this.log.warn(`${reason}: starting it again (attempt ${attempt} of ${BACKOFF_MS.length})`);
+    this.set({ kind: "restarting", url: this.url, attempt, reason });
+    await delay(BACKOFF_MS[attempt - 1]);
+    if (session === this.session) await this.connect(session, { attempt, reason });
+  }
+
+  /** Logs (and keeps) how long the server took to be ready to use, its models loaded, from this window's first look. */
+  private async reportReady(session: number, began: number, how: "started" | "joined", server: ServerIdentity): Promise<void> {
+    for (let waited = 0; waited < LOAD_WAIT_MS; waited += 100) {
+      const health = await this.client.health().catch(() => undefined);
+      if (session !== this.session) return;
+      if (health && !health.starting) {
+        this.readyMs = performance.now() - began;
+        const models = health.models?.length ? `serving ${health.models.join(", ")}` : "no model loaded";
+        this.log.info(`${how} the server at ${this.url} (pid ${server.pid}, version ${server.version}): ready in ${Math.round(this.readyMs)} ms, ${models}`);
+        return;
+      }
+      await delay(100);
+    }
+  }
+
+  /** Whether the running server was started with this window's settings and key. */
+  private async runsAsConfigured(server: ServerIdentity): Promise<boolean> {
+    if (JSON.stringify(server.argv) !== JSON.stringify(serveArgs(this.config))) return false;
+    // This window's key is accepted, and a request without one is refused exactly when a key is required.
+    const accepted = await this.client.stats().then(() => true, () => false);
+    const open = await fetch(`${this.url}/v1/models`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+    return accepted && open === !this.config.requireApiKey;
+  }
+
+  /** Stops a server this window is leaving when no other window is attached to it. */
+  private async stopIfUnused(url: string, pid: number): Promise<void> {
+    await delay(200); // for the server to see this window's stream close
+    const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<Health>, () => undefined);
+    if (health?.pid === pid && (health.windows ?? 0) === 0) await this.terminate(pid);
+  }
+
+  /** Asks the server process to shut down (and makes it, if it does not within 10 s). */
+  private async terminate(pid: number): Promise<void> {
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      return; // gone already
+    }
+    for (let waited = 0; alive() && waited < 10_000; waited += 100) await delay(100);
+    if (alive()) process.kill(pid, "SIGKILL");
+  }
+
+  private async squeezeAnswers(url: string): Promise<boolean> {
+    return (await probeSqueeze(url)) !== undefined;
+  }
+
+  private conflict(session: number, url: string): void {
+    const { port, hostname } = new URL(url);
+    const message = `port ${port} on ${hostname} is already in use by another program (not a Squeeze server): stop it or choose another port`;
+    this.set({ kind: "conflict", url, message });
+    this.log.error(message);
+    this.watch(session, async () => {
+      const free = await canListen(hostname.replace(/^\[|\]$/g, ""), Number(port));
+      if (!free && !(await this.squeezeAnswers(url))) return "again";
+      await this.connect(session);
+    });
+  }
+
+  private fail(session: number, message: string): void {
+    if (session !== this.session) return;
+    this.log.error(message);
+    this.set({ kind: "failed", url: this.url, message });
+  }
+
+  /** Runs `check` every WATCH_MS while the session lasts and it answers "again". */
+  private watch(session: number, check: () => Promise<"again" | void>): void {
+    clearTimeout(this.watchTimer);
+    this.watchTimer = setTimeout(async () => {
+      if (session !== this.session) return;
+      if ((await check()) === "again" && session === this.session) this.watch(session, check);
+    }, WATCH_MS);
+  }
+
+  private letGo(): void {
+    clearTimeout(this.watchTimer);
+    const attachment = this.attachment;
+    this.attachment = undefined;
+    attachment?.abort();
+  }
+
+  private async refreshKey(): Promise<void> {
+    this.apiKey = this.config.requireApiKey ? await this.keys.getOrCreate() : await this.keys.get();
+  }
+
+  private set(state: ServerState): void {
+    this.state = state;
     this.changed.fire();
   }
 }

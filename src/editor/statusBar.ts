@@ -1,22 +1,21 @@
 // The status bar item: device, model, state and the last request's speed; a click opens the
-// actions. What it shows is computed by statusView() from the server's state, this window's model
-// state and the last poll, so tests can read the same view.
+// actions. What it shows is computed by statusView() from this window's hold on the server and
+// the server's last answers, so tests can read the same view.
 import * as vscode from "vscode";
 import { isNpuBackend } from "../core/engine/types";
-import type { SharedServerState } from "../core/server/sharedServer";
 import type { CompletionReport } from "./completions/completer";
+import type { ServerState } from "./serverHost";
 import type { ServerSnapshot } from "./serverMonitor";
-import type { ModelState } from "./serverHost";
 
-export type StatusState = "stopped" | "starting" | "loading" | "ready" | "generating" | "no-model" | "error";
+export type StatusState = "stopped" | "starting" | "restarting" | "loading" | "ready" | "generating" | "no-model" | "error";
 
 export interface StatusView {
   state: StatusState;
   device: "NPU" | "GPU" | "CPU" | undefined;
   model: string | undefined;
   tokensPerSecond: number | undefined;
-  /** Whether this window hosts the server or uses another window's. */
-  hosting: boolean;
+  /** Who started the server this window uses: VS Code (a window), or someone in a terminal. */
+  startedBy: "editor" | "terminal" | undefined;
   detail: string | undefined;
   text: string;
 }
@@ -24,6 +23,7 @@ export interface StatusView {
 const ICONS: Record<StatusState, string> = {
   stopped: "$(circle-slash)",
   starting: "$(loading~spin)",
+  restarting: "$(sync~spin)",
   loading: "$(loading~spin)",
   ready: "$(squirrel)",
   generating: "$(sync~spin)",
@@ -31,9 +31,9 @@ const ICONS: Record<StatusState, string> = {
   error: "$(error)",
 };
 
-export function statusView(server: SharedServerState, model: ModelState, snapshot: ServerSnapshot): StatusView {
+export function statusView(server: ServerState, snapshot: ServerSnapshot): StatusView {
   const health = snapshot.health;
-  const hosting = server.kind === "owner";
+  const startedBy = server.kind !== "running" ? undefined : server.server.keep_alive_s === null ? "terminal" : "editor";
   const served = health?.model ?? undefined;
   const tokensPerSecond = snapshot.stats?.tokens_per_second ?? undefined;
   const device = !served ? undefined : isNpuBackend(health?.backend ?? "") ? "NPU" : health?.gpu ? "GPU" : "CPU";
@@ -43,20 +43,21 @@ export function statusView(server: SharedServerState, model: ModelState, snapsho
         return ["stopped", "The server is stopped."];
       case "starting":
         return ["starting", undefined];
+      case "restarting":
+        return ["restarting", `${server.reason} (attempt ${server.attempt})`];
       case "conflict":
       case "failed":
         return ["error", server.message];
     }
-    if (hosting && model.kind === "loading") return ["loading", `Loading ${model.model}`];
-    if (hosting && model.kind === "failed") return ["error", model.message];
-    if (hosting && model.kind === "missing") return ["no-model", model.message];
-    if (!served) return ["no-model", hosting ? "No model is loaded." : "The server in another window has no model loaded yet."];
+    if (!health) return ["starting", undefined];
+    if (health.starting) return ["loading", "Loading the models"];
+    if (!served) return ["no-model", health.notice ?? "No model is loaded."];
     if ((snapshot.stats?.requests_in_flight ?? 0) > 0) return ["generating", undefined];
     return ["ready", undefined];
   })();
   const parts = [device, served, state === "ready" ? (tokensPerSecond ? `${tokensPerSecond.toFixed(1)} tok/s` : "ready") : state];
   const text = `${ICONS[state]} Squeeze ${parts.filter(Boolean).join(" · ")}`;
-  return { state, device, model: served, tokensPerSecond, hosting, detail, text };
+  return { state, device, model: served, tokensPerSecond, startedBy, detail, text };
 }
 
 export class StatusBar implements vscode.Disposable {
@@ -69,7 +70,7 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  render(view: StatusView, server: SharedServerState, snapshot: ServerSnapshot, completions: { enabled: boolean; last: CompletionReport | undefined }): void {
+  render(view: StatusView, server: ServerState, snapshot: ServerSnapshot, completions: { enabled: boolean; last: CompletionReport | undefined }): void {
     this.item.text = view.text;
     this.item.backgroundColor = view.state === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
     const health = snapshot.health;
@@ -77,7 +78,7 @@ export class StatusBar implements vscode.Disposable {
     const lines = [
       `**Squeeze** — ${view.state}${view.detail ? `: ${view.detail}` : ""}`,
       "",
-      `Server: ${"url" in server ? server.url : "none"}/v1 (${view.hosting ? "hosted by this window" : server.kind === "client" ? "hosted by another window" : server.kind})`,
+      `Server: ${"url" in server ? server.url : "none"}/v1 (${serverLine(server)})`,
     ];
     // Each loaded model on a line of its own; an older server tells only the one it serves.
     const loaded = (health?.all_models_loaded ?? []).flatMap((m) => (m.squeeze ? [{ model_name: m.model_name, s: m.squeeze }] : []));
@@ -100,6 +101,13 @@ export class StatusBar implements vscode.Disposable {
   dispose(): void {
     this.item.dispose();
   }
+}
+
+function serverLine(server: ServerState): string {
+  if (server.kind !== "running") return server.kind;
+  const { pid, keep_alive_s } = server.server;
+  if (keep_alive_s === null) return `pid ${pid}, started from a terminal`;
+  return `pid ${pid}, started by VS Code; ${keep_alive_s === 0 ? "exits with the last window" : `stays ${keep_alive_s} s after the last window`}`;
 }
 
 function describeCompletion(r: CompletionReport): string {

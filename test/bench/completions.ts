@@ -14,7 +14,7 @@ import { QWEN05, ROOT } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
 import { median, percentile } from "./stats";
 
-const SOURCE = path.join(ROOT, "src/core/server/sharedServer.ts");
+const SOURCE = path.join(ROOT, "src/editor/serverHost.ts");
 const PADDING = ["src/core/store/pull.ts", "src/core/engine/engineHost.ts", "src/core/server/app.ts"].map((f) => readFileSync(path.join(ROOT, f), "utf8"));
 const TYPED_CHARS = Number(process.env.BENCH_TYPED_CHARS ?? 240);
 const DEBOUNCE_MS = Number(process.env.BENCH_DEBOUNCE_MS ?? 150);

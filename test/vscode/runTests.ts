@@ -39,7 +39,8 @@ async function runSuite(): Promise<void> {
     const hubUrl = await hub.start();
     const workspace = path.join(scratch, "workspace");
     await mkdir(path.join(workspace, ".vscode"), { recursive: true });
-    const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": TINY };
+    // The server exits with the window when the tests end.
+    const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": TINY, "squeeze.server.keepAlive": 0 };
     await writeFile(path.join(workspace, ".vscode/settings.json"), JSON.stringify(settings, null, 2));
     const desktop = process.env.SQUEEZE_VSCODE === "desktop";
     await runTests({

@@ -64,6 +64,8 @@ export class ModelPool {
   readonly timer = new RequestTimer();
   private readonly retired: EngineStats = { queued: 0, running: 0, completed: 0, cancelled: 0, failed: 0, generatedTokens: 0, workerStarts: 0 };
   readonly maxLoaded: number;
+  /** Models loaded since the pool was made (how clients tell that a model was loaded again). */
+  loadsDone = 0;
 
   constructor(private readonly options: ModelPoolOptions) {
     this.maxLoaded = options.maxLoaded ?? DEFAULT_MAX_LOADED;
@@ -187,6 +189,7 @@ export class ModelPool {
     }
     const entry: Entry = { spec, info, engine, roles: new Set(), pinned: false, sizeBytes, lastUsed: Date.now(), expiresAt: undefined, timer: undefined };
     this.entries.set(spec.id, entry);
+    this.loadsDone++;
     this.claim(entry, { ...options, roles: options.roles ?? [...(replaced?.roles ?? [])] });
     return view(entry);
   }

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { configDir } from "../util/configDir";
+import { lastWords } from "../util/lastWords";
 import { EngineError } from "./errors";
 import type { ProofAnswer } from "./proofProcess";
 import type { LoadSpec } from "./types";
@@ -163,13 +164,4 @@ function diedMessage(spec: LoadSpec, code: number | null, signal: NodeJS.Signals
   const how = signal ? `was ended by ${signal}` : `exited with code ${code}`;
   const reason = lastWords(stderr);
   return `${runtime} cannot run ${path.basename(spec.path)}: a test process loading it ${how}${reason ? ` (${reason})` : ""}`;
-}
-
-/** The runtime's own reason, where it printed one: an assertion, an exception, an error line. */
-function lastWords(stderr: string): string | undefined {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  const telling = lines.filter((l) => /GGML_ASSERT|assert|what\(\)|error|exception|abort/i.test(l) && !/^\s*at /.test(l));
-  const line = telling.at(-1) ?? lines.at(-1);
-  // Source paths of the runtime's build say nothing to a user: keep the file name.
-  return line?.replace(/(?:\/[\w.+-]+)+\/([\w.+-]+:\d+)/g, "$1").slice(0, 300);
 }

@@ -17,6 +17,8 @@ import { storeRouter } from "./routes/store";
 import type { ModelStore } from "../store/modelStore";
 import { ModelProvider, type ModelProviderOptions } from "./modelProvider";
 import { security } from "./security";
+import { ServerLife } from "./serverLife";
+import { attach } from "./routes/attach";
 
 export interface ServerOptions {
   /** Address to listen on; default "127.0.0.1". */
@@ -41,6 +43,10 @@ export interface ServerOptions {
   stalledReaderMs?: number;
   /** How long a client may take to send its whole request (server.ts's REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /** The process's life: startup, notices, attached editor windows; default: a server that stays. */
+  life?: ServerLife;
+  /** The arguments the server was started with, told to attached windows. */
+  argv?: string[];
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -73,19 +79,21 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   // First: its unload takes a POST with no body, which the store's body check would refuse.
   // Requests name their model: a downloaded one that is not loaded is loaded for them.
   const models = new ModelProvider(pool, { store: options.store, load: options.load });
-  app.use("/api/v1", lemonadeRouter(models, { version: options.version }));
+  const life = options.life ?? new ServerLife();
+  app.get("/api/v1/attach", attach(life, { pid: process.pid, version: options.version, argv: options.argv ?? [] }));
+  app.use("/api/v1", lemonadeRouter(models, { version: options.version, life }));
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
   if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, pool, started));
-  app.use(["/v1", "/api/v1"], apiRouter(models, options.version, started));
+  app.use(["/v1", "/api/v1"], apiRouter(models, options.version, started, life));
   // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
   app.use("/api", ollamaRouter(models, options.version, maxBodyBytes));
-  app.get("/health", health(pool, options.version));
+  app.get("/health", health(pool, options.version, life));
   app.use(notFound);
   app.use(lastResort);
   return app;
 }
 
-function apiRouter(models: ModelProvider, version: string, started: number): Router {
+function apiRouter(models: ModelProvider, version: string, started: number, life: ServerLife): Router {
   const { pool } = models;
   const router = Router();
   router.post("/chat/completions", jsonObjectBody, chatCompletions(models));
@@ -93,7 +101,7 @@ function apiRouter(models: ModelProvider, version: string, started: number): Rou
   router.post("/fim/completions", jsonObjectBody, fimCompletions(models));
   router.post("/tokenize", jsonObjectBody, tokenize(models));
   router.use(modelsRouter(pool, started));
-  router.get("/health", health(pool, version));
+  router.get("/health", health(pool, version, life));
   router.get("/stats", stats(pool));
   return router;
 }

@@ -60,6 +60,8 @@ export function noticeFor(status: StatusView): ProblemView | undefined {
       return { message: status.detail ?? "The Squeeze server has a problem.", actions: actions("restartServer", "showLogs") };
     case "loading":
       return { message: `${status.detail ?? "Loading the model"}…`, actions: [] };
+    case "restarting":
+      return { message: `The Squeeze server stopped unexpectedly and is starting again: ${status.detail ?? ""}`, actions: actions("showLogs") };
     default:
       return undefined;
   }

@@ -13,6 +13,15 @@ import { freePort } from "../../../src/core/util/ports";
 import { eventually } from "../../helpers/eventually";
 import { EXTENSION_ID, foreignServer, getJson, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const ready = (model?: string) => (s: { state: string; model?: string }) => s.state === "ready" && (model === undefined || s.model === model);
 
 describe("Squeeze in VS Code", function () {
@@ -27,14 +36,17 @@ describe("Squeeze in VS Code", function () {
 
   it("activates without loading a model, and prints how long activation took", async () => {
     console.log(`      activation took ${api.activationMs.toFixed(1)} ms (activate() only; the server starts after it returns)`);
-    assert.equal(api.modelAtActivation, "idle", "nothing is loaded, or loading, when activate() returns");
+    assert.equal(api.serverAtActivation, "stopped", "nothing is started, or loading, when activate() returns");
+    assert.ok(api.activationMs <= 50, `activate() took ${api.activationMs} ms`);
     assert.equal(api.serverUrl(), url());
   });
 
   it("serves /v1/models on the port the settings give, and the status bar reaches ready", async () => {
     const status = await waitForStatus(api, ready("tiny"));
     assert.equal(status.device, "CPU");
-    assert.equal(status.hosting, true);
+    assert.equal(status.startedBy, "editor");
+    const readyMs = await eventually(async () => api.serverReadyMs(), "the ready time");
+    console.log(`      the server this window started was ready, its model loaded, ${readyMs.toFixed(0)} ms after the window first looked`);
     assert.match(status.text, /Squeeze CPU · tiny · ready/);
     const models = await getJson(`${url()}/v1/models`);
     assert.equal(models.status, 200);
@@ -151,16 +163,42 @@ describe("Squeeze in VS Code", function () {
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
   });
 
-  it("moves the server when the port setting changes, keeping the loaded model", async () => {
+  it("moves the server when the port setting changes, stopping the old one that no window uses", async () => {
     const before = port();
-    const workerStarts = (await getJson(`${url()}/api/v1/stats`)).body.workerStarts;
+    const oldPid = (await getJson(`${url()}/health`)).body.pid as number;
     const moved = await freePort();
     await setSetting("server.port", moved);
     await eventually(async () => ((await getJson(`${url(moved)}/v1/models`)).body.data?.[0]?.id === "tiny" ? true : undefined), "the server on the new port");
-    await assert.rejects(fetch(`${url(before)}/health`));
     await waitForStatus(api, ready("tiny"));
     assert.equal(api.serverUrl(), url(moved));
-    assert.equal((await getJson(`${url(moved)}/api/v1/stats`)).body.workerStarts, workerStarts, "the model stayed in the same worker");
+    await eventually(async () => (alive(oldPid) ? undefined : true), "the old server to exit");
+    await assert.rejects(fetch(`${url(before)}/health`));
+  });
+
+  it("starts the server again when its process is killed, and says so", async () => {
+    const killed = (await getJson(`${url()}/health`)).body.pid as number;
+    const seen: string[] = [];
+    const watching = api.onDidChangeStatus((s) => seen.push(s.state));
+    process.kill(killed, "SIGKILL");
+    const status = await waitForStatus(api, (s) => s.state === "ready" && seen.includes("restarting"));
+    watching.dispose();
+    assert.equal(status.model, "tiny");
+    const health = (await getJson(`${url()}/health`)).body;
+    assert.notEqual(health.pid, killed);
+    const res = await fetch(`${url()}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", prompt: "Hello", max_tokens: 4 }),
+    });
+    assert.equal(res.status, 200);
+  });
+
+  it("loads no native runtime into the extension host: the server and the probe run in processes of their own", () => {
+    const libraries = (process.report.getReport() as unknown as { sharedObjects: string[] }).sharedObjects;
+    const native = libraries.filter((l) => /llama|ggml|onnxruntime/i.test(path.basename(l)));
+    assert.deepEqual(native, []);
+    const modules = Object.keys(require.cache).filter((m) => /node-llama-cpp|onnxruntime-node/.test(m));
+    assert.deepEqual(modules, []);
   });
 
   describe("with another program on the port", () => {

@@ -117,7 +117,8 @@ export function useVsCode(name: string, env: (scratch: string) => NodeJS.Process
 export async function openProject(fixture: VsCodeFixture, name: string, settings: object, files: Record<string, string> = {}): Promise<Page> {
   const folder = path.join(fixture.scratch, name);
   await mkdir(path.join(folder, ".vscode"), { recursive: true });
-  await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify(settings));
+  // The server exits with the test's last window, unless a test says otherwise.
+  await writeFile(path.join(folder, ".vscode/settings.json"), JSON.stringify({ "squeeze.server.keepAlive": 0, ...settings }));
   for (const [file, content] of Object.entries(files)) await writeFile(path.join(folder, file), content);
   return openWorkbench(fixture.browser, workbenchUrl(fixture.server, { folder, extensionDevelopmentPath: ROOT }));
 }

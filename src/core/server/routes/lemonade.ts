@@ -10,6 +10,7 @@ import { repoOfCacheFolder } from "../../store/hfCache";
 import { checkModelId } from "../../store/names";
 import { ApiError } from "../errors";
 import type { ModelProvider } from "../modelProvider";
+import type { ServerLife } from "../serverLife";
 import { healthFields } from "./health";
 import { lemonadeSystemInfo } from "./lemonadeSystemInfo";
 import { deviceOf, modelStatus } from "./modelStatus";
@@ -17,6 +18,7 @@ import { storeApiError } from "./store";
 
 export interface LemonadeOptions {
   version: string;
+  life: ServerLife;
 }
 
 const MODEL_ID = "a model id: a catalog id (with :variant), hf.co/owner/repo:QUANT, or a user model id";
@@ -40,7 +42,7 @@ const pinBody = z.looseObject({
   pinned: z.boolean({ error: "true or false" }).nullish(),
 });
 
-export function lemonadeRouter(models: ModelProvider, { version }: LemonadeOptions): Router {
+export function lemonadeRouter(models: ModelProvider, { version, life }: LemonadeOptions): Router {
   const { pool } = models;
   const router = Router();
 
@@ -48,7 +50,7 @@ export function lemonadeRouter(models: ModelProvider, { version }: LemonadeOptio
     const loaded = pool.list();
     res.json({
       // Squeeze's fields stay: other Squeeze processes recognise a server by them.
-      ...healthFields(pool, version),
+      ...healthFields(pool, version, life),
       model_loaded: pool.forRole("chat")?.info.id ?? null,
       all_models_loaded: loaded.map((m) => ({ ...loadedModel(m.info), squeeze: modelStatus(m) })),
       max_models: { llm: pool.maxLoaded },

@@ -1,0 +1,34 @@
+// GET /api/v1/attach: an editor window holds this stream open for as long as it lives. The server
+// counts the windows attached (its keep-alive runs from the last one's leaving), and a window learns
+// at once, from the stream's end, that the server is gone. The first event says who the server is.
+import type { RequestHandler } from "express";
+import { SseWriter } from "../sse";
+import type { ServerLife } from "../serverLife";
+
+/** Often enough that no proxy or client idle timeout closes a quiet stream. */
+const ALIVE_EVERY_MS = 15_000;
+
+export interface ServerIdentity {
+  pid: number;
+  version: string;
+  /** The arguments `squeeze serve` was started with, so that a window can tell whether its settings apply. */
+  argv: string[];
+  /** Seconds it stays without a window; null: it was started by hand and stays. */
+  keep_alive_s: number | null;
+}
+
+export function attach(life: ServerLife, identity: Omit<ServerIdentity, "keep_alive_s">): RequestHandler {
+  return (req, res) => {
+    const detach = life.attach();
+    const stream = new SseWriter(res);
+    const keepAlive = life.keepAliveMs;
+    const about: ServerIdentity = { ...identity, keep_alive_s: keepAlive === undefined ? null : keepAlive / 1000 };
+    void stream.sendEvent("server", about);
+    const timer = setInterval(() => res.write(": alive\n\n"), ALIVE_EVERY_MS);
+    res.once("close", () => {
+      clearInterval(timer);
+      detach();
+    });
+    req.once("close", detach);
+  };
+}
