@@ -1,5 +1,5 @@
 // `squeeze serve`: load a model and serve the OpenAI-compatible API until interrupted.
-import { existsSync } from "node:fs";
+import { existsSync, fstatSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EngineHost } from "../core/engine/engineHost";
 import { DEFAULT_MAX_LOADED, ModelPool, type ModelRole } from "../core/engine/modelPool";
@@ -58,7 +58,9 @@ Options:
       --models-folder <dir> the Hugging Face cache to keep models in (default HF_HUB_CACHE,
                            else ~/.cache/huggingface/hub)
       --keep-alive <s>     exit once no editor window has been attached for <s> seconds
-                           (how VS Code starts it; by default the server stays)
+                           (how VS Code starts it; by default the server stays); a model
+                           that does not load is then reported in /health's notice
+                           rather than ending the server
       --parallel <n>       generations at once on llama.cpp, in shared batches (default 4;
                            completions get sequences of their own besides)
       --queue <n>          requests that may wait while the model is busy (default 32)
@@ -167,17 +169,19 @@ export async function serve(argv: string[]): Promise<void> {
       store: await openModelStore(cacheDir ? { cacheDir } : {}),
       load,
       life,
-      argv,
+      launch: { argv, logOffset: outputOffset() },
     });
     const roles: ModelRole[] = role ? [role] : ["chat", "completion"];
     // One model named with --model: it serves both roles.
     const models = given[0]
       ? { chat: given[0], completion: completionModel ?? given[0] }
       : { ...(chatModel && { chat: chatModel }), ...(completionModel && { completion: completionModel }) };
-    const request = { models, roles, alias: values.alias, ...load, preferences, cacheDir, log };
-    const { loaded, missing } = await loadRoleModels(pool, request);
+    // A server an editor started has no terminal to show a failed load in: it serves what loaded and says what did not.
+    const request = { models, roles, alias: values.alias, ...load, preferences, cacheDir, keepGoing: keepAliveS !== undefined, log };
+    const { loaded, missing, failed } = await loadRoleModels(pool, request);
     life.starting = false;
-    life.notice = missing?.message;
+    const failures = Object.entries(failed).map(([r, err]) => `the ${r} model did not load: ${err.message}`);
+    life.notice = [...failures, ...(missing ? [missing.message] : [])].join("; ") || undefined;
     if (stopping) return;
     // The machine's own picks follow the power source.
     const picked = roles.some((r) => !(r in models));
@@ -189,7 +193,7 @@ export async function serve(argv: string[]): Promise<void> {
     }
     const served = loaded.chat ?? loaded.completion;
     if (!served) {
-      log(missing?.message ?? "there is no model to load");
+      log(life.notice ?? "there is no model to load");
       log(`Squeeze ${VERSION} serving no model yet at ${server.url}/v1: a request names a downloaded model to load it (Ctrl+C to stop)`);
       return;
     }
@@ -214,6 +218,16 @@ export async function serve(argv: string[]): Promise<void> {
 function looksLikePath(model: string): boolean {
   if (model.startsWith(FLM_PREFIX) || /^hf\.co\//.test(model)) return false;
   return /[\\/]/.test(model) || /\.(gguf|onnx|json)$/i.test(model);
+}
+
+/** Where this process's output begins in the file it goes to (an editor's log); null for a terminal or a pipe. */
+function outputOffset(): number | null {
+  try {
+    const stat = fstatSync(2);
+    return stat.isFile() ? stat.size : null;
+  } catch {
+    return null;
+  }
 }
 
 function log(message: string): void {

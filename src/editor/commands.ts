@@ -84,7 +84,13 @@ async function selectModel(ctx: Ctx, model?: string, role?: ModelRole): Promise<
     else model = await downloadWithProgress(ctx.host.client, picked.model.id, ctx.log);
     if (model === undefined) return undefined;
   }
-  await updateSetting(role === "completion" ? "model.completion" : "model.chat", model);
+  // Picked on purpose: a model remembered as having stopped the server is tried again.
+  ctx.host.forgive(model);
+  const key = role === "completion" ? "model.completion" : "model.chat";
+  const unchanged = (role === "completion" ? ctx.config.model.completion : ctx.config.model.chat) === model;
+  await updateSetting(key, model);
+  // The same setting changes nothing by itself: a server that could not load it starts again.
+  if (unchanged && ctx.health?.notice) await ctx.host.restart();
   return model;
 }
 

@@ -8,14 +8,17 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
+import { ModelProofs } from "../core/engine/modelProofs";
+import { forgetInUse, readInUse } from "../core/engine/modelsInUse";
 import type { ServerIdentity } from "../core/server/routes/attach";
 import { probeSqueeze } from "../core/server/server";
 import { canListen } from "../core/util/ports";
 import { delay } from "../core/util/delay";
+import { withPidLock } from "../core/util/pidLock";
 import { ApiClient, ApiRequestError, type Health } from "./apiClient";
 import type { ApiKeyStore } from "./apiKey";
 import { baseUrl, type Config } from "./config";
-import { serveArgs, serverLastWords, serverLogFile, startServer, type StartedServer } from "./serverProcess";
+import { serveArgs, serverLastWords, serverLogFile, serverStartLock, startServer, type StartedServer } from "./serverProcess";
 
 export type ServerState =
   | { kind: "stopped" }
@@ -51,6 +54,8 @@ export class ServerHost implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   /** This window, to the server: its completions keep a KV sequence of their own. */
   private readonly clientId = `window-${randomUUID()}`;
+  /** The verdicts on model files the server keeps, shared through the user's Squeeze folder. */
+  private readonly proofs = new ModelProofs();
   /** Milliseconds from this window's first look to a server with its models loaded, once it has been. */
   readyMs: number | undefined;
 
@@ -173,32 +178,39 @@ export class ServerHost implements vscode.Disposable {
       if (holder) {
         const attached = await this.attach(session, url);
         if (attached === "stale") return;
-        if (attached === "gone" && ++refusals > 20) {
-          return this.fail(session, `the Squeeze server at ${url} (version ${holder.version}) does not let windows attach: stop it, or choose another port`);
-        }
-        if (attached === "gone") await delay(100);
-        else return void this.reportReady(session, began, started ? "started" : "joined", attached);
-      }
-      if (started) {
-        // Ours exited before listening, or another window's won the port and exited since.
-        const outcome = await Promise.race([started.exited, delay(100).then(() => undefined)]);
-        if (outcome) {
-          if (await this.squeezeAnswers(url)) continue; // another window's server won the port
-          const words = await serverLastWords(started.log, started.logOffset);
-          return this.fail(session, `the server exited (${outcome.signal ?? `code ${outcome.code}`}) before it was ready${words ? `: ${words}` : ""}`);
-        }
-        if (performance.now() - began > LISTEN_TIMEOUT_MS) return this.fail(session, `the server did not answer at ${url} within ${LISTEN_TIMEOUT_MS / 1000} s (log: ${started.log})`);
+        if (attached !== "gone") return void this.reportReady(session, began, attached.pid === started?.pid ? "started" : "joined", attached);
+        if (++refusals > 20) return this.fail(session, `the Squeeze server at ${url} (version ${holder.version}) does not let windows attach: stop it, or choose another port`);
         await delay(100);
         continue;
       }
+      if (started) {
+        const outcome = await Promise.race([started.exited, delay(0).then(() => undefined)]);
+        const words = await serverLastWords(started.log, started.logOffset);
+        if (outcome) return this.fail(session, `the server exited (${outcome.signal ?? `code ${outcome.code}`}) before it was ready${words ? `: ${words}` : ""}`);
+        return this.fail(session, `the server did not answer at ${url} within ${LISTEN_TIMEOUT_MS / 1000} s${words ? `: ${words}` : ""} (log: ${started.log})`);
+      }
       const { hostname, port } = new URL(url);
       if (!(await canListen(hostname.replace(/^\[|\]$/g, ""), Number(port)))) {
-        if (await this.squeezeAnswers(url)) continue; // busy starting
+        if (await this.squeezeAnswers(url)) continue; // just began listening
         return this.conflict(session, url);
       }
-      started = startServer(this.extensionPath, this.config, this.apiKey);
-      this.log.info(`starting the server: squeeze serve ${serveArgs(this.config).join(" ")} (pid ${started.pid}, log ${started.log})`);
+      // One window starts it; the others wait for that one and then find the server there.
+      started = await withPidLock(await serverStartLock(this.config.port), { silentMs: LISTEN_TIMEOUT_MS * 2 }, async () => {
+        if (session !== this.session || (await this.squeezeAnswers(url))) return undefined;
+        const child = startServer(this.extensionPath, this.config, this.apiKey);
+        this.log.info(`starting the server: squeeze serve ${serveArgs(this.config).join(" ")} (pid ${child.pid}, log ${child.log})`);
+        await this.listening(url, child);
+        return child;
+      });
     }
+  }
+
+  /** Resolves once the started server answers, exits, or has not answered in LISTEN_TIMEOUT_MS. */
+  private async listening(url: string, child: StartedServer): Promise<void> {
+    let exited = false;
+    void child.exited.then(() => (exited = true));
+    const since = performance.now();
+    while (!exited && performance.now() - since < LISTEN_TIMEOUT_MS && !(await this.squeezeAnswers(url))) await delay(100);
   }
 
   /** Holds this window's place at the server; "gone" when it did not let this window attach. */
@@ -244,8 +256,10 @@ export class ServerHost implements vscode.Disposable {
     const now = Date.now();
     this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     const attempt = this.crashes.length;
-    const words = await serverLastWords(serverLogFile(this.config.port));
-    const reason = `the server (pid ${server.pid}) stopped unexpectedly${words ? `: ${words}` : ""}`;
+    // Its own error line where it printed one (an abort); none when it was killed (kill -9, out of memory).
+    const words = server.log_offset === null ? undefined : await serverLastWords(serverLogFile(this.config.port), server.log_offset, true);
+    const reason = `the server (pid ${server.pid}) stopped unexpectedly${words ? ` (${words})` : ""}`;
+    this.blame(server.pid, words);
     if (attempt > BACKOFF_MS.length) {
       return this.fail(session, `${reason}. It stopped ${attempt} times in ${CRASH_WINDOW_MS / 60_000} minutes, so it is not started again until you run "Squeeze: Restart Server"`);
     }
@@ -268,6 +282,30 @@ export class ServerHost implements vscode.Disposable {
       }
       await delay(100);
     }
+  }
+
+  /**
+   * The server died of an abort (its log says why): the model it was loading, or the only one it had
+   * loaded, is remembered as bad, so that the server comes back without it. Killed from outside (no
+   * error in its log), no model is blamed.
+   */
+  private blame(pid: number, words: string | undefined): void {
+    const inUse = readInUse(pid);
+    forgetInUse(pid);
+    if (!words || inUse.length === 0) return;
+    const loading = inUse.filter((m) => m.loading);
+    const suspects = loading.length > 0 ? loading : inUse.length === 1 ? inUse : [];
+    if (suspects.length === 0) this.log.warn(`the server had ${inUse.map((m) => m.id).join(", ")} loaded when it stopped; which one stopped it is not known`);
+    for (const model of suspects) {
+      const message = `${model.id} stopped the server while it was ${model.loading ? "loading" : "running"} (${words}); it is not loaded again until you select it again or the file changes`;
+      this.log.error(message);
+      this.proofs.condemn(model, message);
+    }
+  }
+
+  /** The user picked `model` (an id or a path): a crash it caused is forgiven, and it is tried afresh. */
+  forgive(model: string): void {
+    this.proofs.forgive(model);
   }
 
   /** Whether the running server was started with this window's settings and key. */

@@ -3,19 +3,28 @@
 // and the arguments and environment it gets from the settings.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import path from "node:path";
 import { configDir } from "../core/util/configDir";
 import { lastWords } from "../core/util/lastWords";
 import { cliCommand } from "./cliProcess";
 import type { Config } from "./config";
 
+/** Begins the lines of each start in the log. */
+const HEADER = "--- squeeze serve";
 /** A log this long is moved aside (one older log is kept) when a server starts. */
 const MAX_LOG_BYTES = 4 * 1024 * 1024;
 
 /** The server's log for a port, shared by the windows and kept in the user's Squeeze folder. */
 export function serverLogFile(port: number): string {
   return path.join(configDir(), "logs", `server-${port}.log`);
+}
+
+/** Held by the window starting the server on a port, so that two windows finding it gone start one. */
+export async function serverStartLock(port: number): Promise<string> {
+  const lock = `${serverLogFile(port)}.start.lock`;
+  await mkdir(path.dirname(lock), { recursive: true });
+  return lock;
 }
 
 /** `squeeze serve`'s arguments (after "serve") for these settings: windows with the same settings compute the same. */
@@ -50,10 +59,10 @@ export function startServer(extensionPath: string, config: Config, apiKey: strin
     // No log yet.
   }
   const fd = openSync(log, "a", 0o600);
-  const logOffset = statSync(log).size;
-  writeSync(fd, `--- ${new Date().toISOString()}: started by VS Code (extension host ${process.pid})\n`);
+  writeSync(fd, `${HEADER} ${new Date().toISOString()}: started by VS Code (extension host ${process.pid})\n`);
   const env = { SQUEEZE_API_KEY: config.requireApiKey ? apiKey : "" };
   const { command, args, env: fullEnv } = cliCommand(extensionPath, ["serve", ...serveArgs(config)], env);
+  const logOffset = statSync(log).size;
   const child = spawn(command, args, { detached: true, stdio: ["ignore", fd, fd], env: fullEnv, windowsHide: true });
   closeSync(fd);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -65,17 +74,20 @@ export function startServer(extensionPath: string, config: Config, apiKey: strin
   return { pid: child.pid ?? -1, log, logOffset, exited };
 }
 
-/** The server's last words in its log since `offset`: its error line, for the user. */
-export async function serverLastWords(log: string, offset = 0): Promise<string | undefined> {
+/**
+ * A server's last words in the log, its error line for the user: from where its output begins
+ * (`offset`) to the next start's header, or the log's end.
+ */
+export async function serverLastWords(log: string, offset: number, tellingOnly = false): Promise<string | undefined> {
   const handle = await open(log, "r").catch(() => undefined);
   if (!handle) return undefined;
   try {
     const { size } = await handle.stat();
-    const start = Math.max(offset, size - 16_384);
-    const buffer = Buffer.alloc(Math.max(0, size - start));
-    await handle.read(buffer, 0, buffer.length, start);
-    const text = buffer.toString("utf8").split("\n").filter((l) => !l.startsWith("---")).join("\n");
-    return lastWords(text)?.replace(/^squeeze: /, "");
+    const buffer = Buffer.alloc(Math.max(0, Math.min(size - offset, MAX_LOG_BYTES * 2)));
+    await handle.read(buffer, 0, buffer.length, offset);
+    const text = buffer.toString("utf8");
+    const next = text.indexOf(`\n${HEADER}`);
+    return lastWords((next < 0 ? text : text.slice(0, next)).slice(-16_384), { tellingOnly })?.replace(/^squeeze: /, "");
   } finally {
     await handle.close();
   }

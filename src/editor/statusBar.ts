@@ -52,8 +52,8 @@ export function statusView(server: ServerState, snapshot: ServerSnapshot): Statu
     if (!health) return ["starting", undefined];
     if (health.starting) return ["loading", "Loading the models"];
     if (!served) return ["no-model", health.notice ?? "No model is loaded."];
-    if ((snapshot.stats?.requests_in_flight ?? 0) > 0) return ["generating", undefined];
-    return ["ready", undefined];
+    if ((snapshot.stats?.requests_in_flight ?? 0) > 0) return ["generating", health.notice ?? undefined];
+    return ["ready", health.notice ?? undefined];
   })();
   const parts = [device, served, state === "ready" ? (tokensPerSecond ? `${tokensPerSecond.toFixed(1)} tok/s` : "ready") : state];
   const text = `${ICONS[state]} Squeeze ${parts.filter(Boolean).join(" · ")}`;

@@ -11,7 +11,8 @@ import { AsyncQueue } from "../util/asyncQueue";
 import { delay } from "../util/delay";
 import type { Engine, EngineHealth, EngineStats } from "./engine";
 import { EngineError } from "./errors";
-import { ModelProofs } from "./modelProofs";
+import { ModelProofs, verdictKey } from "./modelProofs";
+import { trackInUse } from "./modelsInUse";
 import {
   SHUTDOWN_TIMEOUT_MS,
   type CallRequest,
@@ -79,6 +80,8 @@ export class EngineHost implements Engine {
   /** The worker being started and given the model. */
   private starting: Promise<Worker> | undefined;
   private lastFailure: EngineHealth["lastFailure"];
+  /** The loaded file, as the process's file of models in use lists it. */
+  private inUse: ReturnType<typeof trackInUse> | undefined;
   private readonly counters = { completed: 0, cancelled: 0, failed: 0, generatedTokens: 0, workerStarts: 0 };
 
   constructor(private readonly options: EngineHostOptions = {}) {
@@ -98,13 +101,20 @@ export class EngineHost implements Engine {
     await validateModel(spec);
     await this.proofs.prove(spec);
     const release = await this.queue.enter("exclusive");
+    const use = trackInUse(spec, verdictKey(spec));
     try {
       this.info = undefined;
       this.spec = undefined;
+      this.release();
       this.info = await this.call({ op: "load", spec }, false);
       this.spec = spec;
+      this.inUse = use;
+      use.loaded();
       this.queue.setSlots(this.info.slots);
       return this.info;
+    } catch (err) {
+      use.release();
+      throw err;
     } finally {
       release();
     }
@@ -116,6 +126,7 @@ export class EngineHost implements Engine {
       this.spec = undefined;
       this.info = undefined;
       if (this.current) await this.call({ op: "unload" }, false);
+      this.release();
     } finally {
       release();
     }
@@ -172,6 +183,13 @@ export class EngineHost implements Engine {
     await worker?.terminate();
     // A process that ends while a given-up worker's native call is still running aborts: give them the same time.
     await Promise.race([Promise.all([...this.letGo].map((w) => once(w, "exit"))), delay(SHUTDOWN_TIMEOUT_MS)]);
+    this.release();
+  }
+
+  /** The loaded file is no longer in this process's runtime. */
+  private release(): void {
+    this.inUse?.release();
+    this.inUse = undefined;
   }
 
   /** Admission happens now, so a full queue is an error before any response has started. */

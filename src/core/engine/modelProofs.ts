@@ -10,6 +10,7 @@ import path from "node:path";
 import { configDir } from "../util/configDir";
 import { lastWords } from "../util/lastWords";
 import { EngineError } from "./errors";
+import type { ModelInUse } from "./modelsInUse";
 import type { ProofAnswer } from "./proofProcess";
 import type { LoadSpec } from "./types";
 
@@ -22,6 +23,8 @@ interface Verdict {
   ok: boolean;
   /** Why the file is refused (for ok: false). */
   message?: string;
+  /** The names a user picks it by (model id, path): picking it again forgives a crash. */
+  names?: string[];
   at: number;
 }
 
@@ -80,6 +83,21 @@ export class ModelProofs {
     if (!verdict.ok) throw new EngineError("invalid_model", verdict.message!);
   }
 
+  /**
+   * A file whose load or run took the server's process down (it was in use there when the process
+   * aborted): refused from now on, until the file changes or the user picks it again (forgive).
+   */
+  condemn(model: ModelInUse, message: string): void {
+    this.remember(model.key, { ok: false, message, names: [model.id, model.path], at: Date.now() });
+  }
+
+  /** The user picked `name` (a model id or path) again: a crash verdict on it is dropped and it is proven afresh. */
+  forgive(name: string): void {
+    const verdicts = this.read();
+    const kept = Object.entries(verdicts).filter(([, v]) => !v.names?.includes(name));
+    if (kept.length !== Object.keys(verdicts).length) this.write(kept);
+  }
+
   private read(): Record<string, Verdict> {
     try {
       const parsed: unknown = JSON.parse(readFileSync(this.verdictsFile, "utf8"));
@@ -91,8 +109,11 @@ export class ModelProofs {
   }
 
   private remember(key: string, verdict: Verdict): void {
-    const verdicts = { ...this.read(), [key]: verdict };
-    const kept = Object.entries(verdicts).sort((a, b) => b[1].at - a[1].at).slice(0, MAX_VERDICTS);
+    this.write(Object.entries({ ...this.read(), [key]: verdict }));
+  }
+
+  private write(verdicts: [string, Verdict][]): void {
+    const kept = verdicts.sort((a, b) => b[1].at - a[1].at).slice(0, MAX_VERDICTS);
     try {
       mkdirSync(path.dirname(this.verdictsFile), { recursive: true });
       // Written whole and renamed into place: another process reading it never sees half a file.
@@ -106,7 +127,7 @@ export class ModelProofs {
 }
 
 /** The same file for the same kind of load: what the runtime would see, and when the file last changed. */
-function verdictKey(spec: LoadSpec): string {
+export function verdictKey(spec: LoadSpec): string {
   return JSON.stringify([spec.backend, spec.gpu ?? "auto", spec.path, ...fileStamp(spec.path)]);
 }
 

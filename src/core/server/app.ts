@@ -45,8 +45,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** The process's life: startup, notices, attached editor windows; default: a server that stays. */
   life?: ServerLife;
-  /** The arguments the server was started with, told to attached windows. */
-  argv?: string[];
+  /** How the process was started, told to attached windows: its arguments, and where its output begins in its log. */
+  launch?: { argv: string[]; logOffset: number | null };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -80,7 +80,7 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   // Requests name their model: a downloaded one that is not loaded is loaded for them.
   const models = new ModelProvider(pool, { store: options.store, load: options.load });
   const life = options.life ?? new ServerLife();
-  app.get("/api/v1/attach", attach(life, { pid: process.pid, version: options.version, argv: options.argv ?? [] }));
+  app.get("/api/v1/attach", attach(life, { pid: process.pid, version: options.version, argv: options.launch?.argv ?? [], log_offset: options.launch?.logOffset ?? null }));
   app.use("/api/v1", lemonadeRouter(models, { version: options.version, life }));
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
   if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, pool, started));

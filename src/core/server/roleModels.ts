@@ -19,6 +19,8 @@ export interface RoleModelsRequest {
   preferences?: Partial<Preferences>;
   /** The Hugging Face cache; default from the environment. */
   cacheDir?: string;
+  /** A named model that cannot load is reported in `failed` instead of failing the whole start. */
+  keepGoing?: boolean;
   log(message: string): void;
 }
 
@@ -26,50 +28,28 @@ export interface RoleModels {
   loaded: Partial<Record<ModelRole, LoadedModel>>;
   /** Nothing downloaded for a role the user left to the machine: what to pull. */
   missing?: ModelNotAvailableError;
+  /** With keepGoing: the roles whose model could not load, and why. */
+  failed: Partial<Record<ModelRole, Error>>;
 }
 
 /**
  * Loads each role's model into `pool`, chat first. A role whose model cannot load fails the
- * whole start only when the user named that model; a pick that is not downloaded is reported in
+ * whole start only when the user named that model (and not with keepGoing); a pick that is not downloaded is reported in
  * `missing`, and the other role's model serves it.
  */
 export async function loadRoleModels(pool: ModelPool, request: RoleModelsRequest): Promise<RoleModels> {
-  const result: RoleModels = { loaded: {} };
+  const result: RoleModels = { loaded: {}, failed: {} };
   const hadRoles = pool.list().filter((m) => m.roles.size > 0);
   for (const role of (["chat", "completion"] as const).filter((r) => request.roles.includes(r))) {
     const named = request.models[role];
-    const candidates = await modelCandidates({
-      model: named,
-      role,
-      cpuOnly: request.cpu,
-      preferences: request.preferences,
-      cacheDir: request.cacheDir,
-    }).catch((err: unknown) => {
-      if (err instanceof ModelNotAvailableError && named === undefined) return err;
-      throw err;
+    const loaded = await loadRole(pool, request, role, named).catch((err: Error) => {
+      if (!request.keepGoing) throw err;
+      request.log(`${role}: ${err.message}`);
+      result.failed[role] = err;
+      return undefined;
     });
-    if (candidates instanceof ModelNotAvailableError) {
-      result.missing ??= candidates;
-      continue;
-    }
-    const [best] = candidates;
-    const same = pool.list().find((m) => m.info.path === best.path && m.info.backend === best.backend && (best.gpu || request.cpu || m.info.gpu === false));
-    if (same) {
-      // Loaded already (for the other role, or before): it serves this role now.
-      pool.setRoles(same.info.id, [role]);
-      result.loaded[role] = same;
-      request.log(`${role}: ${same.info.id}, loaded already, serves it`);
-      continue;
-    }
-    const info = await loadFirst((spec) => pool.load(spec, { roles: [role] }).then((m) => m.info), candidates, {
-      alias: role === "chat" ? request.alias : undefined,
-      contextSize: request.contextSize,
-      parallel: request.parallel,
-      cpu: request.cpu,
-      log: (message) => request.log(`${role}: ${message}`),
-    });
-    const model = pool.get(info.id);
-    if (model) result.loaded[role] = model;
+    if (loaded instanceof ModelNotAvailableError) result.missing ??= loaded;
+    else if (loaded) result.loaded[role] = loaded;
   }
   // Models replaced in their roles (new settings, another power source) free their memory.
   for (const old of hadRoles) {
@@ -77,4 +57,35 @@ export async function loadRoleModels(pool: ModelPool, request: RoleModelsRequest
     if (now && now.roles.size === 0 && !now.pinned) await pool.unload(old.info.id);
   }
   return result;
+}
+
+/** One role's model, loaded (or found loaded); a ModelNotAvailableError when the machine's pick is not downloaded. */
+async function loadRole(pool: ModelPool, request: RoleModelsRequest, role: ModelRole, named: string | undefined): Promise<LoadedModel | ModelNotAvailableError | undefined> {
+  const candidates = await modelCandidates({
+    model: named,
+    role,
+    cpuOnly: request.cpu,
+    preferences: request.preferences,
+    cacheDir: request.cacheDir,
+  }).catch((err: unknown) => {
+    if (err instanceof ModelNotAvailableError && named === undefined) return err;
+    throw err;
+  });
+  if (candidates instanceof ModelNotAvailableError) return candidates;
+  const [best] = candidates;
+  const same = pool.list().find((m) => m.info.path === best.path && m.info.backend === best.backend && (best.gpu || request.cpu || m.info.gpu === false));
+  if (same) {
+    // Loaded already (for the other role, or before): it serves this role now.
+    pool.setRoles(same.info.id, [role]);
+    request.log(`${role}: ${same.info.id}, loaded already, serves it`);
+    return same;
+  }
+  const info = await loadFirst((spec) => pool.load(spec, { roles: [role] }).then((m) => m.info), candidates, {
+    alias: role === "chat" ? request.alias : undefined,
+    contextSize: request.contextSize,
+    parallel: request.parallel,
+    cpu: request.cpu,
+    log: (message) => request.log(`${role}: ${message}`),
+  });
+  return pool.get(info.id);
 }

@@ -6,11 +6,11 @@ import { once } from "node:events";
 import { mkdir, rename, stat, truncate, unlink } from "node:fs/promises";
 import path from "node:path";
 import { downloadFile } from "@huggingface/hub";
-import { withBlobLock } from "./blobLock";
 import { hubError, hubFetch, type FailedAnswer, type RemoteFile } from "./hubClient";
 import { OffThreadHash } from "./offThreadHash";
 import type { HubSettings } from "./hubSettings";
-import { withRetry, type RetryPolicy } from "./retry";
+import { withPidLock } from "../util/pidLock";
+import { cancelled, withRetry, type RetryPolicy } from "./retry";
 import { StoreError } from "./storeError";
 
 export interface BlobJob {
@@ -37,7 +37,9 @@ export async function downloadBlob(job: BlobJob): Promise<string> {
     return blobPath;
   }
   await mkdir(job.blobsDir, { recursive: true });
-  return withBlobLock(blobPath, job.signal, () => job.onWait?.(), async () => {
+  // One writer per blob; a writer that has not written for minutes is gone (its pid reused).
+  const lock = { signal: job.signal, onAbort: cancelled, onWait: () => job.onWait?.(), silentMs: 5 * 60_000, activityFile: `${blobPath}.incomplete` };
+  return withPidLock(`${blobPath}.lock`, lock, async () => {
     // The process we waited for may have finished it.
     if (await hasSize(blobPath, job.file.size)) {
       job.onBytes(job.file.size, false);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { eventually } from "../../helpers/eventually";
 import { freePort } from "../../../src/core/util/ports";
 import { TINY } from "../../helpers/paths";
-import { ARTIFACTS, openFile, openProject, useVsCode, waitForStatusBar } from "./workbench";
+import { ARTIFACTS, openFile, openProject, suggestionAfterTyping, useVsCode, waitForStatusBar } from "./workbench";
 
 describe("inline completions in VS Code", function () {
   this.timeout(300_000);
@@ -19,13 +19,8 @@ describe("inline completions in VS Code", function () {
     await waitForStatusBar(page, /Squeeze CPU · tiny · ready/, "the model to load");
 
     await openFile(page, "app.js");
-    await page.keyboard.press("Control+End");
     const typed = "const total = ";
-    await page.keyboard.type(typed, { delay: 30 });
-    // The ghost text is split into spans by syntax colouring.
-    const ghost = page.locator(".editor-instance .ghost-text-decoration");
-    await ghost.first().waitFor({ timeout: 60_000 });
-    const suggestion = (await ghost.allTextContents()).join("").replace(/\u00a0/g, " ");
+    const suggestion = await suggestionAfterTyping(page, typed);
     assert.ok(suggestion.trim().length > 0, "the ghost text shows a suggestion");
     await page.screenshot({ path: path.join(ARTIFACTS, "completions-ghost-text.png") });
 

@@ -79,6 +79,16 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
 }
 
+/** Types `typed` at the end of the open file and waits for the inline suggestion; returns its text. */
+export async function suggestionAfterTyping(page: Page, typed: string): Promise<string> {
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type(typed, { delay: 30 });
+  // The ghost text is split into spans by syntax colouring.
+  const ghost = page.locator(".editor-instance .ghost-text-decoration");
+  await ghost.first().waitFor({ timeout: 60_000 });
+  return (await ghost.allTextContents()).join("").replace(/\u00a0/g, " ");
+}
+
 export interface VsCodeFixture {
   scratch: string;
   server: VsCodeServer;

@@ -13,6 +13,8 @@ export interface ServerIdentity {
   version: string;
   /** The arguments `squeeze serve` was started with, so that a window can tell whether its settings apply. */
   argv: string[];
+  /** Where its output begins in its log file, when its output goes to a file (as when an editor starts it). */
+  log_offset: number | null;
   /** Seconds it stays without a window; null: it was started by hand and stays. */
   keep_alive_s: number | null;
 }
