@@ -158,4 +158,21 @@ describe("chat session (against squeeze serve with the scripted model)", functio
     // A failed answer without text is not sent again as part of the conversation.
     assert.equal(nobody.snapshot().messages[1]!.excluded, false);
   });
+
+  it("says in words that the server stopped when it dies mid-answer, keeping what it said", async function () {
+    const doomed = await startSqueeze(["--model", SCRIPTED, "--ctx-size", "512"]);
+    const chat = session(new MapStore(), new ApiClient(doomed.url, undefined));
+    let text = "";
+    chat.on("append", (_id, piece) => {
+      text += piece;
+      if (text.length > SCRIPTED_ANSWER.length && doomed.child.exitCode === null) doomed.child.kill("SIGKILL");
+    });
+    await chat.send("Hello");
+    await doomed.stop();
+    const answer = chat.snapshot().messages[1]!;
+    assert.equal(answer.state, "error");
+    assert.match(answer.error!.message, /The Squeeze server stopped while answering\. A window starts it again by itself: retry in a moment\./);
+    assert.deepEqual(answer.error?.actions.map((a) => a.id), ["retry", "showLogs"]);
+    assert.ok(answer.text.startsWith(SCRIPTED_ANSWER), "what it said before is kept");
+  });
 });

@@ -9,9 +9,7 @@ import { EngineHost } from "../src/core/engine/engineHost";
 import { EngineError } from "../src/core/engine/errors";
 import { ModelProofs } from "../src/core/engine/modelProofs";
 import { validateModel } from "../src/core/models/validateModel";
-import { gv } from "./fixtures/gguf";
-import { TINY as TINY_CONFIG, writeGgufModel, type WriteModelOptions } from "./fixtures/models";
-import { buildTokenizer } from "./fixtures/tokenizer";
+import { type HostileModel, writeHostileGgufs } from "./fixtures/hostileModels";
 import { putInCache } from "./helpers/hfCache";
 import { postJson, request } from "./helpers/http";
 import { DIST, TINY, WORKER } from "./helpers/paths";
@@ -25,23 +23,13 @@ describe("model files proven harmless before the server's process runs them", fu
   const spec = (name: string) => ({ id: name, path: files[name], backend: "llama.cpp" as const, gpu: false as const });
 
   // Each passes the JavaScript checks; llama.cpp stops the process on it with GGML_ASSERT.
-  const aborting: Array<[string, Partial<WriteModelOptions>, RegExp]> = [];
+  let aborting: HostileModel[] = [];
 
   before(function () {
     dir = mkdtempSync(path.join(os.tmpdir(), "squeeze-hostile-"));
-    const tokens = buildTokenizer(TINY_CONFIG.shape.vocab).tokens;
-    const twice = [...tokens];
-    twice[300] = twice[301];
-    aborting.push(
-      // Real files trip this one (some Gemma QAT GGUFs).
-      ["duplicate-tokens", { overrideKeys: { "tokenizer.ggml.tokens": gv.strs(twice) } }, /GGML_ASSERT\(id_to_token\.size\(\) == token_to_id\.size\(\)\)/],
-      ["experts-used-without-count", { extraKeys: { "qwen2.expert_used_count": gv.u32(2) } }, /GGML_ASSERT\(n_expert_used_max <= hparams\.n_expert\)/],
-      ["experts-used-above-count", { extraKeys: { "qwen2.expert_count": gv.u32(2), "qwen2.expert_used_count": gv.u32(4) } }, /GGML_ASSERT\(n_expert_used_max <= hparams\.n_expert\)/],
-    );
-    for (const [name, options] of aborting) {
-      files[name] = path.join(dir, `${name}.gguf`);
-      writeGgufModel(files[name], { shape: TINY_CONFIG.shape, quant: "f32", seed: 1, ...options });
-    }
+    const corpus = writeHostileGgufs(dir, TINY).filter((m) => m.stage === "proof");
+    for (const m of corpus) files[m.name] = m.path;
+    aborting = corpus;
   });
 
   after(function () {
@@ -49,13 +37,13 @@ describe("model files proven harmless before the server's process runs them", fu
   });
 
   it("the corpus passes the JavaScript checks: only the proof stands between it and the process", async function () {
-    for (const [name] of aborting) await validateModel(spec(name));
+    for (const { name } of aborting) await validateModel(spec(name));
   });
 
   it("refuses each file with the runtime's own reason, and no worker ever sees it", async function () {
     const engine = new EngineHost({ workerPath: WORKER, proofs: proofs() });
     try {
-      for (const [name, , reason] of aborting) {
+      for (const { name, reason } of aborting) {
         const err = await engine.load(spec(name)).then(() => assert.fail(`${name} should be refused`), (e: unknown) => e);
         assert.ok(err instanceof EngineError, String(err));
         assert.equal(err.code, "invalid_model");

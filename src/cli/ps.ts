@@ -2,7 +2,7 @@
 // /api/v1/health, as `ollama ps` shows it.
 import { parseArgs } from "node:util";
 import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
-import { serverUrl } from "../core/server/server";
+import { serverUrl } from "../core/server/serverAddress";
 import { intOption } from "./usage";
 
 export const PS_HELP = `Usage: squeeze ps [--port <n>] [--host <addr>] [--api-key <key>] [--json]

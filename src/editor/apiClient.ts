@@ -1,5 +1,6 @@
 // The extension's client of the local API. Its features use the server as any other tool does,
 // so they work the same whether this window hosts the server or another window does.
+import type { EventSourceMessage } from "eventsource-parser";
 import { sseEvents } from "../core/util/sseEvents";
 import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
 import type { ServerIdentity } from "../core/server/routes/attach";
@@ -181,7 +182,7 @@ export class ApiClient {
   async *chat(model: string, messages: ChatRequestMessage[], signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
     const body = { model, messages, stream: true, stream_options: { include_usage: true } };
     const res = await this.request("POST", "/v1/chat/completions", body, signal, false);
-    for await (const event of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+    for await (const event of this.events(res, signal)) {
       if (event.data === "[DONE]") return;
       const chunk = JSON.parse(event.data) as {
         error?: unknown;
@@ -212,7 +213,7 @@ export class ApiClient {
   async pull(model: string, onProgress: (p: PullProgress) => void, signal: AbortSignal): Promise<string> {
     const res = await this.request("POST", "/api/v1/pull", { model_name: model, stream: true }, signal, false);
     let result: { model?: string } | undefined;
-    for await (const event of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+    for await (const event of this.events(res, signal)) {
       const data = JSON.parse(event.data) as Record<string, unknown>;
       if (event.event === "progress") onProgress(data as unknown as PullProgress);
       else if (event.event === "complete") result = data as { model?: string };
@@ -225,7 +226,7 @@ export class ApiClient {
   /** Holds this window's place at the server for as long as `signal` is not aborted. */
   async attach(signal: AbortSignal): Promise<Attachment> {
     const res = await this.request("GET", "/api/v1/attach", undefined, signal, false);
-    const events = sseEvents(res.body as unknown as AsyncIterable<Uint8Array>);
+    const events = this.events(res, signal);
     const first = await events.next();
     if (first.done || first.value.event !== "server") throw new ApiRequestError(502, "the server did not say who it is", null);
     const ended = (async () => {
@@ -236,6 +237,16 @@ export class ApiClient {
       }
     })();
     return { server: JSON.parse(first.value.data) as ServerIdentity, ended };
+  }
+
+  /** A response's events; the server going away mid-stream is said in words, not as a socket error. */
+  private async *events(res: Response, signal: AbortSignal | undefined): AsyncGenerator<EventSourceMessage> {
+    try {
+      yield* sseEvents(res.body as unknown as AsyncIterable<Uint8Array>);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ApiRequestError(502, "The Squeeze server stopped while answering. A window starts it again by itself: retry in a moment.", "server_stopped");
+    }
   }
 
   private async json<T>(method: string, route: string, body?: object, signal?: AbortSignal): Promise<T> {

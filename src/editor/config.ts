@@ -3,7 +3,7 @@
 import { isIP } from "node:net";
 import * as vscode from "vscode";
 import { z } from "zod";
-import { serverUrl } from "../core/server/server";
+import { serverUrl } from "../core/server/serverAddress";
 
 export const SECTION = "squeeze";
 

@@ -11,7 +11,7 @@ import * as vscode from "vscode";
 import { ModelProofs } from "../core/engine/modelProofs";
 import { forgetInUse, readInUse } from "../core/engine/modelsInUse";
 import type { ServerIdentity } from "../core/server/routes/attach";
-import { probeSqueeze } from "../core/server/server";
+import { probeSqueeze } from "../core/server/serverAddress";
 import { canListen } from "../core/util/ports";
 import { delay } from "../core/util/delay";
 import { withPidLock } from "../core/util/pidLock";

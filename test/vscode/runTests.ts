@@ -62,7 +62,7 @@ async function runSuite(): Promise<void> {
   } finally {
     await hub.close();
     // A failed run keeps its logs (the extension's is logs/<ts>/exthost*/output_logging_*/*Squeeze.log).
-    if (passed) await rm(scratch, { recursive: true, force: true });
+    if (passed) await rm(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     else console.error(`the extension tests failed; their VS Code data and logs are in ${scratch}/user-data`);
   }
 }

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ModelPool } from "../engine/modelPool";
 import { createApp, type ServerOptions } from "./app";
+import { probeSqueeze, serverUrl, type SqueezeHolder } from "./serverAddress";
 
 export interface RunningServer {
   /** Base URL clients can use (loopback when bound to all interfaces), without the /v1 suffix. */
@@ -12,12 +13,6 @@ export interface RunningServer {
   host: string;
   /** Stops listening and cuts open connections, streams included, so shutdown never hangs. */
   close(): Promise<void>;
-}
-
-/** Who holds a port, as its /health answered; undefined when it is not a Squeeze server. */
-export interface SqueezeHolder {
-  version: string;
-  model: string | null;
 }
 
 export class PortInUseError extends Error {
@@ -33,7 +28,6 @@ export class PortInUseError extends Error {
   }
 }
 
-const PROBE_TIMEOUT_MS = 2000;
 
 /**
  * The most a client may take to send its whole request (headers and body: a 4 MiB body takes
@@ -80,22 +74,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-/** The URL clients use for a server bound to `host` (loopback for a wildcard address). */
-export function serverUrl(host: string, port: number): string {
-  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
-}
-
-/** Who answers /health at `baseUrl`: a Squeeze server, or undefined for anything else or nothing. */
-export async function probeSqueeze(baseUrl: string): Promise<SqueezeHolder | undefined> {
-  try {
-    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    const body = (await res.json()) as { server?: unknown; version?: unknown; model?: unknown };
-    if (body.server !== "Squeeze") return undefined;
-    return { version: String(body.version), model: typeof body.model === "string" ? body.model : null };
-  } catch {
-    return undefined; // Not HTTP, not JSON, or too slow: some other program.
-  }
 }

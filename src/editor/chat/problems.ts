@@ -36,6 +36,8 @@ function fixesFor(code: string | null): ActionView[] {
       return actions("setApiKey");
     case "context_length_exceeded":
       return actions("newChat");
+    case "server_stopped":
+      return actions("retry", "showLogs");
     case "runtime_crashed":
     case "worker_crashed":
     case "runtime_unavailable":

@@ -4,13 +4,15 @@
 // HF_ENDPOINT points downloads at a local stand-in for Hugging Face.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import { parse } from "yaml";
 import type { SqueezeApi } from "../../../src/extension";
 import { freePort } from "../../../src/core/util/ports";
 import { eventually } from "../../helpers/eventually";
+import { writeHostileGgufs } from "../../fixtures/hostileModels";
 import { EXTENSION_ID, foreignServer, getJson, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
 
 const alive = (pid: number) => {
@@ -140,6 +142,22 @@ describe("Squeeze in VS Code", function () {
     assert.equal(status.device, "CPU");
     await vscode.commands.executeCommand("squeeze.selectModel", original);
     await waitForStatus(api, ready("tiny"));
+  });
+
+  it("a chat model that aborts llama.cpp is refused with the runtime's reason, and this extension host stays up", async () => {
+    const original = setting<string>("model.chat")!;
+    const dir = await mkdtemp(path.join(os.tmpdir(), "squeeze-suite-hostile-"));
+    const hostile = writeHostileGgufs(dir, original).find((m) => m.name === "duplicate-tokens")!;
+    const host = process.pid;
+    await vscode.commands.executeCommand("squeeze.selectModel", hostile.path);
+    const status = await waitForStatus(api, (s) => /did not load/.test(s.detail ?? ""));
+    assert.match(status.detail ?? "", /llama\.cpp cannot run duplicate-tokens\.gguf: .*GGML_ASSERT\(id_to_token\.size\(\) == token_to_id\.size\(\)\)/);
+    // This code runs in the same extension host as Squeeze: it is alive, and so are its commands.
+    assert.equal(process.pid, host);
+    assert.equal(await vscode.commands.executeCommand("squeeze.copyApiEndpoint"), `${url()}/v1`);
+    await vscode.commands.executeCommand("squeeze.selectModel", original);
+    await waitForStatus(api, ready("tiny"));
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("stops, starts and restarts the server", async () => {

@@ -115,9 +115,32 @@ export function useVsCode(name: string, env: (scratch: string) => NodeJS.Process
   after(async () => {
     await fixture.browser?.close();
     await fixture.server?.close();
-    if (fixture.scratch) await rm(fixture.scratch, { recursive: true, force: true });
+    if (!fixture.scratch) return;
+    await stopSqueezeServers(path.join(fixture.scratch, "squeeze"));
+    await rm(fixture.scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
   return fixture;
+}
+
+/**
+ * The servers the windows started outlive them by design: with their windows gone they exit on
+ * their own (keep-alive 0), and any still answering on a port that has a log here is stopped.
+ */
+async function stopSqueezeServers(squeezeHome: string): Promise<void> {
+  const logs = await readdir(path.join(squeezeHome, "logs")).catch(() => []);
+  for (const port of logs.flatMap((f) => /^server-(\d+)\.log$/.exec(f)?.[1] ?? [])) {
+    const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<{ pid?: number }>, () => undefined);
+    if (!health?.pid) continue;
+    process.kill(health.pid, "SIGTERM");
+    await eventually(async () => {
+      try {
+        process.kill(health.pid!, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, `the server on port ${port} to exit`, 20_000);
+  }
 }
 
 /**
