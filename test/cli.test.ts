@@ -61,7 +61,8 @@ describe("squeeze CLI", function () {
       const port = new URL(server.url).port;
       const table = await runSqueeze(["ps", "--port", port]);
       assert.equal(table.code, 0, table.output);
-      const [header, row] = table.output.trim().split("\n");
+      const [header, row, life] = table.output.trim().split("\n");
+      assert.equal(life, `server pid ${server.child.pid}, started by hand: it runs until stopped`);
       assert.match(header, /^MODEL\s+BACKEND\s+DEVICE\s+CONTEXT\s+AT ONCE\s+RUNNING\s+WAITING$/);
       assert.match(row, new RegExp(`^${server.modelId}\\s+llama\\.cpp\\s+CPU\\s+\\d+\\s+2 \\+ 2 for completions\\s+0\\s+0$`));
       const json = await runSqueeze(["ps", "--port", port, "--json"]);

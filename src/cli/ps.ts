@@ -8,7 +8,8 @@ import { intOption } from "./usage";
 export const PS_HELP = `Usage: squeeze ps [--port <n>] [--host <addr>] [--api-key <key>] [--json]
 
 Shows the models the Squeeze server has loaded: backend, device, context, the
-generations it runs at once, and the requests running and waiting now.
+generations it runs at once, and the requests running and waiting now; then the
+server's process, and whether an editor started it (and when it exits).
 
 Options:
   -p, --port <n>       the server's port (default 8000)
@@ -36,7 +37,13 @@ export async function ps(argv: string[]): Promise<void> {
   const res = await fetch(`${url}/api/v1/health`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(5000) }).catch(() => {
     throw new Error(`no Squeeze server answers at ${url} (start one with "squeeze serve")`);
   });
-  const body = (await res.json().catch(() => ({}))) as { server?: string; all_models_loaded?: LoadedModelStatus[] };
+  const body = (await res.json().catch(() => ({}))) as {
+    server?: string;
+    all_models_loaded?: LoadedModelStatus[];
+    pid?: number;
+    keep_alive_s?: number | null;
+    windows?: number;
+  };
   if (!res.ok || body.server !== "Squeeze" || !Array.isArray(body.all_models_loaded)) {
     throw new Error(`the server at ${url} is not a Squeeze server that answers health (HTTP ${res.status})`);
   }
@@ -51,7 +58,17 @@ export async function ps(argv: string[]): Promise<void> {
     String(s.requests_waiting),
   ]);
   const header = ["MODEL", "BACKEND", "DEVICE", "CONTEXT", "AT ONCE", "RUNNING", "WAITING"];
-  if (rows.length === 0) return void process.stdout.write(`no model is loaded at ${url}\n`);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()}\n`);
+  if (rows.length === 0) process.stdout.write(`no model is loaded at ${url}\n`);
+  else {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()}\n`);
+  }
+  if (body.pid !== undefined) process.stdout.write(`${lifeLine(body.pid, body.keep_alive_s ?? null, body.windows ?? 0)}\n`);
+}
+
+/** Who started the server, and how long it stays. */
+function lifeLine(pid: number, keepAlive: number | null, windows: number): string {
+  if (keepAlive === null) return `server pid ${pid}, started by hand: it runs until stopped`;
+  const attached = `${windows} editor window${windows === 1 ? "" : "s"} attached`;
+  return `server pid ${pid}, started by an editor (${attached}): it exits ${keepAlive === 0 ? "with the last window" : `${keepAlive} s after the last window`}`;
 }

@@ -18,6 +18,8 @@ import { offerFirstModel } from "./firstRun";
 import { MachineInfo } from "./machine";
 import { offerAnotherPort } from "./portConflict";
 import { ServerHost } from "./serverHost";
+import { ServerLog } from "./serverLog";
+import { serverLogFile } from "./serverProcess";
 import { ServerMonitor } from "./serverMonitor";
 import { StatusBar, statusView, type StatusView } from "./statusBar";
 
@@ -33,6 +35,7 @@ export class Ctx implements vscode.Disposable {
   private lastCompletion: CompletionReport | undefined;
   private servedModel: string | undefined;
   private readonly statusBar = new StatusBar();
+  private readonly serverLog = new ServerLog(this.log);
   private readonly statusChanged = new vscode.EventEmitter<StatusView>();
   readonly onDidChangeStatus = this.statusChanged.event;
   private configNow: Config;
@@ -71,6 +74,7 @@ export class Ctx implements vscode.Disposable {
       this.chat,
       this.log,
       this.statusBar,
+      this.serverLog,
       this.monitor,
       this.statusChanged,
       this.host.onDidChange(() => this.onHostChange()),
@@ -131,6 +135,9 @@ export class Ctx implements vscode.Disposable {
   }
 
   private onHostChange(): void {
+    const server = this.host.server;
+    if (server.kind === "running" && server.server.log_offset !== null) this.serverLog.follow(serverLogFile(this.configNow.port), server.server.log_offset);
+    else if (server.kind !== "running") this.serverLog.stop();
     this.monitor.refresh();
     this.render();
     this.noticeProblem();

@@ -43,6 +43,12 @@ describe("two VS Code windows on one machine", function () {
     }, "both windows' Squeeze logs");
     for (const log of logs) console.log(`      ${log.match(/(started|joined) the server at .* ready in \d+ ms/)?.[0]}`);
     assert.equal(logs.filter((l) => /starting the server: squeeze serve/.test(l)).length, 1, "one window started the server");
+    // Each window's log shows the server's own lines, from its start.
+    const withServerLines = await eventually(async () => {
+      const found = await extensionLogs(vscode.server.dataDir);
+      return found.every((l) => /\[server\] chat: loaded tiny/.test(l)) ? found : undefined;
+    }, "the server's lines in both windows' logs");
+    for (const log of withServerLines) assert.match(log, /\[server\] Squeeze 0\.1\.0 serving "tiny"/);
     let served = await health();
     assert.deepEqual([served.loads, served.windows, served.models], [1, 2, ["tiny"]]);
 
