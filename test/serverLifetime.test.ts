@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EngineError } from "../src/core/engine/errors";
+import { blameCrash } from "../src/core/engine/crashBlame";
 import { ModelProofs, verdictKey } from "../src/core/engine/modelProofs";
 import { readInUse } from "../src/core/engine/modelsInUse";
 import type { ServerIdentity } from "../src/core/server/routes/attach";
@@ -28,15 +29,24 @@ interface Health {
   loads: number;
 }
 
-/** Attaches as a window does; `close()` lets go. */
-async function attach(url: string): Promise<{ server: ServerIdentity; close(): void }> {
+/** Attaches as a window does; `close()` lets go, `rest()` reads the events that follow until the stream ends. */
+async function attach(url: string): Promise<{ server: ServerIdentity; close(): void; rest(): Promise<string[]> }> {
   const controller = new AbortController();
   const res = await fetch(`${url}/api/v1/attach`, { signal: controller.signal });
   assert.equal(res.status, 200);
   const events = sseEvents(res.body as unknown as AsyncIterable<Uint8Array>);
   const first = await events.next();
   assert.equal(first.value?.event, "server");
-  return { server: JSON.parse(first.value!.data) as ServerIdentity, close: () => controller.abort() };
+  const rest = async () => {
+    const seen: string[] = [];
+    try {
+      for await (const event of events) seen.push(`${event.event}: ${event.data}`);
+    } catch {
+      seen.push("cut");
+    }
+    return seen;
+  };
+  return { server: JSON.parse(first.value!.data) as ServerIdentity, close: () => controller.abort(), rest };
 }
 
 describe("the server's life as editors start it (squeeze serve --keep-alive)", function () {
@@ -69,6 +79,20 @@ describe("the server's life as editors start it (squeeze serve --keep-alive)", f
     const [code] = await exited;
     assert.equal(code, 0);
     assert.match(squeeze.output(), /no editor window for 1 s: shutting down/);
+  });
+
+  it("tells attached windows when it shuts down on purpose, and says nothing when it dies", async () => {
+    squeeze = await startSqueeze(["--model", TINY, "--keep-alive", "30"], { SQUEEZE_HOME: home });
+    const window = await attach(squeeze.url);
+    const events = window.rest();
+    await squeeze.stop("SIGTERM");
+    assert.deepEqual(await events, ['stopping: {"reason":"SIGTERM"}']);
+
+    squeeze = await startSqueeze(["--model", TINY, "--keep-alive", "30"], { SQUEEZE_HOME: home });
+    const killed = await attach(squeeze.url);
+    const none = killed.rest();
+    await squeeze.stop("SIGKILL");
+    assert.ok(!(await none).some((e) => e.startsWith("stopping")), "a process that dies says nothing");
   });
 
   it("a server started by hand stays when the last window lets go", async () => {
@@ -106,19 +130,35 @@ describe("the server's life as editors start it (squeeze serve --keep-alive)", f
     assert.deepEqual(readInUse(killed, home).map((m) => m.id), ["tiny"], "what it had in use when it died");
   });
 
-  it("refuses a condemned model with the reason until the user forgives it, then proves it afresh", async () => {
+  it("blames the model of a server that died of an abort, not of one killed from outside; the user's pick forgives it", async () => {
     const proofs = new ModelProofs({ proofPath: path.join(DIST, "proof.js"), verdictsFile: path.join(home, "verdicts.json") });
-    const spec = { id: "tiny", path: TINY, backend: "llama.cpp" as const, gpu: false as const };
+    // The load the server made (no --cpu: llama.cpp with GPU "auto"), which its next start makes again.
+    const spec = { id: "tiny", path: TINY, backend: "llama.cpp" as const, gpu: "auto" as const };
+    const killedServer = async () => {
+      squeeze = await startSqueeze(["--model", TINY], { SQUEEZE_HOME: home });
+      const pid = squeeze.child.pid!;
+      await squeeze.stop("SIGKILL");
+      return pid;
+    };
+
+    // Killed from outside: no error line, no verdict; the file of models in use is read once.
+    const outside = blameCrash(await killedServer(), undefined, proofs, home);
+    assert.deepEqual(outside, { blamed: [], undecided: [] });
     await proofs.prove(spec);
-    assert.equal(proofs.proofsRun, 1);
-    proofs.condemn({ key: verdictKey(spec), id: "tiny", path: TINY, loading: false }, "tiny stopped the server while it was running (GGML_ASSERT(x) failed)");
+    const proven = proofs.proofsRun;
+
+    // Died with the runtime's own words: its only model is condemned with them.
+    const pid = await killedServer();
+    const verdict = blameCrash(pid, "llama-graph.cpp:123: GGML_ASSERT(x) failed", proofs, home);
+    assert.deepEqual(verdict.blamed.map((b) => [b.model.id, b.model.key]), [["tiny", verdictKey(spec)]]);
+    assert.deepEqual(readInUse(pid, home), [], "read once");
     const err = await proofs.prove(spec).then(() => assert.fail("refused"), (e: unknown) => e);
     assert.ok(err instanceof EngineError);
     assert.equal(err.code, "invalid_model");
-    assert.match(err.message, /stopped the server while it was running \(GGML_ASSERT\(x\) failed\)/);
+    assert.match(err.message, /tiny stopped the server while it was running \(llama-graph\.cpp:123: GGML_ASSERT\(x\) failed\); it is not loaded again until you select it again/);
     proofs.forgive(TINY);
     await proofs.prove(spec);
-    assert.equal(proofs.proofsRun, 2, "proven again after the user picked it");
+    assert.equal(proofs.proofsRun, proven + 1, "proven again after the user picked it");
   });
 
   it("refuses bad lifetime and device options with a usage error", async () => {

@@ -144,6 +144,7 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     log(`${reason}: shutting down`);
     stopWatching?.();
+    await life.stopping(reason);
     life.dispose();
     await server?.close();
     await pool.dispose();

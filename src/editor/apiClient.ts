@@ -33,8 +33,8 @@ export interface Health {
 /** This window attached to the server: who the server is, and when it went away. */
 export interface Attachment {
   server: ServerIdentity;
-  /** Settles when the server closes the stream or goes away (or the signal aborts it). */
-  ended: Promise<void>;
+  /** Settles when the stream ends: `planned` when the server said it was shutting down on purpose. */
+  ended: Promise<{ planned: boolean }>;
 }
 
 
@@ -230,11 +230,13 @@ export class ApiClient {
     const first = await events.next();
     if (first.done || first.value.event !== "server") throw new ApiRequestError(502, "the server did not say who it is", null);
     const ended = (async () => {
+      let planned = false;
       try {
-        for await (const _ of events);
+        for await (const event of events) planned ||= event.event === "stopping";
       } catch {
         // Cut off: the server went away, or this window let go.
       }
+      return { planned };
     })();
     return { server: JSON.parse(first.value.data) as ServerIdentity, ended };
   }

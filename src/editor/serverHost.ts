@@ -9,7 +9,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
 import { ModelProofs } from "../core/engine/modelProofs";
-import { forgetInUse, readInUse } from "../core/engine/modelsInUse";
+import { blameCrash } from "../core/engine/crashBlame";
 import type { ServerIdentity } from "../core/server/routes/attach";
 import { probeSqueeze } from "../core/server/serverAddress";
 import { canListen } from "../core/util/ports";
@@ -128,7 +128,8 @@ export class ServerHost implements vscode.Disposable {
     const moved = baseUrl(config) !== baseUrl(this.config);
     const before = this.state;
     this.config = config;
-    if (before.kind === "stopped" && this.stoppedByUser) return;
+    // Not started (stopped by the user, or no auto-start): the new settings apply when it starts.
+    if (before.kind === "stopped") return;
     if (moved) {
       const session = ++this.session;
       this.letGo();
@@ -235,24 +236,25 @@ export class ServerHost implements vscode.Disposable {
     this.attachment = controller;
     const server = attachment.server;
     this.set({ kind: "running", url, server });
-    void attachment.ended.then(() => {
-      if (this.attachment === controller) void this.lost(session, server);
+    void attachment.ended.then(({ planned }) => {
+      if (this.attachment === controller) void this.lost(session, server, planned);
     });
     return server;
   }
 
-  /** The attach stream ended without this window letting go: stopped by the user, restarted, or died. */
-  private async lost(session: number, server: ServerIdentity): Promise<void> {
+  /** The attach stream ended without this window letting go: stopped (`planned`: it said so) or died. */
+  private async lost(session: number, server: ServerIdentity, planned: boolean): Promise<void> {
     this.attachment = undefined;
     if (session !== this.session) return;
     if (this.stoppedByUser) {
       this.log.info("the server was stopped from another window");
       return this.stayStopped();
     }
-    // A window that restarts it on purpose (new settings) brings it back at once: join that one.
-    await delay(300 + Math.random() * 500);
-    if (session !== this.session) return;
-    if (await this.squeezeAnswers(this.url)) return this.connect(session);
+    if (planned) {
+      // Restarted by another window (new settings), or stopped by hand: join or start the next one.
+      this.log.info(`the server (pid ${server.pid}) shut down: using the next one`);
+      return this.connect(session);
+    }
     const now = Date.now();
     this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     const attempt = this.crashes.length;
@@ -284,23 +286,11 @@ export class ServerHost implements vscode.Disposable {
     }
   }
 
-  /**
-   * The server died of an abort (its log says why): the model it was loading, or the only one it had
-   * loaded, is remembered as bad, so that the server comes back without it. Killed from outside (no
-   * error in its log), no model is blamed.
-   */
+  /** The server died: a model that took it down is remembered as bad (crashBlame.ts), so that it comes back without it. */
   private blame(pid: number, words: string | undefined): void {
-    const inUse = readInUse(pid);
-    forgetInUse(pid);
-    if (!words || inUse.length === 0) return;
-    const loading = inUse.filter((m) => m.loading);
-    const suspects = loading.length > 0 ? loading : inUse.length === 1 ? inUse : [];
-    if (suspects.length === 0) this.log.warn(`the server had ${inUse.map((m) => m.id).join(", ")} loaded when it stopped; which one stopped it is not known`);
-    for (const model of suspects) {
-      const message = `${model.id} stopped the server while it was ${model.loading ? "loading" : "running"} (${words}); it is not loaded again until you select it again or the file changes`;
-      this.log.error(message);
-      this.proofs.condemn(model, message);
-    }
+    const { blamed, undecided } = blameCrash(pid, words, this.proofs);
+    for (const { message } of blamed) this.log.error(message);
+    if (undecided.length > 0) this.log.warn(`the server had ${undecided.map((m) => m.id).join(", ")} loaded when it stopped; which one stopped it is not known`);
   }
 
   /** The user picked `model` (an id or a path): a crash it caused is forgiven, and it is tried afresh. */

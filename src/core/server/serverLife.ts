@@ -21,6 +21,7 @@ export class ServerLife {
   notice: string | undefined;
   private windows = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly stoppingListeners = new Set<(reason: string) => Promise<void>>();
 
   constructor(private readonly options: ServerLifeOptions = {}) {
     this.idle(Math.max(options.keepAliveMs ?? 0, options.firstWindowMs ?? FIRST_WINDOW_MS));
@@ -44,6 +45,19 @@ export class ServerLife {
       attached = false;
       if (--this.windows === 0) this.idle(this.options.keepAliveMs ?? 0);
     };
+  }
+
+  /** Called once if the server shuts down on purpose (not when it dies); returns the way to stop listening. */
+  onStopping(listener: (reason: string) => Promise<void>): () => void {
+    this.stoppingListeners.add(listener);
+    return () => this.stoppingListeners.delete(listener);
+  }
+
+  /** The server is shutting down on purpose: attached windows are told why, and their streams ended, before it closes. */
+  async stopping(reason: string): Promise<void> {
+    const told = [...this.stoppingListeners].map((listener) => listener(reason));
+    this.stoppingListeners.clear();
+    await Promise.race([Promise.allSettled(told), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 
   dispose(): void {

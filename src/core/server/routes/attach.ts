@@ -1,6 +1,7 @@
 // GET /api/v1/attach: an editor window holds this stream open for as long as it lives. The server
 // counts the windows attached (its keep-alive runs from the last one's leaving), and a window learns
-// at once, from the stream's end, that the server is gone. The first event says who the server is.
+// at once, from the stream's end, that the server is gone. The first event says who the server is;
+// a `stopping` event before the end says it shut down on purpose (a stream cut without one: it died).
 import type { RequestHandler } from "express";
 import { SseWriter } from "../sse";
 import type { ServerLife } from "../serverLife";
@@ -27,8 +28,13 @@ export function attach(life: ServerLife, identity: Omit<ServerIdentity, "keep_al
     const about: ServerIdentity = { ...identity, keep_alive_s: keepAlive === undefined ? null : keepAlive / 1000 };
     void stream.sendEvent("server", about);
     const timer = setInterval(() => res.write(": alive\n\n"), ALIVE_EVERY_MS);
+    const unlisten = life.onStopping(async (reason) => {
+      await stream.sendEvent("stopping", { reason });
+      stream.end();
+    });
     res.once("close", () => {
       clearInterval(timer);
+      unlisten();
       detach();
     });
     req.once("close", detach);
