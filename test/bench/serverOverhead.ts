@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { openLlama, setOpenMpWaiting } from "../../src/core/backends/llamacpp/llamaRuntime";
+import { openLlama, configureOpenMp } from "../../src/core/backends/llamacpp/llamaRuntime";
 import { EngineHost } from "../../src/core/engine/engineHost";
 import { QWEN05, WORKER } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
@@ -26,7 +26,7 @@ type Runner = (prompt: string) => Promise<Sample>;
 async function directRunner(): Promise<{ run: Runner; dispose(): Promise<void> }> {
   const { LlamaCompletion } = await import("node-llama-cpp");
   // The same binary and settings the Squeeze backend uses (the engine host sets OpenMP's up the same way).
-  setOpenMpWaiting();
+  configureOpenMp();
   const llama = await openLlama("auto");
   console.log(`llama.cpp binary: ${llama.buildType === "localBuild" ? "local build (npm run build:llama)" : "node-llama-cpp's prebuilt"}, GPU ${llama.gpu || "none"}`);
   const model = await llama.loadModel({ modelPath: QWEN05, gpuLayers: "auto" });

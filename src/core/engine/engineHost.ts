@@ -5,7 +5,7 @@
 import { once } from "node:events";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { hasLocalBuild, setOpenMpWaiting } from "../backends/llamacpp/llamaRuntime";
+import { hasLocalBuild, configureOpenMp } from "../backends/llamacpp/llamaRuntime";
 import { validateModel } from "../models/validateModel";
 import { AsyncQueue } from "../util/asyncQueue";
 import { delay } from "../util/delay";
@@ -296,7 +296,7 @@ export class EngineHost implements Engine {
 
   private async start(spec: LoadSpec | undefined): Promise<Worker> {
     // Before the worker loads llama.cpp: OpenMP reads its settings from the process's environment.
-    if (hasLocalBuild()) setOpenMpWaiting();
+    if (hasLocalBuild()) configureOpenMp();
     const worker = new Worker(this.workerPath);
     this.current = worker;
     this.counters.workerStarts++;
