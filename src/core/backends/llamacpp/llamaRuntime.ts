@@ -14,16 +14,13 @@ import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
  * OpenMP's helper threads wait for the next decode step spinning rather than asleep: with libgomp's
  * default they sleep after ~1,000 spins, and waking them costs as much as starting them. The spin
  * is bounded (a few milliseconds, then they sleep), so an idle server does not hold a core.
- * Its threads are bound to cores: each decode is called from whichever libuv pool thread is free,
- * and each such thread leads a team of its own; unbound, a team that just decoded spins on the core
- * the next team needs (one chat on 2 cores: about 66 tok/s unbound, 73-78 bound, servers taking turns).
  * libgomp reads these once, when it is loaded, from the process's real environment: set them on the
- * main thread before any worker loads llama.cpp. A user's own values win.
+ * main thread before any worker loads llama.cpp. A user's own values win (OMP_PROC_BIND among
+ * them: see the README for why it is not set here).
  */
 export function configureOpenMp(): void {
   process.env.OMP_WAIT_POLICY ??= "ACTIVE";
   process.env.GOMP_SPINCOUNT ??= "3000000";
-  process.env.OMP_PROC_BIND ??= "true";
 }
 
 /** Where node-llama-cpp records the build that `source download`/`source build` made last. */
