@@ -14,7 +14,7 @@ import type { ServerIdentity } from "../core/server/routes/attach";
 import { probeSqueeze } from "../core/server/serverAddress";
 import { canListen } from "../core/util/ports";
 import { delay } from "../core/util/delay";
-import { withPidLock } from "../core/util/pidLock";
+import { isAlive, withPidLock } from "../core/util/pidLock";
 import { ApiClient, ApiRequestError, type Health } from "./apiClient";
 import type { ApiKeyStore } from "./apiKey";
 import { baseUrl, type Config } from "./config";
@@ -316,14 +316,7 @@ export class ServerHost implements vscode.Disposable {
 
   /** Asks the server process to shut down (and makes it, if it does not within 10 s). */
   private async terminate(pid: number): Promise<void> {
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => isAlive(pid);
     try {
       process.kill(pid, "SIGTERM");
     } catch {

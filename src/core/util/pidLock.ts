@@ -55,7 +55,8 @@ async function isStale(lock: string, { silentMs, activityFile }: PidLockOptions)
   return Math.min(await age(lock), activityFile ? await age(activityFile) : Infinity) > silentMs;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs (one of another user's counts). */
+export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
