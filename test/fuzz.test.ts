@@ -195,8 +195,9 @@ describe("fuzzing every route of squeeze serve", function () {
     const what = `${c.method} ${c.path} ${JSON.stringify(c.headers)} ${String(c.body).slice(0, 300)}`;
 
     // Framed as HTTP requires (a GET's body too), on a connection of its own: each case stands alone.
+    // As the user, so that the management routes are reached too; a case's own Authorization wins.
     const framing: Record<string, string> = c.body === undefined || c.headers["transfer-encoding"] ? {} : { "content-length": String(Buffer.byteLength(c.body)) };
-    const headers = { ...c.headers, ...framing, connection: "close" };
+    const headers = { ...squeeze.user, ...c.headers, ...framing, connection: "close" };
     const res = await request(squeeze.url, c.path, { method: c.method, headers, body: c.body, signal }).catch((err: Error) => {
       throw new Error(`no answer within ${ANSWER_BOUND_MS} ms (${err.message}): ${what}\nserver's last output: ${squeeze.output().slice(-2000)}`);
     });

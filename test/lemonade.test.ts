@@ -194,11 +194,11 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
     });
 
     it("POST /api/v1/load and /unload refuse bad input, paths and unknown ids", async function () {
-      const load = (body: unknown) => postJson(url, "/api/v1/load", body);
+      const load = (body: unknown) => postJson(url, "/api/v1/load", body, squeeze.user);
       assertError(await load("[1]"), 400, undefined, "invalid_body");
       assertError(await load("{"), 400, undefined, "invalid_json");
-      assertError(await request(url, "/api/v1/load", { method: "POST" }), 400, undefined, "invalid_body");
-      assertError(await request(url, "/api/v1/load", { method: "POST", headers: { "content-type": "text/plain" }, body: "x" }), 400);
+      assertError(await request(url, "/api/v1/load", { method: "POST", headers: squeeze.user }), 400, undefined, "invalid_body");
+      assertError(await request(url, "/api/v1/load", { method: "POST", headers: { ...squeeze.user, "content-type": "text/plain" }, body: "x" }), 400);
       assert.match(assertError(await load({}), 400, "model_name"), /Missing required parameter 'model_name'/);
       assertError(await load({ model_name: 5 }), 400, "model_name");
       assertError(await load({ model_name: " " }), 400, "model_name");
@@ -214,16 +214,16 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
       assert.match(assertError(await load({ model_name: "hf.co/test/Missing-GGUF:Q8_0" }), 404, "model_name"), /squeeze pull hf\.co\/test\/Missing-GGUF:Q8_0/);
       assert.equal((await get<{ model: string }>("/health")).model, model, "a refused load leaves the model loaded");
 
-      assertError(await postJson(url, "/api/v1/unload", { model_name: 5 }), 400, "model_name");
-      assertError(await postJson(url, "/api/v1/unload", { model_name: "other" }), 404, "model_name", "model_not_found");
-      assertError(await postJson(url, "/api/v1/unload", "[]"), 400);
-      assertError(await request(url, "/api/v1/unload", { method: "POST", headers: { "content-type": "text/plain" }, body: "x" }), 400);
+      assertError(await postJson(url, "/api/v1/unload", { model_name: 5 }, squeeze.user), 400, "model_name");
+      assertError(await postJson(url, "/api/v1/unload", { model_name: "other" }, squeeze.user), 404, "model_name", "model_not_found");
+      assertError(await postJson(url, "/api/v1/unload", "[]", squeeze.user), 400);
+      assertError(await request(url, "/api/v1/unload", { method: "POST", headers: { ...squeeze.user, "content-type": "text/plain" }, body: "x" }), 400);
       assert.equal((await get<{ model: string }>("/health")).model, model);
     });
 
     it("unloads, then loads a downloaded model by its id", async function () {
       // As `curl -X POST .../unload` sends it: no body at all.
-      const unloaded = await request(url, "/api/v1/unload", { method: "POST" });
+      const unloaded = await request(url, "/api/v1/unload", { method: "POST", headers: squeeze.user });
       assert.equal(unloaded.status, 200, unloaded.body);
       assert.deepEqual(unloaded.json(), { status: "success", message: "Model unloaded successfully" });
       assert.deepEqual((await get<{ data: unknown[] }>("/v1/models")).data, []);
@@ -237,9 +237,9 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
       const onDemand = await postJson(url, "/v1/completions", { model: HF_ID, prompt: "Hello", max_tokens: 2 });
       assert.equal(onDemand.status, 200, onDemand.body);
       assert.equal((await get<{ model_loaded: string }>("/api/v1/health")).model_loaded, HF_ID);
-      assert.equal((await request(url, "/api/v1/unload", { method: "POST" })).status, 200);
+      assert.equal((await request(url, "/api/v1/unload", { method: "POST", headers: squeeze.user })).status, 200);
 
-      const loaded = await postJson(url, "/api/v1/load", { model_name: HF_ID, ctx_size: 512 });
+      const loaded = await postJson(url, "/api/v1/load", { model_name: HF_ID, ctx_size: 512 }, squeeze.user);
       assert.equal(loaded.status, 200, loaded.body);
       assert.deepEqual(loaded.json(), { status: "success", message: `Loaded model: ${HF_ID}` });
       assert.deepEqual((await get<{ data: { id: string }[] }>("/v1/models")).data.map((m) => m.id), [HF_ID]);
@@ -254,7 +254,7 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
         [[HF_ID, "test/Tiny-GGUF:tiny-q8_0.gguf"]],
       );
 
-      const named = await postJson(url, "/api/v1/unload", { model_name: HF_ID });
+      const named = await postJson(url, "/api/v1/unload", { model_name: HF_ID }, squeeze.user);
       assert.equal(named.status, 200, named.body);
       assert.equal((await get<{ model: string | null }>("/health")).model, null);
     });

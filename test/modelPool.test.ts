@@ -98,7 +98,7 @@ describe("several models loaded at once (squeeze serve)", function () {
     assert.match(squeeze.output(), new RegExp(`unloading ${ALPHA.replace(/[.:]/g, "\\$&")}, the least recently used`));
 
     // Pinned, Gamma stays although Beta is used after it: loading Alpha again unloads Beta.
-    const pin = await postJson(url, "/api/v1/pin", { model_name: GAMMA });
+    const pin = await postJson(url, "/api/v1/pin", { model_name: GAMMA }, squeeze.user);
     assert.equal(pin.status, 200, pin.body);
     assert.equal((await complete(BETA)).status, 200);
     assert.equal((await complete(ALPHA)).status, 200);
@@ -106,17 +106,17 @@ describe("several models loaded at once (squeeze serve)", function () {
     assert.equal((await loaded()).find((m) => m.id === GAMMA)!.squeeze.pinned, true);
 
     // Both pinned: a third cannot load, and says why, in OpenAI's shape with Retry-After.
-    assert.equal((await postJson(url, "/api/v1/pin", { model_name: ALPHA })).status, 200);
+    assert.equal((await postJson(url, "/api/v1/pin", { model_name: ALPHA }, squeeze.user)).status, 200);
     const refused = await complete(BETA);
     assert.equal(refused.status, 503, refused.body);
     assert.match((refused.json() as { error: { message: string } }).error.message, /busy or pinned/);
     assert.ok(refused.headers["retry-after"]);
-    for (const model of [ALPHA, GAMMA]) assert.equal((await postJson(url, "/api/v1/pin", { model_name: model, pinned: false })).status, 200);
-    assert.equal((await postJson(url, "/api/v1/pin", { model_name: BETA })).status, 404, "only a loaded model is pinned");
+    for (const model of [ALPHA, GAMMA]) assert.equal((await postJson(url, "/api/v1/pin", { model_name: model, pinned: false }, squeeze.user)).status, 200);
+    assert.equal((await postJson(url, "/api/v1/pin", { model_name: BETA }, squeeze.user)).status, 404, "only a loaded model is pinned");
   });
 
   it("unloads a model after a request with Ollama's keep_alive 0, and keeps one with -1", async function () {
-    const gone = await postJson(url, "/api/generate", { model: GAMMA, prompt: "Once", stream: false, keep_alive: 0, options: { num_predict: 2 } });
+    const gone = await postJson(url, "/api/generate", { model: GAMMA, prompt: "Once", stream: false, keep_alive: 0, options: { num_predict: 2 } }, squeeze.user);
     assert.equal(gone.status, 200, gone.body);
     await eventually(async () => !(await ids()).includes(GAMMA), "keep_alive 0 to unload it");
 
@@ -135,7 +135,7 @@ describe("several models loaded at once (squeeze serve)", function () {
     assert.ok(Math.abs(expires - (Date.now() + 10 * 60_000)) < 30_000, ps.models.find((m) => m.name === ALPHA)!.expires_at);
 
     // A load request with keep_alive 0 is Ollama's unload.
-    const unload = await postJson(url, "/api/generate", { model: ALPHA, keep_alive: 0 });
+    const unload = await postJson(url, "/api/generate", { model: ALPHA, keep_alive: 0 }, squeeze.user);
     assert.equal((unload.json() as { done_reason: string }).done_reason, "unload");
     assert.deepEqual(await ids(), [BETA]);
 

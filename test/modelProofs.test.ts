@@ -99,7 +99,7 @@ describe("model files proven harmless before the server's process runs them", fu
     await putInCache(hub, "test/Hostile-GGUF", { "hostile-q8_0.gguf": files["experts-used-without-count"] });
     const squeeze = await startSqueeze(["--model", TINY], { HF_HUB_CACHE: hub, SQUEEZE_HOME: path.join(dir, "home-load") });
     try {
-      const res = await postJson(squeeze.url, "/api/v1/load", { model_name: "hf.co/test/Hostile-GGUF:Q8_0" });
+      const res = await postJson(squeeze.url, "/api/v1/load", { model_name: "hf.co/test/Hostile-GGUF:Q8_0" }, squeeze.user);
       assert.equal(res.status, 500, res.body);
       const { error } = res.json() as { error: { message: string; type: string; code: string } };
       assert.equal(error.code, "invalid_model");

@@ -83,7 +83,7 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       const missing = await chat();
       assert.equal(missing.status, 404, missing.body);
       assert.match(missing.body, /squeeze pull hf\.co\/test\/Tiny-GGUF:Q8_0/);
-      const pulled = await postJson(server.url, "/api/v1/pull", { model_name: "hf.co/test/Tiny-GGUF:Q8_0" });
+      const pulled = await postJson(server.url, "/api/v1/pull", { model_name: "hf.co/test/Tiny-GGUF:Q8_0" }, server.user);
       assert.equal(pulled.status, 200, pulled.body);
       const served = await chat();
       assert.equal(served.status, 200, served.body);
@@ -91,7 +91,7 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       const health = (await (await fetch(`${server.url}/health`)).json()) as { model: string };
       assert.equal(health.model, "hf.co/test/Tiny-GGUF:Q8_0");
     } finally {
-      await postJson(server.url, "/api/v1/delete", { model_name: "hf.co/test/Tiny-GGUF:Q8_0" });
+      await postJson(server.url, "/api/v1/delete", { model_name: "hf.co/test/Tiny-GGUF:Q8_0" }, server.user);
       assert.equal(await server.stop(), 0);
     }
   });
@@ -107,7 +107,7 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
     it("pulls a catalog variant with progress streamed as SSE, lists and deletes it", async function () {
       const res = await fetch(`${server.url}/api/v1/pull`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...server.user, "content-type": "application/json" },
         body: JSON.stringify({ model_name: "qwen2.5-coder-0.5b-instruct:q8_0", stream: true }),
       });
       assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
@@ -131,7 +131,7 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       const openai = (await request(server.url, "/v1/models")).json() as { data: { id: string }[] };
       assert.deepEqual(openai.data.map((m) => m.id), [server.modelId]);
 
-      const deleted = await postJson(server.url, "/api/v1/delete", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" });
+      const deleted = await postJson(server.url, "/api/v1/delete", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" }, server.user);
       assert.equal(deleted.status, 200, deleted.body);
       assert.deepEqual(deleted.json(), { status: "success", message: "Deleted model: qwen2.5-coder-0.5b-instruct:q8_0" });
       assert.deepEqual(await listIds(), ["hf.co/test/Tiny-GGUF:Q8_0"]);
@@ -144,7 +144,7 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       const client = new AbortController();
       const res = await fetch(`${server.url}/api/v1/pull`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...server.user, "content-type": "application/json" },
         body: JSON.stringify({ model_name: "hf.co/test/Slow-GGUF", stream: true }),
         signal: client.signal,
       });
@@ -159,16 +159,16 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       assert.equal((await stat(partial)).size, before, "nothing more is downloaded");
       assert.ok(before < bytes.length);
       hub.clearFaults();
-      const done = await postJson(server.url, "/api/v1/pull", { model_name: "hf.co/test/Slow-GGUF" });
+      const done = await postJson(server.url, "/api/v1/pull", { model_name: "hf.co/test/Slow-GGUF" }, server.user);
       assert.equal(done.status, 200, done.body);
       assert.ok(hub.requests.some((r) => r.range === `bytes=${before}-${bytes.length - 1}`), "the second pull resumed");
     });
 
     it("pulls without streaming, and answers bad requests in OpenAI's error shape", async function () {
-      const plain = await postJson(server.url, "/api/v1/pull", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" });
+      const plain = await postJson(server.url, "/api/v1/pull", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" }, server.user);
       assert.equal(plain.status, 200, plain.body);
       assert.equal((plain.json() as { status: string }).status, "success");
-      await postJson(server.url, "/api/v1/delete", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" });
+      await postJson(server.url, "/api/v1/delete", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" }, server.user);
 
       const cases: [unknown, number, string][] = [
         [{}, 400, "invalid_request"],
@@ -181,7 +181,7 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
         [{ model_name: "hf.co/test/Missing-GGUF" }, 404, "not_found"],
       ];
       for (const [body, status, code] of cases) {
-        const res = await postJson(server.url, "/api/v1/pull", body);
+        const res = await postJson(server.url, "/api/v1/pull", body, server.user);
         assert.equal(res.status, status, `${JSON.stringify(body)}: ${res.body}`);
         const error = (res.json() as { error: { code: string; message: string; type: string } }).error;
         assert.equal(error.code, code, res.body);
@@ -189,13 +189,13 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       }
       const streamed = await fetch(`${server.url}/api/v1/pull`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...server.user, "content-type": "application/json" },
         body: JSON.stringify({ model_name: "hf.co/test/Missing-GGUF", stream: true }),
       });
       assert.match(await streamed.text(), /event: error\ndata: \{"error":\{"message":".*not found.*","type":"not_found_error","param":"model_name","code":"not_found"\}\}/);
-      const notDownloaded = await postJson(server.url, "/api/v1/delete", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" });
+      const notDownloaded = await postJson(server.url, "/api/v1/delete", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" }, server.user);
       assert.equal(notDownloaded.status, 404);
-      const notJson = await request(server.url, "/api/v1/pull", { method: "POST", headers: { "content-type": "text/plain" }, body: "x" });
+      const notJson = await request(server.url, "/api/v1/pull", { method: "POST", headers: { ...server.user, "content-type": "text/plain" }, body: "x" });
       assert.equal(notJson.status, 400);
     });
   });

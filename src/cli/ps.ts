@@ -2,14 +2,17 @@
 // /api/v1/health, as `ollama ps` shows it.
 import { parseArgs } from "node:util";
 import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
-import { serverUrl } from "../core/server/serverAddress";
+import { probeSqueeze, serverUrl } from "../core/server/serverAddress";
+import { userSecret } from "../core/trust/userSecret";
 import { intOption } from "./usage";
 
 export const PS_HELP = `Usage: squeeze ps [--port <n>] [--host <addr>] [--api-key <key>] [--json]
 
 Shows the models the Squeeze server has loaded: backend, device, context, the
 generations it runs at once, and the requests running and waiting now; then the
-server's process, and whether an editor started it (and when it exits).
+server's process, and whether an editor started it (and when it exits). A
+program on the port that cannot prove it is your server (it does not hold your
+Squeeze secret) is named and sent nothing, the API key included.
 
 Options:
   -p, --port <n>       the server's port (default 8000)
@@ -34,6 +37,10 @@ export async function ps(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(PS_HELP);
   const url = serverUrl(values.host ?? "127.0.0.1", intOption("port", values.port, 1, 65535) ?? 8000);
   const key = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
+  // The key goes only to a server that proved it holds the user's secret.
+  const holder = await probeSqueeze(url, await userSecret());
+  if (!holder) throw new Error(`no Squeeze server answers at ${url} (start one with "squeeze serve")`);
+  if (!holder.proven) throw new Error(`the program at ${url} answers like a Squeeze server but cannot prove it is yours (another user's, or an impostor): nothing was sent to it`);
   const res = await fetch(`${url}/api/v1/health`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(5000) }).catch(() => {
     throw new Error(`no Squeeze server answers at ${url} (start one with "squeeze serve")`);
   });

@@ -13,6 +13,7 @@ import { openModelStore } from "../core/store/defaultStore";
 import { preferencesSchema } from "../core/selection/types";
 import { ServerLife } from "../core/server/serverLife";
 import { watchPower } from "../core/server/powerWatch";
+import { userSecret } from "../core/trust/userSecret";
 import { intOption, UsageError } from "./usage";
 
 export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | model id>] [options]
@@ -47,6 +48,8 @@ Options:
       --host <addr>        address to bind (default 127.0.0.1, loopback only)
   -c, --ctx-size <n>       context size in tokens (default: up to 8192, as memory allows)
       --api-key <key>      require "Authorization: Bearer <key>" (or set SQUEEZE_API_KEY)
+      --insecure           allow --host to be a non-loopback address without --api-key
+                           (anyone on the network could then use the models)
       --allow-origin <o>   let browser pages from origin <o> call the API (repeatable)
       --allow-host <name>  accept requests addressed to <name> besides localhost, e.g. when
                            bound to 0.0.0.0 for other machines (repeatable)
@@ -89,6 +92,7 @@ export async function serve(argv: string[]): Promise<void> {
       "allow-origin": { type: "string", multiple: true },
       "allow-host": { type: "string", multiple: true },
       cpu: { type: "boolean" },
+      insecure: { type: "boolean" },
       queue: { type: "string" },
       parallel: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -124,6 +128,12 @@ export async function serve(argv: string[]): Promise<void> {
   if (values.alias?.trim() === "") throw new UsageError("--alias must not be empty");
   // A blank SQUEEZE_API_KEY (an unset variable in a script) means no key.
   const apiKey = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
+  if (values.host !== undefined && !isLoopback(values.host)) {
+    if (!apiKey && !values.insecure) {
+      throw new Error(`--host ${values.host} lets other machines reach the server, and without --api-key (or SQUEEZE_API_KEY) anyone on the network could use it: give a key, or --insecure to serve them anyway`);
+    }
+    log(`listening on ${values.host}: other machines on the network can reach this server${apiKey ? " (with the API key)" : ", and no API key is required"}`);
+  }
   for (const model of [...given, completionModel, chatModel]) {
     if (model && looksLikePath(model) && !existsSync(model)) throw new UsageError(`no such model file or folder: ${model}`);
   }
@@ -164,6 +174,7 @@ export async function serve(argv: string[]): Promise<void> {
       host: values.host,
       port,
       apiKey,
+      userSecret: await userSecret(),
       allowedOrigins: values["allow-origin"],
       allowedHosts: values["allow-host"],
       version: VERSION,
@@ -213,6 +224,12 @@ export async function serve(argv: string[]): Promise<void> {
     await pool.dispose();
     throw err;
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** Catalog and user ids are plain names; anything with a separator or a model extension is a path. */

@@ -1,6 +1,8 @@
 // Runs the real `squeeze serve` CLI as a child process, as users and other tools do.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { userSecret } from "../../src/core/trust/userSecret";
+import { configDir } from "../../src/core/util/configDir";
 import { CLI } from "./paths";
 
 export interface SqueezeProcess {
@@ -9,6 +11,8 @@ export interface SqueezeProcess {
   /** The model it serves; "" when it started with none. */
   modelId: string;
   child: ChildProcess;
+  /** Headers that make a request the user's (the token from the per-user secret), for managing models. */
+  user: Record<string, string>;
   output(): string;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -40,6 +44,7 @@ export async function startSqueeze(args: string[], env: NodeJS.ProcessEnv = {}):
     url: ready[2],
     modelId: ready[1] ?? "",
     child,
+    user: await userHeaders({ ...process.env, ...env }),
     output: () => output,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null) return child.exitCode;
@@ -48,6 +53,11 @@ export async function startSqueeze(args: string[], env: NodeJS.ProcessEnv = {}):
       return code as number | null;
     },
   };
+}
+
+/** The user's headers for a server started with `env` (its SQUEEZE_HOME holds the secret). */
+export async function userHeaders(env: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${(await userSecret(configDir(env))).token}` };
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */

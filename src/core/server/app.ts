@@ -16,7 +16,9 @@ import { ollamaRouter } from "./routes/ollama/ollamaRouter";
 import { storeRouter } from "./routes/store";
 import type { ModelStore } from "../store/modelStore";
 import { ModelProvider, type ModelProviderOptions } from "./modelProvider";
-import { security } from "./security";
+import { security, userOnly } from "./security";
+import type { UserSecret } from "../trust/userSecret";
+import { prove } from "./routes/prove";
 import { ServerLife } from "./serverLife";
 import { attach } from "./routes/attach";
 
@@ -27,6 +29,8 @@ export interface ServerOptions {
   port?: number;
   /** When set, API routes (all but health) need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** The user's secret: the server proves it holds it (/api/v1/prove), and its token lets clients manage models. */
+  userSecret?: UserSecret;
   /** Browser origins allowed to call the API; "*" allows any. */
   allowedOrigins?: string[];
   /** Host names accepted besides localhost, for users who bind other addresses; "*" accepts any. */
@@ -51,6 +55,8 @@ export interface ServerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+const MANAGEMENT_ROUTES = ["/api/v1/pull", "/api/v1/delete", "/api/v1/load", "/api/v1/unload", "/api/v1/pin"];
+
 const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]"]);
 
 export function createApp(pool: ModelPool, options: ServerOptions): express.Application {
@@ -67,8 +73,12 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
       allowedHosts: [...(options.allowedHosts ?? []), ...boundHost],
       allowedOrigins: options.allowedOrigins,
       apiKey: options.apiKey,
+      userSecret: options.userSecret,
     }),
   );
+  app.get("/api/v1/prove", prove(options.userSecret));
+  // What changes the machine's files or what it runs is the user's (security.ts); generation stays open.
+  app.post(MANAGEMENT_ROUTES, userOnly);
   // Not strict: a JSON string or number parses, so jsonObjectBody can say what is wrong in plain words.
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   app.use(express.json({ limit: maxBodyBytes, strict: false }));

@@ -1,8 +1,10 @@
 // Who may talk to the server. It listens on localhost, but any web page the user opens can send
 // requests there: the Host check stops DNS rebinding, the Origin check stops cross-site requests,
-// and the optional API key stops other local programs.
+// and the optional API key stops other local programs. Managing models needs the user: the API
+// key, or the token only the user's own clients can derive from the per-user secret.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
+import type { UserSecret } from "../trust/userSecret";
 import { ApiError, sendError } from "./errors";
 
 export interface SecurityOptions {
@@ -12,14 +14,22 @@ export interface SecurityOptions {
   allowedOrigins?: string[];
   /** When set, every route but health needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** The user's secret: its token, like the key, lets a client manage models. */
+  userSecret?: UserSecret;
 }
 
 const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
-/** Health stays open so monitors and a second Squeeze instance can identify the server without the key. */
-const OPEN_PATHS = new Set(["/health", "/v1/health", "/api/v1/health"]);
+/**
+ * Health stays open so monitors and a second Squeeze instance can identify the server without the
+ * key; the proof, so that a client checks the server before it sends the key or anything else.
+ */
+const OPEN_PATHS = new Set(["/health", "/v1/health", "/api/v1/health", "/api/v1/prove"]);
 
 export function security(options: SecurityOptions): RequestHandler {
   const hosts = new Set([...LOOPBACK_HOSTS, ...(options.allowedHosts ?? []).map(hostname)]);
+  // "*" accepts any Host, but a page's own origin counts as same-origin only for a host named here:
+  // a rebinding page's Origin always matches the Host it sends.
+  const namedHosts = new Set([...hosts].filter((h) => h !== "*"));
   const origins = new Set((options.allowedOrigins ?? []).map((o) => o.replace(/\/+$/, "")));
   // An empty key (a blank setting) means no key, not "refuse everyone".
   const keyDigest = options.apiKey ? digest(options.apiKey) : undefined;
@@ -36,7 +46,7 @@ export function security(options: SecurityOptions): RequestHandler {
 
     const origin = req.headers.origin;
     if (origin !== undefined) {
-      const sameOrigin = host !== undefined && origin.toLowerCase() === `http://${host.toLowerCase()}`;
+      const sameOrigin = host !== undefined && namedHosts.has(hostname(host)) && origin.toLowerCase() === `http://${host.toLowerCase()}`;
       if (!sameOrigin && !origins.has("*") && !origins.has(origin)) {
         return sendError(res, new ApiError(403,
           `Cross-origin requests from '${origin}' are refused. Add the origin to the allowed origins to accept it.`,
@@ -50,7 +60,10 @@ export function security(options: SecurityOptions): RequestHandler {
       return;
     }
 
-    if (keyDigest && !OPEN_PATHS.has(normalizedPath(req.path)) && !bearerMatches(req, keyDigest)) {
+    const bearer = bearerOf(req);
+    const user = bearer !== undefined && ((keyDigest !== undefined && timingSafeEqual(digest(bearer), keyDigest)) || (options.userSecret?.isToken(bearer) ?? false));
+    res.locals.user = user;
+    if (keyDigest && !OPEN_PATHS.has(normalizedPath(req.path)) && !user) {
       res.set("WWW-Authenticate", 'Bearer realm="Squeeze"');
       return sendError(res, new ApiError(401,
         req.headers.authorization
@@ -92,7 +105,25 @@ function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
-function bearerMatches(req: Request, keyDigest: Buffer): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
-  return match !== null && timingSafeEqual(digest(match[1]!.trim()), keyDigest);
+function bearerOf(req: Request): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]!.trim();
 }
+
+/** Whether the request came from the user (the API key or the user's token): for routes that manage models. */
+export function fromUser(res: Response): boolean {
+  return res.locals.user === true;
+}
+
+/** Pull, delete, load, unload and pin: refused in the API's own shape unless the user asks. */
+export function userRequired(what: string): ApiError {
+  return new ApiError(401,
+    `${what} changes what this machine stores or runs, so only the user may do it: send the API key as ` +
+      "'Authorization: Bearer <key>', or use the squeeze CLI or the editor, which prove they are the user.",
+    { code: "user_required" });
+}
+
+export const userOnly: RequestHandler = (req, res, next) => {
+  if (fromUser(res)) return next();
+  res.set("WWW-Authenticate", 'Bearer realm="Squeeze"');
+  sendError(res, userRequired(`${req.method} ${req.baseUrl}${req.path}`));
+};

@@ -18,7 +18,10 @@ export interface RunningServer {
 export class PortInUseError extends Error {
   constructor(readonly host: string, readonly port: number, readonly holder: SqueezeHolder | undefined) {
     super(
-      holder
+      holder?.proven === false
+        ? `port ${port} on ${host} is already in use by another program, which answers like a Squeeze server ` +
+            "but cannot prove it is yours (another user's, or an impostor): stop it or choose another port"
+        : holder
         ? `port ${port} on ${host} is already in use by another Squeeze server (version ${holder.version}, ` +
             `model ${holder.model ?? "none loaded"}): use that server, stop it, or choose another port`
         : `port ${port} on ${host} is already in use by another program (not a Squeeze server): ` +
@@ -48,7 +51,7 @@ export async function startServer(pool: ModelPool, options: ServerOptions): Prom
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
     const port = options.port ?? 8000;
-    throw new PortInUseError(host, port, await probeSqueeze(serverUrl(host, port)));
+    throw new PortInUseError(host, port, await probeSqueeze(serverUrl(host, port), options.userSecret));
   }
   // After startup an unhandled 'error' event would take the whole process (the extension host) down.
   server.on("error", (err) => console.error("[squeeze] server error:", err));

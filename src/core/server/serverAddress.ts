@@ -1,10 +1,13 @@
 // Where a Squeeze server is and whether one answers there: what clients (the editor, `squeeze ps`)
-// need without the server itself.
+// need without the server itself, and whether it is the user's own.
+import { newNonce, type UserSecret } from "../trust/userSecret";
 
 /** Who answers a port's /health as a Squeeze server. */
 export interface SqueezeHolder {
   version: string;
   model: string | null;
+  /** Asked with the user's secret: whether it proved it holds the same one (anything can claim to be Squeeze). */
+  proven?: boolean;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -15,14 +18,32 @@ export function serverUrl(host: string, port: number): string {
   return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
 }
 
-/** Who answers /health at `baseUrl`: a Squeeze server, or undefined for anything else or nothing. */
-export async function probeSqueeze(baseUrl: string): Promise<SqueezeHolder | undefined> {
+/**
+ * Who answers /health at `baseUrl`: a Squeeze server, or undefined for anything else or nothing.
+ * With `secret`, it is also asked to prove it holds the user's secret before anything else is sent.
+ */
+export async function probeSqueeze(baseUrl: string, secret?: UserSecret): Promise<SqueezeHolder | undefined> {
   try {
     const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     const body = (await res.json()) as { server?: unknown; version?: unknown; model?: unknown };
     if (body.server !== "Squeeze") return undefined;
-    return { version: String(body.version), model: typeof body.model === "string" ? body.model : null };
+    const holder = { version: String(body.version), model: typeof body.model === "string" ? body.model : null };
+    return secret ? { ...holder, proven: await proves(baseUrl, secret) } : holder;
   } catch {
     return undefined; // Not HTTP, not JSON, or too slow: some other program.
+  }
+}
+
+/** Whether the server at `baseUrl` answers a fresh nonce with the user's proof for this port. */
+export async function proves(baseUrl: string, secret: UserSecret): Promise<boolean> {
+  const nonce = newNonce();
+  const url = new URL(`${baseUrl}/api/v1/prove`);
+  url.searchParams.set("nonce", nonce);
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const body = (await res.json()) as { proof?: unknown };
+    return typeof body.proof === "string" && secret.provesFor(nonce, Number(url.port || 80), body.proof);
+  } catch {
+    return false;
   }
 }

@@ -3,7 +3,7 @@ import type { RequestHandler } from "express";
 import { parseArguments } from "../../../backends/tools/hermesFormat";
 import type { ToolCall } from "../../../engine/types";
 import { withRequestedToolCalls } from "../../toolCalls";
-import { keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
+import { checkKeepAlive, keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
 import type { ModelProvider } from "../../modelProvider";
 import { parseChatRequest } from "./schemas";
@@ -20,6 +20,7 @@ const assistant = (content: string, calls: ToolCall[] = []) => ({
 export function chat(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseChatRequest(req.body);
+    checkKeepAlive(res, request.keepAliveMs);
     const model = await requireModel(models, request.model);
     const job = { model: request.model, text: assistant };
     if (request.messages.length === 0) return sendLoaded(res, job, models.pool, model, request.keepAliveMs);

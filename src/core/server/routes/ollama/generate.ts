@@ -4,7 +4,7 @@ import type { RequestHandler } from "express";
 import type { Engine } from "../../../engine/engine";
 import type { ChatMessage, GenerationEvent, GenerationOptions } from "../../../engine/types";
 import { clientId } from "../../clientId";
-import { keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
+import { checkKeepAlive, keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";
 import type { ModelProvider } from "../../modelProvider";
 import { parseGenerateRequest, type OllamaGenerateRequest } from "./schemas";
@@ -12,6 +12,7 @@ import { parseGenerateRequest, type OllamaGenerateRequest } from "./schemas";
 export function generate(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseGenerateRequest(req.body);
+    checkKeepAlive(res, request.keepAliveMs);
     const model = await requireModel(models, request.model);
     const job = { model: request.model, text: (response: string) => ({ response }) };
     if (request.prompt === "" && request.suffix === undefined) return sendLoaded(res, job, models.pool, model, request.keepAliveMs);

@@ -1,6 +1,7 @@
 // Drives one engine stream into an Ollama response: NDJSON lines, or one object when not streamed.
 // Chat and generate differ only in where the text goes (message.content or response).
 import type { Response } from "express";
+import { fromUser, userRequired } from "../../security";
 import { EngineError } from "../../../engine/errors";
 import type { LoadedModel, ModelPool } from "../../../engine/modelPool";
 import type { GenerationOptions, ToolCall } from "../../../engine/types";
@@ -30,7 +31,11 @@ export function withContextLimit(options: GenerationOptions, contextSize: number
   return options.maxTokens === undefined ? options : { ...options, maxTokens: Math.min(options.maxTokens, contextSize) };
 }
 
-/** Ollama's answer to a request with nothing to generate: it loads the model, which is loaded already. */
+/** keep_alive 0 unloads the model, which only the user may do (security.ts). */
+export function checkKeepAlive(res: Response, keepAliveMs: number | undefined): void {
+  if (keepAliveMs === 0 && !fromUser(res)) throw userRequired("keep_alive 0 (unloading the model)");
+}
+
 /** Ollama's answer to a request with nothing to generate: it loads the model, or with keep_alive 0 unloads it. */
 export async function sendLoaded(res: Response, job: Pick<OllamaJob, "model" | "text">, pool: ModelPool, model: LoadedModel, keepAliveMs: number | undefined): Promise<void> {
   if (keepAliveMs === 0) await pool.unload(model.info.id);
