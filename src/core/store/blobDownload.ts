@@ -3,7 +3,7 @@
 // place only when right. The cache never holds a blob that did not pass the check.
 import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
-import { mkdir, rename, stat, truncate, unlink } from "node:fs/promises";
+import { lstat, mkdir, rename, stat, truncate, unlink } from "node:fs/promises";
 import path from "node:path";
 import { downloadFile } from "@huggingface/hub";
 import { hubError, hubFetch, type FailedAnswer, type RemoteFile } from "./hubClient";
@@ -172,8 +172,10 @@ class Transfer {
   }
 }
 
+/** A whole blob is a plain file: a link in its place is not taken for one (it is replaced). */
 async function hasSize(file: string, size: number): Promise<boolean> {
-  return (await stat(file).catch(() => undefined))?.size === size;
+  const info = await lstat(file).catch(() => undefined);
+  return info?.isFile() === true && info.size === size;
 }
 
 function writeFailed(err: NodeJS.ErrnoException, file: string): StoreError {

@@ -1,6 +1,6 @@
 // Pulling files of one repository revision into the Hugging Face cache: resolve the commit, pick
 // the files, check the disk, fetch the blobs a few at a time, then link them into the snapshot.
-import { stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { downloadBlob } from "./blobDownload";
 import { ensureFreeSpace } from "./diskSpace";
@@ -8,6 +8,7 @@ import { repoCacheDir } from "./hfCache";
 import { resolveRepo, type RemoteFile } from "./hubClient";
 import type { HubSettings } from "./hubSettings";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry";
+import { checkInsideCache } from "./cachePaths";
 import { linkIntoSnapshot, writeRef } from "./snapshot";
 import { TransferProgress, type PullProgress } from "./transferProgress";
 
@@ -47,6 +48,8 @@ export async function pullRepoFiles(
   const blobsDir = path.join(repoDir, "blobs");
   const snapshot = path.join(repoDir, "snapshots", remote.commit);
 
+  await mkdir(blobsDir, { recursive: true });
+  await checkInsideCache(settings.cacheDir, blobsDir);
   const needed = await Promise.all(files.map(async (f) => f.size - (await partialBytes(blobsDir, f))));
   await ensureFreeSpace(settings.cacheDir, needed.reduce((a, b) => a + b, 0), `${repo} (${files.length} file${files.length === 1 ? "" : "s"})`);
 
@@ -72,7 +75,7 @@ export async function pullRepoFiles(
   );
 
   const order = files.map((_, i) => i).sort((a, b) => Number(COMPLETION_MARKERS.has(path.posix.basename(files[a].path))) - Number(COMPLETION_MARKERS.has(path.posix.basename(files[b].path))));
-  for (const i of order) await linkIntoSnapshot(snapshot, files[i].path, blobs[i]);
+  for (const i of order) await linkIntoSnapshot(settings.cacheDir, snapshot, files[i].path, blobs[i]);
   await writeRef(repoDir, revision, remote.commit);
   progress.note("done");
   return { commit: remote.commit, snapshot, paths: files.map((f) => path.join(snapshot, f.path)) };

@@ -2,12 +2,17 @@
 // lays it out, so other tools find the same files. Links appear only for verified blobs.
 import { copyFile, link, mkdir, readdir, rename, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { checkInsideCache } from "./cachePaths";
 import { checkRepoFile } from "./names";
 
-/** Links `file` in the snapshot to its blob: a relative symlink, else a hard link, else a copy (Windows without symlink rights). */
-export async function linkIntoSnapshot(snapshot: string, file: string, blobPath: string): Promise<string> {
+/**
+ * Links `file` in the snapshot to its blob: a relative symlink, else a hard link, else a copy
+ * (Windows without symlink rights). Refused where a planted link would put it outside `cacheDir`.
+ */
+export async function linkIntoSnapshot(cacheDir: string, snapshot: string, file: string, blobPath: string): Promise<string> {
   const target = path.join(snapshot, checkRepoFile(file));
   await mkdir(path.dirname(target), { recursive: true });
+  await checkInsideCache(cacheDir, path.dirname(target));
   await rm(target, { force: true });
   try {
     await symlink(path.relative(path.dirname(target), blobPath), target);
