@@ -56,11 +56,15 @@ for (const tiny of TINY_MODELS) {
       assert.equal(engine.stats().generatedTokens, 9);
     });
 
-    it("tokenizes with the model's vocabulary, special tokens included", async function () {
+    it("tokenizes text as text, and a chat with its template's special tokens", async function () {
       const { specialIds, tokens } = buildTokenizer(TINY_CONFIG.shape.vocab);
-      const ids = await engine.tokenize("<|im_start|>user\nhello");
-      assert.equal(ids[0], specialIds.imStart);
-      assert.equal(ids.map((id) => tokens[id]).join("").replaceAll("Ċ", "\n"), "<|im_start|>user\nhello");
+      const spelled = (ids: number[]) => ids.map((id) => tokens[id]).join("").replaceAll("Ċ", "\n");
+      const text = await engine.tokenize({ text: "<|im_start|>user\nhello" });
+      assert.ok(!text.includes(specialIds.imStart), `a marker in text is no special token: ${text}`);
+      assert.equal(spelled(text), "<|im_start|>user\nhello");
+      const chat = await engine.tokenize({ messages: [{ role: "user", content: "<|im_start|>system" }] });
+      assert.equal(chat.filter((id) => id === specialIds.imStart).length, 2, `the template's turns only: ${chat}`);
+      assert.equal(spelled(chat), "<|im_start|>user\n<|im_start|>system<|im_end|>\n<|im_start|>assistant\n");
     });
 
     /** Tokens the worker generated for requests before this one: the next request starts only once they are done. */
@@ -152,10 +156,10 @@ for (const tiny of TINY_MODELS) {
       const generating = collect(engine.complete("One", { maxTokens: 40, temperature: 0 }));
       // maxQueue is 1: one tokenize runs beside the generation, a second at the same time is refused.
       const text = "hello world, ".repeat(20_000);
-      const first = engine.tokenize(text);
-      await rejectsWith(engine.tokenize("Hi"), "queue_full");
+      const first = engine.tokenize({ text });
+      await rejectsWith(engine.tokenize({ text: "Hi" }), "queue_full");
       assert.ok((await first).length > 10_000);
-      assert.ok((await engine.tokenize("Hi")).length > 0, "the place is free again");
+      assert.ok((await engine.tokenize({ text: "Hi" })).length > 0, "the place is free again");
       assert.equal((await generating).at(-1)?.type, "done");
     });
 
@@ -187,7 +191,7 @@ for (const tiny of TINY_MODELS) {
     it("keeps the whole of a prompt that nearly fills the context", async function () {
       await engine.load({ ...spec, contextSize: 256 });
       let prompt = "";
-      while ((await engine.tokenize(prompt)).length < 245) prompt += "the cat sat on the mat. ";
+      while ((await engine.tokenize({ text: prompt })).length < 245) prompt += "the cat sat on the mat. ";
       const usage = async () => {
         const done = (await collect(engine.complete(prompt, { maxTokens: 2, temperature: 0 }))).at(-1);
         assert.ok(done?.type === "done");

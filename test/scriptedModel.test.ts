@@ -35,9 +35,9 @@ describe("scripted model (llama.cpp)", function () {
   });
 
   it("sees every chat prompt end with the newline token its script starts from", async function () {
-    const newline = await engine.tokenize("\n");
+    const newline = await engine.tokenize({ text: "\n" });
     assert.equal(newline.length, 1);
-    assert.equal((await engine.tokenize("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")).at(-1), newline[0]);
+    assert.equal((await engine.tokenize({ messages: [{ role: "user", content: "Hi" }] })).at(-1), newline[0]);
   });
 
   const oneLine: ChatMessage[] = [{ role: "user", content: "What is 2 + 2?" }];

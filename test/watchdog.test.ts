@@ -21,7 +21,7 @@ describe("the engine's watchdog", function () {
       await engine.load({ id: "tiny", path: TINY, backend: "llama.cpp", gpu: false });
       assert.equal(engine.health().state, "ready");
       // Seconds of tokenizing in one synchronous native call: the worker answers nothing meanwhile.
-      const err = await engine.tokenize("hello world, ".repeat(250_000)).then(() => assert.fail("the watchdog should have given up"), (e: unknown) => e);
+      const err = await engine.tokenize({ text: "hello world, ".repeat(250_000) }).then(() => assert.fail("the watchdog should have given up"), (e: unknown) => e);
       assert.ok(err instanceof EngineError, String(err));
       assert.equal(err.code, "worker_crashed");
       assert.match(err.message, /stopped \(it did not answer for 0\.2 s\); the next request starts a new one/);

@@ -26,9 +26,9 @@ interface ContextSample extends Sample {
 /** A prompt of about `tokens` tokens whose first token differs per run, so no run reuses a cache. */
 async function promptOf(host: EngineHost, tokens: number, run: number): Promise<string> {
   let text = `${run}: `;
-  while ((await host.tokenize(text + TEXT)).length <= tokens) text += TEXT;
+  while ((await host.tokenize({ text: text + TEXT })).length <= tokens) text += TEXT;
   for (const word of TEXT.split(" ")) {
-    if ((await host.tokenize(text + word + " ")).length > tokens) break;
+    if ((await host.tokenize({ text: text + word + " " })).length > tokens) break;
     text += word + " ";
   }
   return text;

@@ -1,5 +1,5 @@
 // The engine as its callers (server, CLI, benchmarks) see it: the host side of the worker.
-import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo } from "./types";
+import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, TokenizeInput } from "./types";
 
 export interface EngineStats {
   /** Requests waiting for a slot of the model. */
@@ -31,7 +31,7 @@ export interface Engine {
   readonly model: ModelInfo | undefined;
   load(spec: LoadSpec): Promise<ModelInfo>;
   unload(): Promise<void>;
-  tokenize(text: string): Promise<number[]>;
+  tokenize(input: TokenizeInput): Promise<number[]>;
   /**
    * Each stream yields text deltas then one `done` event. The call itself throws EngineError
    * queue_full or no_model at once; the stream throws EngineError (cancelled when `signal`

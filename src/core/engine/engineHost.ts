@@ -22,7 +22,7 @@ import {
   type WorkerMessage,
 } from "./protocol";
 import { type Release, Scheduler } from "./scheduler";
-import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo } from "./types";
+import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo, TokenizeInput } from "./types";
 
 export interface EngineHostOptions {
   /** The bundled worker script; defaults to worker.js beside this bundle. */
@@ -136,13 +136,13 @@ export class EngineHost implements Engine {
    * Tokenizing does not wait for a generation slot (the chat view measures prompts while answers
    * stream), but is bounded the same way: as many at once as the queue holds, more refused.
    */
-  async tokenize(text: string): Promise<number[]> {
+  async tokenize(input: TokenizeInput): Promise<number[]> {
     if (this.tokenizing >= this.maxQueue) {
       throw new EngineError("queue_full", `${this.tokenizing} tokenize requests are already running for the model; try again shortly`);
     }
     this.tokenizing++;
     try {
-      return await this.call({ op: "tokenize", text });
+      return await this.call({ op: "tokenize", input });
     } finally {
       this.tokenizing--;
     }

@@ -1,12 +1,12 @@
 // The typed message protocol between the engine host and its worker thread.
 import type { EngineErrorCode } from "./errors";
-import type { GenerationEvent, GenerationRequest, LoadSpec, ModelInfo } from "./types";
+import type { GenerationEvent, GenerationRequest, LoadSpec, ModelInfo, TokenizeInput } from "./types";
 
 /** Calls that answer once. */
 export type CallRequest =
   | { op: "load"; spec: LoadSpec }
   | { op: "unload" }
-  | { op: "tokenize"; text: string }
+  | { op: "tokenize"; input: TokenizeInput }
   /** Answered at once: the watchdog's question whether the worker still answers. */
   | { op: "ping" }
   /** Cancel everything and free the model: the worker may then be terminated safely. */

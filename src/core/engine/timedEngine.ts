@@ -1,7 +1,7 @@
 // An Engine that times each generation it passes through, for Lemonade's /stats ("the last
 // request"), and counts those being read. A decorator, so the routes and the worker stay unaware of it.
 import type { Engine, EngineHealth, EngineStats } from "./engine";
-import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo } from "./types";
+import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, TokenizeInput } from "./types";
 
 export interface RequestTimings {
   /** Seconds from the call (queue wait included) to the first text. */
@@ -49,8 +49,8 @@ export class TimedEngine implements Engine {
     return this.inner.unload();
   }
 
-  tokenize(text: string): Promise<number[]> {
-    return this.inner.tokenize(text);
+  tokenize(input: TokenizeInput): Promise<number[]> {
+    return this.inner.tokenize(input);
   }
 
   // The inner call runs now, so queue_full and no_model are still thrown at once, not on reading.

@@ -143,12 +143,18 @@ export interface ModelInfo {
   slots: ModelSlots;
 }
 
+/**
+ * What /tokenize counts: a text, always as plain text (marker spellings in it are ordinary
+ * characters), or a chat as the model sees it, its template's special tokens included.
+ */
+export type TokenizeInput = { text: string } | { messages: ChatMessage[] };
+
 /** One model runtime. Lives inside the engine worker; the host never calls it directly. */
 export interface Backend {
   load(spec: LoadSpec): Promise<ModelInfo>;
   unload(): Promise<void>;
   info(): ModelInfo | undefined;
-  tokenize(text: string): Promise<number[]>;
+  tokenize(input: TokenizeInput): Promise<number[]>;
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;

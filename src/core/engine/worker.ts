@@ -57,7 +57,7 @@ async function call(request: CallRequest): Promise<unknown> {
     case "unload":
       return backend?.instance.unload();
     case "tokenize":
-      return loaded().tokenize(request.text);
+      return loaded().tokenize(request.input);
     case "ping":
       return undefined;
     case "shutdown":

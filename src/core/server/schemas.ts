@@ -2,7 +2,7 @@
 // Objects are loose because real clients send fields we do not use (`user`, `logit_bias`,
 // `parallel_tool_calls`...): those are ignored, not refused.
 import { z } from "zod";
-import type { ChatMessage, GenerationOptions, ResponseFormat, ToolChoice, ToolSpec } from "../engine/types";
+import type { ChatMessage, GenerationOptions, ResponseFormat, ToolChoice, TokenizeInput, ToolSpec } from "../engine/types";
 import { ApiError } from "./errors";
 
 const MAX_STOP_SEQUENCES = 16;
@@ -237,12 +237,21 @@ export function checkMaxTokens(request: GenerationRequest, contextSize: number):
   }
 }
 
-const tokenizeBody = z.looseObject({ content: z.string(), model: z.string().min(1).nullish() });
+const tokenizeModel = { model: z.string().min(1).nullish() };
+const tokenizeBody = z.union(
+  // Other fields (llama.cpp's add_special, with_pieces) are accepted and left out.
+  [z.object({ content: z.string(), ...tokenizeModel }), z.object({ messages: z.array(chatMessage).min(1), ...tokenizeModel })],
+  { error: 'needs "content" (a text) or "messages" (a chat)' },
+);
 
-/** llama.cpp's /tokenize body: the text, and optionally the model (which must be the loaded one). */
-export function parseTokenizeRequest(body: unknown): { content: string; model?: string } {
+/**
+ * llama.cpp's /tokenize body, {content}, counted as plain text; or {messages}, counted as the
+ * model's chat prompt. Optionally the model (loaded on demand).
+ */
+export function parseTokenizeRequest(body: unknown): { input: TokenizeInput; model?: string } {
   const parsed = parse(tokenizeBody, body);
-  return { content: parsed.content, ...(parsed.model != null && { model: parsed.model }) };
+  const input: TokenizeInput = "content" in parsed ? { text: parsed.content } : { messages: parsed.messages };
+  return { input, ...(parsed.model != null && { model: parsed.model }) };
 }
 
 function generationRequest(body: SamplingFields): GenerationRequest {

@@ -17,8 +17,9 @@ import type {
   GenerationOptions,
   LoadSpec,
   ModelInfo,
+  TokenizeInput,
 } from "../../engine/types";
-import { ChatTemplate } from "../chatTemplate";
+import { ChatTemplate, type PromptPart } from "../chatTemplate";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, noFimTokens, PENALTY_WINDOW } from "../defaults";
 import { generationEvents } from "../generationLoop";
 import { ContextGate, type LaneKind } from "./contextGate";
@@ -125,8 +126,9 @@ export class LlamaCppBackend implements Backend {
     return this.loaded?.info;
   }
 
-  async tokenize(text: string): Promise<number[]> {
-    return this.require().model.tokenize(text, true);
+  async tokenize(input: TokenizeInput): Promise<number[]> {
+    const loaded = this.require();
+    return "text" in input ? loaded.model.tokenize(input.text, false) : promptTokens(loaded.model, loaded.template.render(input.messages));
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
@@ -139,21 +141,22 @@ export class LlamaCppBackend implements Backend {
    * in the right shape. A forced call starts already inside its <tool_call> tag: the model writes
    * only the JSON, and the tags are added around it.
    */
-  private async *constrainedChat(loaded: Loaded, prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+  private async *constrainedChat(loaded: Loaded, prompt: PromptPart[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const forced = forcedToolChoice(options);
     const schema = forced ? callSchema(options.tools!, forced) : options.responseFormat?.type === "json_schema" ? options.responseFormat.schema : undefined;
     const grammar = schema ? await jsonSchemaGrammar(loaded.llama, schema) : options.responseFormat ? await jsonSchemaGrammar(loaded.llama, { type: "object" }) : undefined;
     if (!forced) return yield* this.prompt(loaded, prompt, options, signal, grammar);
     const opening = `${TOOL_CALL_OPEN}\n`;
     yield { type: "text", text: opening, tokens: 0 };
-    for await (const event of this.prompt(loaded, prompt + opening, options, signal, grammar)) {
+    for await (const event of this.prompt(loaded, [...prompt, { text: opening, special: true }], options, signal, grammar)) {
       if (event.type === "done") yield { type: "text", text: `\n${TOOL_CALL_CLOSE}`, tokens: 0 };
       yield event;
     }
   }
 
+  /** A raw prompt is the client's own template: special tokens spelled in it are honoured. */
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
-    return this.prompt(this.require(), prompt, options, signal);
+    return this.prompt(this.require(), [{ text: prompt, special: true }], options, signal);
   }
 
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
@@ -162,9 +165,8 @@ export class LlamaCppBackend implements Backend {
     return this.generate(loaded, loaded.fim.pool, loaded.fim.format.prompt(prefix, suffix, options.inputExtra), options, signal);
   }
 
-  /** Chat and raw completion: special tokens in the text (ChatML, FIM markers) are honoured. */
-  private prompt(loaded: Loaded, text: string, options: GenerationOptions, signal: AbortSignal, grammar?: LlamaGrammar): AsyncIterable<GenerationEvent> {
-    return this.generate(loaded, loaded.generation, loaded.model.tokenize(text, true), options, signal, grammar);
+  private prompt(loaded: Loaded, parts: PromptPart[], options: GenerationOptions, signal: AbortSignal, grammar?: LlamaGrammar): AsyncIterable<GenerationEvent> {
+    return this.generate(loaded, loaded.generation, promptTokens(loaded.model, parts), options, signal, grammar);
   }
 
   /** Runs one generation from prompt tokens on a sequence of `pool`. */
@@ -338,4 +340,12 @@ function evaluateOptions(
     // The loop ends the answer at an end-of-generation token, and so sees why it ended.
     yieldEogToken: true,
   };
+}
+
+/**
+ * Template text with its special tokens, content as text only. Content after other text keeps no
+ * space prefix of its own (SentencePiece adds one at the start of each tokenization).
+ */
+function promptTokens(model: LlamaModel, parts: PromptPart[]): Token[] {
+  return parts.flatMap((part, i) => (part.special ? model.tokenize(part.text, true) : model.tokenize(part.text, false, i > 0 ? "trimLeadingSpace" : undefined)));
 }

@@ -11,6 +11,7 @@ import type {
   GenerationOptions,
   LoadSpec,
   ModelInfo,
+  TokenizeInput,
   Usage,
 } from "../../engine/types";
 import { requireNpuRuntime } from "../../hardware/npuRuntimes";
@@ -98,12 +99,15 @@ export class NpuRuntimeBackend implements Backend {
     return this.loaded?.info;
   }
 
-  async tokenize(text: string): Promise<number[]> {
+  async tokenize(input: TokenizeInput): Promise<number[]> {
     const loaded = this.require();
     if (!loaded.tokenizer) {
       throw new EngineError("invalid_request", `${loaded.spec.path} has no tokenizer.json, and ${this.runtime.runtime} does not tokenize for others`);
     }
-    return loaded.tokenizer.hf.encodePrompt(text);
+    if (!("text" in input)) {
+      throw new EngineError("invalid_request", `${this.runtime.runtime} renders chats with its own template, so only text can be counted here`);
+    }
+    return loaded.tokenizer.hf.encodeText(input.text);
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

@@ -2,6 +2,7 @@
 // generation loop needs: prompts with or without special tokens, FIM token ids, and text
 // decoded token by token that is always whole UTF-8.
 import type { Tokenizer } from "@huggingface/tokenizers";
+import type { PromptPart } from "../chatTemplate";
 import { type FimMarkers, suffixFirstTrained } from "../defaults";
 
 /** FIM marker spellings of the common code model families (Qwen/StarCoder 2, StarCoder, CodeLlama). */
@@ -44,7 +45,15 @@ export class HfTokenizer {
 
   /** A prompt: special tokens written in the text (ChatML markers, FIM markers) are honoured. */
   encodePrompt(text: string): number[] {
-    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    return this.withBos(this.tokenizer.encode(text, { add_special_tokens: false }).ids);
+  }
+
+  /** A rendered chat: the template's special tokens honoured, the messages' content as text. */
+  encodeParts(parts: PromptPart[]): number[] {
+    return this.withBos(parts.flatMap((part) => (part.special ? this.tokenizer.encode(part.text, { add_special_tokens: false }).ids : this.encodeText(part.text))));
+  }
+
+  private withBos(ids: number[]): number[] {
     return this.bosId !== undefined && ids[0] !== this.bosId ? [this.bosId, ...ids] : ids;
   }
 

@@ -9,6 +9,7 @@ import type {
   GenerationOptions,
   LoadSpec,
   ModelInfo,
+  TokenizeInput,
 } from "../../engine/types";
 import { eosTokenIds, type GenaiConfig } from "../../models/onnx/genaiConfig";
 import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFolder";
@@ -72,14 +73,15 @@ export class OnnxBackend implements Backend {
     return this.loaded?.info;
   }
 
-  async tokenize(text: string): Promise<number[]> {
-    return this.require().tokenizer.encodePrompt(text);
+  async tokenize(input: TokenizeInput): Promise<number[]> {
+    const { tokenizer, template } = this.require();
+    return "text" in input ? tokenizer.encodeText(input.text) : tokenizer.encodeParts(template.render(input.messages));
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
     refuseConstrainedOutput(options, "onnxruntime");
-    return this.generate(loaded, loaded.tokenizer.encodePrompt(loaded.template.render(messages, options)), options, signal);
+    return this.generate(loaded, loaded.tokenizer.encodeParts(loaded.template.render(messages, options)), options, signal);
   }
 
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

@@ -15,7 +15,7 @@ export function templateTools(tools: ToolSpec[]): Record<string, unknown>[] {
 }
 
 /** Messages as templates read them: calls with their arguments as objects, tool turns with their call id. */
-export function templateMessages(messages: ChatMessage[]): Record<string, unknown>[] {
+export function templateMessages(messages: ChatMessage[]): ({ content: string } & Record<string, unknown>)[] {
   return messages.map((m) => ({
     role: m.role,
     content: m.content,
