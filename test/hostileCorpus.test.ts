@@ -39,7 +39,7 @@ describe("the hostile model corpus against the real server", function () {
     }
   });
 
-  it("/api/v1/load answers an OpenAI-shaped error for each, and the server keeps serving its model", async () => {
+  it("/api/v1/load answers an OpenAI-shaped error without local paths for each, and the server keeps serving its model", async () => {
     const home = path.join(dir, "home-load");
     const users = new UserCatalog(path.join(home, "models.json"));
     const loadable: HostileModel[] = [];
@@ -51,14 +51,16 @@ describe("the hostile model corpus against the real server", function () {
     const squeeze = await startSqueeze(["--model", TINY], { SQUEEZE_HOME: home });
     try {
       for (const { name, reason, code } of loadable) {
-        const res = await postJson(squeeze.url, "/api/v1/load", { model_name: name });
+        const res = await postJson(squeeze.url, "/api/v1/load", { model_name: name }, squeeze.user);
         assert.ok(res.status >= 400 && res.status < 600, `${name}: ${res.status} ${res.body}`);
         const { error } = res.json() as { error: { message: string; type: string; code: string } };
         assert.equal(typeof error.type, "string", name);
         assert.equal(error.code, code, `${name}: ${error.message}`);
         assert.match(error.message, reason, `${name}: ${error.message}`);
+        assert.ok(!error.message.includes(dir), `${name}: no local path reaches the client: ${error.message}`);
         assert.equal(squeeze.child.exitCode, null, `${name}: the server is alive`);
       }
+      assert.ok(squeeze.output().includes(dir), "the server's log keeps the paths");
       const health = (await request(squeeze.url, "/health")).json() as { model: string; models: string[] };
       assert.deepEqual(health.models, ["tiny"]);
       const answer = await postJson(squeeze.url, "/v1/completions", { model: "tiny", prompt: "Hello", max_tokens: 2 });

@@ -45,7 +45,21 @@ function defaultType(status: number): ApiErrorType {
 }
 
 export function errorBody(err: ApiError): { error: { message: string; type: ApiErrorType; param: string | null; code: string | null } } {
-  return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
+  return { error: { message: publicMessage(err), type: err.type, param: err.param, code: err.code } };
+}
+
+// Absolute local paths: POSIX ones of two or more segments (not the API's own routes, not inside a
+// URL), and Windows drive and UNC ones. Each keeps only its last segment.
+const LOCAL_PATH = /(?<![\w.:/~-])\/(?!(?:v1|api)\/)(?:[^\s/'"`]+\/)+[^\s/'"`,;)]*|\b[A-Za-z]:\\[^\s'"`,;)]*|\\\\[^\s\\'"`]+\\[^\s'"`,;)]*/g;
+
+/**
+ * The message a client sees: without the local paths (user names, folder layout) that runtime and
+ * file errors carry. The server's log keeps the whole message.
+ */
+export function publicMessage(err: ApiError): string {
+  const message = err.message.replace(LOCAL_PATH, (found) => `…${found.slice(found.search(/[^/\\]*$/) - 1)}`);
+  if (message !== err.message) console.error(`[squeeze] ${err.status}: ${err.message}`);
+  return message;
 }
 
 /** Writes `err` as a complete JSON response. Only valid before any header was sent. */

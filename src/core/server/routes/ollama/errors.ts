@@ -1,12 +1,12 @@
 // Ollama's error shape, `{"error": "message"}`: its clients read that one string. Statuses and
 // messages come from the OpenAI side's ApiError, so both APIs report a failure alike.
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
-import { ApiError, toApiError } from "../../errors";
+import { ApiError, publicMessage, toApiError } from "../../errors";
 
 /** Writes `err` as a complete JSON response. Only valid before any header was sent. */
 export function sendOllamaError(res: Response, err: ApiError): void {
   if (err.retryAfterSeconds !== undefined) res.set("Retry-After", String(err.retryAfterSeconds));
-  res.status(err.status).json({ error: err.message });
+  res.status(err.status).json({ error: publicMessage(err) });
 }
 
 /** Ollama's answer for a name that is not the loaded model. */
