@@ -2,7 +2,8 @@
 // command lines and OpenAI protocol, test/helpers/fakeNpuRuntime.ts), waits for it, streams
 // through it, survives its death, and never leaves it running.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
@@ -161,6 +162,28 @@ const never = new AbortController().signal;
     assert.deepEqual(s.args, ["-m", fake.folder, "--port", /on port (\d+)/.exec(info.runtime)![1], "--ctx-size", "4096"]);
   });
 
+  it("sends nothing to a program that takes the runtime's port before the runtime binds it", async function () {
+    const portFile = path.join(fake.bin, "squatted-port");
+    rmSync(portFile, { force: true });
+    const loading = rejection(backend(RYZENAI_SERVER, { env: { ...fake.env, FAKE_NPU_PORT_FILE: portFile } }).load(ryzenSpec()));
+    const port = await eventually(async () => Number(readFileSync(portFile, "utf8")) || undefined, "the port the runtime was given");
+    // This process, not the runtime's, answers there: it would receive the prompts.
+    const seen: string[] = [];
+    const squatter = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => squatter.listen(port, "127.0.0.1", resolve));
+    try {
+      const err = await loading;
+      assert.equal(err.code, "runtime_unavailable");
+      assert.match(err.message, new RegExp(`was stopped, and nothing sent to port ${port}: port ${port} is held by a process that Squeeze did not start`));
+      assert.deepEqual(seen.filter((r) => !r.startsWith("GET /health")), [], "only the readiness probe reached it");
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
   it("streams a chat and a completion, with the options in OpenAI's names and the runtime's usage", async function () {
     const b = backend();
     await b.load(ryzenSpec());
@@ -204,9 +227,10 @@ const never = new AbortController().signal;
     const r = await collect(b.infill("def f(", "):\n", { maxTokens: 2 }, never));
     assert.equal(r.text, "tok0 tok1");
     assert.equal((await stats(b)).lastRequest.prompt, "<|fim_prefix|>def f(<|fim_suffix|>):\n<|fim_middle|>");
-    const ids = await b.tokenize("<|im_start|>user");
-    assert.equal(ids[0], buildTokenizer().specialIds.imStart, `the marker is one special token: ${ids}`);
-    assert.ok(ids.length > 1);
+    const ids = await b.tokenize({ text: "<|im_start|>user" });
+    assert.ok(!ids.includes(buildTokenizer().specialIds.imStart), `text is counted as text: ${ids}`);
+    assert.ok(ids.length > 2);
+    await assert.rejects(b.tokenize({ messages: user("hi") }), (err: EngineError) => err.code === "invalid_request");
   });
 
   it("cancelling closes the request, and the runtime stops generating", async function () {
@@ -320,7 +344,7 @@ const never = new AbortController().signal;
     const r = await collect(b.chat(user("hi"), { maxTokens: 2 }, never));
     assert.equal(r.text, "tok0 tok1");
     assert.equal((await stats(b)).lastRequest.model, "llama3.2:1b");
-    assert.equal((await rejection(b.tokenize("hi"))).code, "invalid_request");
+    assert.equal((await rejection(b.tokenize({ text: "hi" }))).code, "invalid_request");
     assert.throws(() => b.infill("a", "b", {}, never), (err: EngineError) => err.code === "invalid_request");
   });
 

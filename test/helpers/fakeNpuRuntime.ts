@@ -13,8 +13,9 @@
 //   [die-after:N]    exit with code 3 after sending N tokens
 //   [stop-after:N]   stop naturally after N tokens
 // GET /test/stats reports what it did, so tests can check cancellation and the requests it got.
+// FAKE_NPU_PORT_FILE: see below (a program squatting on the runtime's port).
 // FAKE_FLM_MODELS (comma-separated, default "llama3.2:1b,qwen3:0.6b") lists the tags flm has pulled.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
 
@@ -207,7 +208,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 }
 
 process.stdout.write(`fake ${runtime}: loading ${config.model} (pid ${process.pid})\n`);
-setTimeout(() => {
+// FAKE_NPU_PORT_FILE: write the port given to that file and never listen, so that a test can take
+// the port first, as a squatting program would.
+if (process.env.FAKE_NPU_PORT_FILE) {
+  writeFileSync(process.env.FAKE_NPU_PORT_FILE, String(config.port));
+  setInterval(() => {}, 60_000);
+} else setTimeout(() => {
   createServer((req, res) => void handle(req, res))
     .on("error", (err) => refuse(`cannot listen on ${config.host}:${config.port}: ${err.message}`))
     .listen(config.port, config.host, () => process.stdout.write(`fake ${runtime}: serving on ${config.host}:${config.port}\n`));

@@ -1,8 +1,10 @@
 // One running runtime server on a private loopback port: started under a guard (childGuard.ts),
-// polled until it answers, stopped on request. Its recent output is kept for error messages.
+// polled until it answers (its own process, not one that took the port first), stopped on
+// request. Its recent output is kept for error messages.
 import type { ChildProcess } from "node:child_process";
 import { EngineError } from "../../engine/errors";
 import { delay } from "../../util/delay";
+import { portOwnedBy, type PortOwnership } from "../../util/portOwner";
 import { freePort } from "../../util/ports";
 import { type GuardMessage, spawnGuarded, STOP_GRACE_MS } from "./childGuard";
 
@@ -100,7 +102,7 @@ export class RuntimeProcess {
     await Promise.race([this.started, this.exited]);
     for (;;) {
       if (this.exit) throw new EngineError("runtime_unavailable", `${this.name} ${this.describeExit("while starting")}`);
-      if (await this.answers(path)) return;
+      if (await this.answers(path)) return this.checkOwner();
       if (Date.now() >= deadline) {
         await this.stop();
         const message = `${this.name} did not answer on ${path} within ${timeoutMs / 1000} s and was stopped${this.lastOutput()}`;
@@ -108,6 +110,17 @@ export class RuntimeProcess {
       }
       await Promise.race([delay(POLL_MS), this.exited]);
     }
+  }
+
+  /**
+   * The port was free when picked, but another program may have taken it before the runtime bound
+   * it: only the runtime's own process tree may be the one answering, or it would receive the prompts.
+   */
+  private async checkOwner(): Promise<void> {
+    const owner = await portOwnedBy(this.port, this.pid!).catch((err: Error): PortOwnership => ({ owned: false, reason: err.message }));
+    if (owner.owned) return;
+    await this.stop();
+    throw new EngineError("runtime_unavailable", `${this.name} was stopped, and nothing sent to port ${this.port}: ${owner.reason}${this.lastOutput()}`);
   }
 
   /** Closes the guard's channel, which stops the runtime; kills both if that takes too long. */
