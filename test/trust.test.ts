@@ -7,6 +7,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { probeSqueeze } from "../src/core/server/serverAddress";
+import { fetch } from "undici";
+import { provenAgent, UnprovenServerError } from "../src/core/trust/provenConnections";
 import { TrustError, userSecret, userSecretFile } from "../src/core/trust/userSecret";
 import { putInCache } from "./helpers/hfCache";
 import { postJson, request } from "./helpers/http";
@@ -180,6 +182,39 @@ describe("local trust: the user's secret, the server's proof, and managing only 
       assert.equal(plain.status, 200, plain.body);
     } finally {
       await insecure.stop();
+    }
+  });
+
+  it("proves every connection before a request goes over it, so one that takes the port later gets nothing", async function () {
+    const secret = await userSecret(env.SQUEEZE_HOME);
+    const agent = provenAgent(secret);
+    const squeeze = await startSqueeze(["--model", TINY], env);
+    const { port } = new URL(squeeze.url);
+    const ask = () => fetch(`${squeeze.url}/v1/models`, { dispatcher: agent, headers: { authorization: "Bearer the-key" }, signal: AbortSignal.timeout(5000) });
+    try {
+      const first = await ask();
+      assert.equal(first.status, 200);
+      await first.body?.cancel();
+      assert.equal(await squeeze.stop(), 0);
+      // Another program takes the port the server left.
+      const squatterSeen: string[] = [];
+      const squatter = http.createServer((req, res) => {
+        squatterSeen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify(req.url?.startsWith("/api/v1/prove") ? { proof: "0".repeat(64) } : { data: [] }));
+      });
+      await new Promise<void>((resolve) => squatter.listen(Number(port), "127.0.0.1", resolve));
+      try {
+        const refused = await ask().then(() => undefined, (err: Error) => err.cause);
+        assert.ok(refused instanceof UnprovenServerError, `refused unsent: ${String(refused)}`);
+        assert.match(refused.message, new RegExp(`the program on port ${port} did not prove it is your Squeeze server \\(its proof does not match your secret\\)`));
+        assert.deepEqual(squatterSeen.map((r) => r.replace(/nonce=\w+/, "nonce=N")), ["GET /api/v1/prove?nonce=N "], "only the proof was asked for");
+      } finally {
+        await new Promise((resolve) => squatter.close(resolve));
+      }
+    } finally {
+      await squeeze.stop();
+      await agent.close();
     }
   });
 

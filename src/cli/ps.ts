@@ -3,6 +3,8 @@
 import { parseArgs } from "node:util";
 import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
 import { probeSqueeze, serverUrl } from "../core/server/serverAddress";
+import { fetch } from "undici";
+import { provenAgent } from "../core/trust/provenConnections";
 import { userSecret } from "../core/trust/userSecret";
 import { intOption } from "./usage";
 
@@ -37,13 +39,16 @@ export async function ps(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(PS_HELP);
   const url = serverUrl(values.host ?? "127.0.0.1", intOption("port", values.port, 1, 65535) ?? 8000);
   const key = values["api-key"] ?? (process.env.SQUEEZE_API_KEY?.trim() || undefined);
-  // The key goes only to a server that proved it holds the user's secret.
-  const holder = await probeSqueeze(url, await userSecret());
+  // The key goes only to a server that proved it holds the user's secret, over a connection it proved itself on.
+  const secret = await userSecret();
+  const holder = await probeSqueeze(url, secret);
   if (!holder) throw new Error(`no Squeeze server answers at ${url} (start one with "squeeze serve")`);
   if (!holder.proven) throw new Error(`the program at ${url} answers like a Squeeze server but cannot prove it is yours (another user's, or an impostor): nothing was sent to it`);
-  const res = await fetch(`${url}/api/v1/health`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(5000) }).catch(() => {
-    throw new Error(`no Squeeze server answers at ${url} (start one with "squeeze serve")`);
-  });
+  const agent = provenAgent(secret);
+  const res = await fetch(`${url}/api/v1/health`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(5000), dispatcher: agent })
+    .catch((err: Error) => {
+      throw new Error(`the server at ${url} could not be asked: ${err.cause instanceof Error ? err.cause.message : err.message}`);
+    });
   const body = (await res.json().catch(() => ({}))) as {
     server?: string;
     all_models_loaded?: LoadedModelStatus[];
@@ -51,6 +56,7 @@ export async function ps(argv: string[]): Promise<void> {
     keep_alive_s?: number | null;
     windows?: number;
   };
+  await agent.close();
   if (!res.ok || body.server !== "Squeeze" || !Array.isArray(body.all_models_loaded)) {
     throw new Error(`the server at ${url} is not a Squeeze server that answers health (HTTP ${res.status})`);
   }

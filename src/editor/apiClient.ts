@@ -1,6 +1,7 @@
 // The extension's client of the local API. Its features use the server as any other tool does,
 // so they work the same whether this window hosts the server or another window does.
 import type { EventSourceMessage } from "eventsource-parser";
+import { type Dispatcher, fetch, type Response } from "undici";
 import { sseEvents } from "../core/util/sseEvents";
 import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
 import type { ServerIdentity } from "../core/server/routes/attach";
@@ -129,11 +130,18 @@ export class ServerUnreachableError extends Error {
 const TIMEOUT_MS = 10_000;
 
 export class ApiClient {
-  /** `clientId` names this window to the server, which keeps each window's completions in a KV sequence of its own. */
+  /**
+   * `token` goes as `Authorization: Bearer` (the user's token or an API key); given as a function,
+   * it is asked before each request, and a request it throws for is not sent (no server proved it
+   * is the user's). `clientId` names this window to the server, which keeps each window's
+   * completions in a KV sequence of its own. `dispatcher` makes its connections (a proven agent
+   * checks each one is to the user's server before a request goes over it).
+   */
   constructor(
     readonly baseUrl: string,
-    private readonly apiKey: string | undefined,
+    private readonly token: string | undefined | ((signal?: AbortSignal) => Promise<string>),
     private readonly clientId?: string,
+    private readonly dispatcher?: Dispatcher,
   ) {}
 
   health(signal?: AbortSignal): Promise<Health> {
@@ -257,6 +265,7 @@ export class ApiClient {
   }
 
   private async request(method: string, route: string, body: object | undefined, signal: AbortSignal | undefined, expectJson: boolean): Promise<Response> {
+    const token = typeof this.token === "function" ? await this.token(signal) : this.token;
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${route}`, {
@@ -264,11 +273,12 @@ export class ApiClient {
         signal,
         headers: {
           ...(body ? { "content-type": "application/json" } : {}),
-          ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(this.clientId ? { "x-squeeze-client": this.clientId } : {}),
           ...(expectJson ? { accept: "application/json" } : { accept: "text/event-stream" }),
         },
         body: body ? JSON.stringify(body) : undefined,
+        dispatcher: this.dispatcher,
       });
     } catch (err) {
       if (signal?.aborted) throw err;

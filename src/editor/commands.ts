@@ -1,6 +1,6 @@
 // Every command the extension contributes. Commands that ask something also take the answer as
 // an argument, so keybindings, other extensions and tests can run them without the UI.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as vscode from "vscode";
 import { describeSelection } from "../core/selection/describe";
@@ -193,7 +193,9 @@ async function setupContinue(ctx: Ctx, action?: "show" | "write"): Promise<strin
     throw err;
   });
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, mergeContinueConfig(existing, target));
+  // Owner-only: it holds the API key (and Continue keeps other services' keys there too).
+  await writeFile(file, mergeContinueConfig(existing, target), { mode: 0o600 });
+  await chmod(file, 0o600);
   ctx.log.info(`wrote Squeeze's models to ${file}`);
   void vscode.window.showInformationMessage(`Squeeze: Continue now uses ${model} at ${target.baseUrl}/v1 (${file}).`);
   return file;

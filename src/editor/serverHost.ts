@@ -3,15 +3,21 @@
 // which the server counts for its keep-alive and whose end tells the window at once that it is
 // gone); a window that finds it gone starts it again, with backoff and a bounded number of tries.
 // Closing a window never stops the server: the others keep their models and their streams.
+// Anything can listen on the port and answer like Squeeze, so the window sends nothing (no code, no
+// messages, no key) to a server before it proves it holds the user's secret: once before it
+// attaches, and again on every connection its requests open (trust/provenConnections.ts).
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
+import type { Agent } from "undici";
 import * as vscode from "vscode";
 import { ModelProofs } from "../core/engine/modelProofs";
 import { blameCrash } from "../core/engine/crashBlame";
 import type { ServerIdentity } from "../core/server/routes/attach";
 import { probeSqueeze } from "../core/server/serverAddress";
+import { provenAgent } from "../core/trust/provenConnections";
+import { userSecret, type UserSecret } from "../core/trust/userSecret";
 import { canListen } from "../core/util/ports";
 import { delay } from "../core/util/delay";
 import { isAlive, withPidLock } from "../core/util/pidLock";
@@ -27,8 +33,11 @@ export type ServerState =
   | { kind: "running"; url: string; server: ServerIdentity }
   /** The server went away unexpectedly and this window is starting it again. */
   | { kind: "restarting"; url: string; attempt: number; reason: string }
-  /** Another program holds the port. Watched: the server starts once the port is free. */
-  | { kind: "conflict"; url: string; message: string }
+  /**
+   * Another program holds the port (`holder` names it for the status bar), maybe one that answers
+   * like Squeeze but cannot prove it is the user's. Watched: the server starts once the port is free.
+   */
+  | { kind: "conflict"; url: string; message: string; holder: string }
   | { kind: "failed"; url: string; message: string };
 
 /** Restarts after an unexpected end, and how long each waits first. */
@@ -44,6 +53,11 @@ const LOAD_WAIT_MS = 600_000;
 export class ServerHost implements vscode.Disposable {
   private state: ServerState = { kind: "stopped" };
   private apiKey: string | undefined;
+  private secret: UserSecret | undefined;
+  /** Connections to the server, each proven before a request goes over it. */
+  private agent: Agent | undefined;
+  /** The URL whose server proved it is the user's, while this window is attached to it. */
+  private proven: string | undefined;
   /** Bumped whenever this window starts, stops or moves, so that older work finishing late is ignored. */
   private session = 0;
   private attachment: AbortController | undefined;
@@ -80,9 +94,25 @@ export class ServerHost implements vscode.Disposable {
     return this.state;
   }
 
-  /** A client of whichever server answers on the configured port, with the API key if one is set. */
+  /**
+   * A client of the user's own server, which it proved to be; it sends the user's token (which the
+   * server accepts in place of its key). While none has proven itself, its requests fail unsent.
+   */
   get client(): ApiClient {
-    return new ApiClient(baseUrl(this.config), this.apiKey, this.clientId);
+    const url = this.url;
+    return new ApiClient(url, (signal) => this.provenToken(url, signal), this.clientId, this.agent);
+  }
+
+  /** The user's token for `url` once its server has proven itself; one still starting is waited for. */
+  private async provenToken(url: string, signal?: AbortSignal): Promise<string> {
+    const deadline = performance.now() + LISTEN_TIMEOUT_MS;
+    while (this.proven !== url || !this.secret) {
+      const starting = this.state.kind === "starting" || this.state.kind === "restarting";
+      if (!starting || url !== this.url || performance.now() >= deadline) throw new ServerUnprovenError(this.state);
+      signal?.throwIfAborted();
+      await delay(100);
+    }
+    return this.secret.token;
   }
 
   get url(): string {
@@ -152,6 +182,7 @@ export class ServerHost implements vscode.Disposable {
     this.letGo();
     clearTimeout(this.watchTimer);
     this.changed.dispose();
+    void this.agent?.close();
   }
 
   /** The user stopped the server, maybe in another window: stay stopped until a window starts it again. */
@@ -170,13 +201,17 @@ export class ServerHost implements vscode.Disposable {
     const began = performance.now();
     this.set(restart ? { kind: "restarting", url, ...restart } : { kind: "starting", url });
     await this.refreshKey();
+    const secret = await this.userSecret(session);
+    if (!secret) return;
     let started: StartedServer | undefined;
     let refusals = 0;
     for (;;) {
       if (session !== this.session) return;
-      const holder = await probeSqueeze(url);
+      const holder = await probeSqueeze(url, secret);
       if (session !== this.session) return;
+      if (holder && !holder.proven) return this.conflict(session, url, holder.version);
       if (holder) {
+        this.proven = url;
         const attached = await this.attach(session, url);
         if (attached === "stale") return;
         if (attached !== "gone") return void this.reportReady(session, began, attached.pid === started?.pid ? "started" : "joined", attached);
@@ -237,7 +272,10 @@ export class ServerHost implements vscode.Disposable {
     const server = attachment.server;
     this.set({ kind: "running", url, server });
     void attachment.ended.then(({ planned }) => {
-      if (this.attachment === controller) void this.lost(session, server, planned);
+      if (this.attachment !== controller) return;
+      // At once, before anything is awaited: whatever takes the port next has proven nothing.
+      this.proven = undefined;
+      void this.lost(session, server, planned);
     });
     return server;
   }
@@ -271,6 +309,18 @@ export class ServerHost implements vscode.Disposable {
     if (session === this.session) await this.connect(session, { attempt, reason });
   }
 
+  /** The user's secret, read (or made) once; undefined, and the window failed, when it cannot be. */
+  private async userSecret(session: number): Promise<UserSecret | undefined> {
+    try {
+      this.secret ??= await userSecret();
+      this.agent ??= provenAgent(this.secret);
+      return this.secret;
+    } catch (err) {
+      this.fail(session, `the user secret that proves the server is yours cannot be used: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
   /** Logs (and keeps) how long the server took to be ready to use, its models loaded, from this window's first look. */
   private async reportReady(session: number, began: number, how: "started" | "joined", server: ServerIdentity): Promise<void> {
     for (let waited = 0; waited < LOAD_WAIT_MS; waited += 100) {
@@ -301,8 +351,9 @@ export class ServerHost implements vscode.Disposable {
   /** Whether the running server was started with this window's settings and key. */
   private async runsAsConfigured(server: ServerIdentity): Promise<boolean> {
     if (JSON.stringify(server.argv) !== JSON.stringify(serveArgs(this.config))) return false;
-    // This window's key is accepted, and a request without one is refused exactly when a key is required.
-    const accepted = await this.client.stats().then(() => true, () => false);
+    // This window's key is accepted (the server proved it is the user's, so the key may go to it),
+    // and a request without one is refused exactly when a key is required.
+    const accepted = !this.apiKey || (await new ApiClient(this.url, this.apiKey, undefined, this.agent).stats().then(() => true, () => false));
     const open = await fetch(`${this.url}/v1/models`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
     return accepted && open === !this.config.requireApiKey;
   }
@@ -326,14 +377,19 @@ export class ServerHost implements vscode.Disposable {
     if (alive()) process.kill(pid, "SIGKILL");
   }
 
+  /** Whether the user's own server answers at `url` (one that cannot prove it is does not count). */
   private async squeezeAnswers(url: string): Promise<boolean> {
-    return (await probeSqueeze(url)) !== undefined;
+    return (await probeSqueeze(url, this.secret))?.proven === true;
   }
 
-  private conflict(session: number, url: string): void {
+  /** `impostor`: the version claimed by a program that answers like Squeeze but did not prove it is the user's. */
+  private conflict(session: number, url: string, impostor?: string): void {
     const { port, hostname } = new URL(url);
-    const message = `port ${port} on ${hostname} is already in use by another program (not a Squeeze server): stop it or choose another port`;
-    this.set({ kind: "conflict", url, message });
+    const message = impostor
+      ? `another program on port ${port} on ${hostname} answers like a Squeeze server (version ${impostor}) but cannot prove it is yours ` +
+        "(another user's server, or an impostor), so this window sends it nothing: stop it or choose another port"
+      : `port ${port} on ${hostname} is already in use by another program (not a Squeeze server): stop it or choose another port`;
+    this.set({ kind: "conflict", url, message, holder: `another program on port ${port}` });
     this.log.error(message);
     this.watch(session, async () => {
       const free = await canListen(hostname.replace(/^\[|\]$/g, ""), Number(port));
@@ -369,7 +425,17 @@ export class ServerHost implements vscode.Disposable {
   }
 
   private set(state: ServerState): void {
+    // Proven only while attached: a program that takes the port after the server left gets nothing.
+    if (state.kind !== "running") this.proven = undefined;
     this.state = state;
     this.changed.fire();
+  }
+}
+
+/** A feature asked for the server while none has proven it is the user's. */
+export class ServerUnprovenError extends Error {
+  constructor(state: ServerState) {
+    super(state.kind === "conflict" || state.kind === "failed" ? state.message : `the Squeeze server is ${state.kind}`);
+    this.name = "ServerUnprovenError";
   }
 }

@@ -55,7 +55,8 @@ export function statusView(server: ServerState, snapshot: ServerSnapshot): Statu
     if ((snapshot.stats?.requests_in_flight ?? 0) > 0) return ["generating", health.notice ?? undefined];
     return ["ready", health.notice ?? undefined];
   })();
-  const parts = [device, served, state === "ready" ? (tokensPerSecond ? `${tokensPerSecond.toFixed(1)} tok/s` : "ready") : state];
+  // A conflict names who holds the port: never a model or speed that program claims.
+  const parts = server.kind === "conflict" ? [server.holder] : [device, served, state === "ready" ? (tokensPerSecond ? `${tokensPerSecond.toFixed(1)} tok/s` : "ready") : state];
   const text = `${ICONS[state]} Squeeze ${parts.filter(Boolean).join(" · ")}`;
   return { state, device, model: served, tokensPerSecond, startedBy, detail, text };
 }

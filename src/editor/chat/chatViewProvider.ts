@@ -24,6 +24,7 @@ const fromWebview: z.ZodType<FromWebview> = z.discriminatedUnion("type", [
   z.object({ type: z.literal("removeChip"), id: z.string() }),
   z.object({ type: z.literal("copy"), code: z.string() }),
   z.object({ type: z.literal("insert"), code: z.string() }),
+  z.object({ type: z.literal("openLink"), url: z.string().max(8192) }),
   z.object({ type: z.literal("action"), id: z.enum(Object.keys(ACTIONS) as [ActionId, ...ActionId[]]) }),
 ]);
 
@@ -113,6 +114,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case "insert":
         if (!(await insertAtCursor(message.code))) void vscode.window.showInformationMessage("Squeeze: open a file to insert the code into.");
         return;
+      case "openLink":
+        return void (await openWebLink(message.url, this.log));
       case "action":
         if (message.id === "retry") return this.session.regenerate();
         if (message.id === "newChat") return this.session.newChat();
@@ -173,4 +176,17 @@ function html(webview: vscode.Webview, media: vscode.Uri): string {
 <script nonce="${nonce}" src="${asset("chat.js")}"></script>
 </body>
 </html>`;
+}
+
+/**
+ * Opens a link from a message in the browser, after VS Code's own confirmation for the site. Model
+ * output is untrusted: command:, vscode: and every other scheme could act inside the editor.
+ */
+async function openWebLink(url: string, log: vscode.LogOutputChannel): Promise<boolean> {
+  const uri = vscode.Uri.parse(url, true);
+  if (uri.scheme !== "http" && uri.scheme !== "https") {
+    log.warn(`chat view: did not open a ${uri.scheme}: link`);
+    return false;
+  }
+  return vscode.env.openExternal(uri);
 }

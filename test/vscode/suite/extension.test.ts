@@ -13,7 +13,7 @@ import type { SqueezeApi } from "../../../src/extension";
 import { freePort } from "../../../src/core/util/ports";
 import { eventually } from "../../helpers/eventually";
 import { writeHostileGgufs, writeHostileOnnxFolders } from "../../fixtures/hostileModels";
-import { EXTENSION_ID, foreignServer, getJson, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
+import { EXTENSION_ID, foreignServer, getJson, impostorServer, type Recorded, runAndDismiss, setSetting, setting, squeezeApi, waitForStatus } from "./vscodeHelpers";
 
 const alive = (pid: number) => {
   try {
@@ -243,6 +243,60 @@ describe("Squeeze in VS Code", function () {
       foreign.kill();
       await waitForStatus(api, ready("tiny"));
       assert.equal((await getJson(`${url(taken)}/v1/models`)).status, 200);
+    });
+  });
+
+  describe("with a program that answers like Squeeze but cannot prove it is the user's", () => {
+    /** Only identifying and asking for the proof, with no credential: no code, no messages, no key. */
+    const onlyAsked = (seen: Recorded[]) => {
+      assert.ok(seen.length > 0, "the window looked");
+      for (const r of seen) {
+        assert.ok(r.method === "GET" && (r.url === "/health" || r.url.startsWith("/api/v1/prove?nonce=")), `sent ${r.method} ${r.url} ${r.body}`);
+        assert.equal(r.authorization, null, `${r.url} carried a credential`);
+      }
+    };
+
+    const useEverything = async () => {
+      // What would send code, a download or the key to a server: each must fail unsent.
+      const document = await vscode.workspace.openTextDocument({ content: "def secret_function(a, b):\n    ", language: "python" });
+      const editor = await vscode.window.showTextDocument(document);
+      editor.selection = new vscode.Selection(1, 4, 1, 4);
+      await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+      await runAndDismiss("squeeze.downloadModel", "qwen2.5-coder-0.5b-instruct:q8_0");
+      await runAndDismiss("squeeze.deleteModel", "tiny");
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      await vscode.commands.executeCommand("notifications.clearAll");
+    };
+
+    it("names it in the status bar and sends it nothing", async () => {
+      const taken = await freePort();
+      const impostor = await impostorServer(taken);
+      try {
+        await setSetting("server.port", taken);
+        // Nothing the impostor claims (its model) is shown.
+        const status = await waitForStatus(api, (s) => s.state === "error" && /cannot prove it is yours/.test(s.detail ?? "") && s.model === undefined);
+        assert.match(status.text, new RegExp(`Squeeze another program on port ${taken}$`));
+        await useEverything();
+        onlyAsked(impostor.seen);
+      } finally {
+        impostor.child.kill();
+      }
+      await waitForStatus(api, ready("tiny"));
+    });
+
+    it("sends nothing to one that wins the port while the server is handed over", async () => {
+      const pid = (await getJson(`${url()}/health`)).body.pid as number;
+      const impostor = await impostorServer(port(), { whenFree: true });
+      try {
+        process.kill(pid, "SIGKILL");
+        await waitForStatus(api, (s) => s.state === "error" && /cannot prove it is yours/.test(s.detail ?? ""));
+        await useEverything();
+        onlyAsked(impostor.seen);
+      } finally {
+        impostor.child.kill();
+      }
+      await waitForStatus(api, ready("tiny"));
     });
   });
 });

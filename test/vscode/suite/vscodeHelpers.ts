@@ -42,9 +42,55 @@ export function waitForStatus(api: SqueezeApi, predicate: (s: StatusView) => boo
 /** A program that is not Squeeze, answering HTTP on `port` (as Ollama or a dev server would). */
 export async function foreignServer(port: number): Promise<ChildProcess> {
   const code = `require("http").createServer((q, s) => s.end("not squeeze")).listen(${port}, "127.0.0.1", () => console.log("up"))`;
+  return listening(spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" } }));
+}
+
+/** A request an impostor received. */
+export interface Recorded {
+  method: string;
+  url: string;
+  authorization: string | null;
+  body: string;
+}
+
+/**
+ * A program that answers like a Squeeze server (its /health, and a proof it cannot make) and
+ * records every request. It takes the port as soon as it is free, so it can win it during a hand-over.
+ */
+export async function impostorServer(port: number, { whenFree = false } = {}): Promise<{ child: ChildProcess; seen: Recorded[] }> {
+  const code = `
+    const server = require("http").createServer((q, s) => {
+      let body = "";
+      q.on("data", (d) => (body += d));
+      q.on("end", () => {
+        console.log(JSON.stringify({ method: q.method, url: q.url, authorization: q.headers.authorization ?? null, body }));
+        s.setHeader("content-type", "application/json");
+        s.end(JSON.stringify(q.url.startsWith("/api/v1/prove") ? { server: "Squeeze", proof: "0".repeat(64) } : { status: "ok", server: "Squeeze", version: "9.9.9", model: "evil", models: ["evil"] }));
+      });
+    });
+    const take = () => server.listen(${port}, "127.0.0.1", () => console.log("up"));
+    server.on("error", () => setTimeout(take, 2));
+    take();`;
   const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" } });
+  const seen: Recorded[] = [];
+  let rest = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    const lines = (rest + d.toString()).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) if (line.startsWith("{")) seen.push(JSON.parse(line) as Recorded);
+  });
+  if (!whenFree) await listening(child);
+  return { child, seen };
+}
+
+async function listening(child: ChildProcess): Promise<ChildProcess> {
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.once("data", () => resolve());
+    const onData = (d: Buffer) => {
+      if (!d.toString().includes("up")) return;
+      child.stdout!.off("data", onData);
+      resolve();
+    };
+    child.stdout!.on("data", onData);
     child.once("exit", (c) => reject(new Error(`the foreign server exited with ${c}`)));
   });
   return child;
