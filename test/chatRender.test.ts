@@ -53,8 +53,9 @@ describe("chat view markdown", function () {
     assert.deepEqual(tags(html), ["<p>"]);
   });
 
-  it("makes no link of a javascript:, vbscript:, file: or data: URL", function () {
-    for (const url of ["javascript:alert(1)", "vbscript:msgbox(1)", "file:///etc/passwd", "data:text/html,<b>x</b>"]) {
+  it("makes links of web addresses only: no javascript:, vbscript:, file:, data:, command: or vscode: URL", function () {
+    const urls = ["javascript:alert(1)", "vbscript:msgbox(1)", "file:///etc/passwd", "data:text/html,<b>x</b>", "command:workbench.action.terminal.new", "vscode://vscode.git/clone?url=x", "vscode-insiders://a/b"];
+    for (const url of urls) {
       const { html } = renderMarkdown(`[x](${url}) and <${url}>`, { highlight: true });
       assert.ok(!tags(html).some((tag) => tag.startsWith("<a")), html);
     }

@@ -62,6 +62,13 @@ function messageOf(button: HTMLButtonElement): FromWebview | undefined {
 
 // One listener for every button, including those redrawn with each message.
 app.addEventListener("click", (event) => {
+  // Links go to the extension, which opens web links only; the webview itself opens none.
+  const link = (event.target as Element).closest("a");
+  if (link) {
+    event.preventDefault();
+    event.stopPropagation();
+    return post({ type: "openLink", url: link.href });
+  }
   const button = (event.target as Element).closest("button");
   if (!button || button.disabled) return;
   if (button.dataset.action === "send") return composer.send();

@@ -1,8 +1,8 @@
 // Markdown to HTML for the chat view. No DOM here: the tests run it in Node.
 //
 // The model's text is untrusted: raw HTML is escaped (html: false), images are not parsed (nothing
-// may load), markdown-it's validateLink refuses javascript:, vbscript:, file: and data: links, and
-// nothing is written into a style attribute (the view's CSP refuses inline styles).
+// may load), only http(s) links are links (vscode:, command: and the rest could act in the editor),
+// and nothing is written into a style attribute (the view's CSP refuses inline styles).
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
 import c from "highlight.js/lib/languages/c";
@@ -47,6 +47,7 @@ interface RenderEnv extends Env {
 
 const md = new MarkdownIt({ html: false, linkify: true, typographer: false });
 md.disable("image");
+md.validateLink = (url) => /^https?:\/\//i.test(url.trim());
 
 const { escapeHtml, unescapeAll } = md.utils;
 
