@@ -98,16 +98,16 @@ export interface VsCodeFixture {
 /**
  * A VS Code server and a Chromium for one describe block, started before its tests and stopped
  * after them. Everything they write stays in a scratch folder; `env` adds to the server's
- * environment (called once the scratch folder exists).
+ * environment (called once the scratch folder exists). Folders open trusted unless `trustWorkspaces` is false.
  */
-export function useVsCode(name: string, env: (scratch: string) => NodeJS.ProcessEnv = () => ({})): VsCodeFixture {
+export function useVsCode(name: string, env: (scratch: string) => NodeJS.ProcessEnv = () => ({}), { trustWorkspaces = true } = {}): VsCodeFixture {
   const fixture = {} as VsCodeFixture;
   before(async () => {
     const scratch = await mkdtemp(path.join(os.tmpdir(), `squeeze-${name}-`));
     fixture.scratch = scratch;
     fixture.server = await startVsCodeServer({
       dataDir: path.join(scratch, "server"),
-      trustWorkspaces: true,
+      trustWorkspaces,
       env: { HOME: path.join(scratch, "home"), SQUEEZE_HOME: path.join(scratch, "squeeze"), HF_HUB_CACHE: path.join(scratch, "hub"), ...env(scratch) },
     });
     fixture.browser = await launchChromium(path.join(scratch, "chromium"));
