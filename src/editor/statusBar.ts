@@ -32,7 +32,9 @@ const ICONS: Record<StatusState, string> = {
 };
 
 export function statusView(server: ServerState, snapshot: ServerSnapshot): StatusView {
-  const health = snapshot.health;
+  // An answer from the server before this one (it was restarted since) says nothing about this one.
+  const stale = server.kind === "running" && snapshot.health?.pid !== undefined && snapshot.health.pid !== server.server.pid;
+  const health = stale ? undefined : snapshot.health;
   const startedBy = server.kind !== "running" ? undefined : server.server.keep_alive_s === null ? "terminal" : "editor";
   const served = health?.model ?? undefined;
   const tokensPerSecond = snapshot.stats?.tokens_per_second ?? undefined;
