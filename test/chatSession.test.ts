@@ -50,7 +50,7 @@ describe("chat session (against squeeze serve with the scripted model)", functio
   before(async function () {
     // A small window, so that one long answer pushes the conversation past it.
     squeeze = await startSqueeze(["--model", SCRIPTED, "--ctx-size", "512", "--api-key", KEY]);
-    client = new ApiClient(squeeze.url, KEY);
+    client = new ApiClient(squeeze.url, { token: KEY });
   });
 
   after(async function () {
@@ -143,13 +143,13 @@ describe("chat session (against squeeze serve with the scripted model)", functio
   });
 
   it("shows failures in place with the action that fixes them", async function () {
-    const wrongKey = session(new MapStore(), new ApiClient(squeeze.url, "wrong-key"));
+    const wrongKey = session(new MapStore(), new ApiClient(squeeze.url, { token: "wrong-key" }));
     await wrongKey.send("Hello");
     let answer = wrongKey.snapshot().messages[1]!;
     assert.equal(answer.state, "error");
     assert.deepEqual(answer.error?.actions.map((a) => a.id), ["setApiKey"]);
 
-    const nobody = session(new MapStore(), new ApiClient("http://127.0.0.1:9", KEY));
+    const nobody = session(new MapStore(), new ApiClient("http://127.0.0.1:9", { token: KEY }));
     await nobody.send("Hello");
     answer = nobody.snapshot().messages[1]!;
     assert.equal(answer.state, "error");
@@ -161,7 +161,7 @@ describe("chat session (against squeeze serve with the scripted model)", functio
 
   it("says in words that the server stopped when it dies mid-answer, keeping what it said", async function () {
     const doomed = await startSqueeze(["--model", SCRIPTED, "--ctx-size", "512"]);
-    const chat = session(new MapStore(), new ApiClient(doomed.url, undefined));
+    const chat = session(new MapStore(), new ApiClient(doomed.url));
     let text = "";
     chat.on("append", (_id, piece) => {
       text += piece;

@@ -181,7 +181,7 @@ describe("completer against a real server", function () {
   let completer: Completer;
   before(async () => {
     squeeze = await startSqueeze(["--model", QWEN05]);
-    completer = new Completer(() => new ApiClient(squeeze.url, undefined), () => squeeze.modelId, { debounceMs: () => 0, onBattery: () => false }, (r) => reports.push(r));
+    completer = new Completer(() => new ApiClient(squeeze.url), () => squeeze.modelId, { debounceMs: () => 0, onBattery: () => false }, (r) => reports.push(r));
   });
   beforeEach(() => (reports = []));
   after(() => squeeze.stop());

@@ -129,19 +129,26 @@ export class ServerUnreachableError extends Error {
 
 const TIMEOUT_MS = 10_000;
 
+/**
+ * How requests reach the server: `token` goes as `Authorization: Bearer` (the user's token or an
+ * API key), and `dispatcher` makes the connections (a proven agent checks each one is to the
+ * user's server before a request goes over it).
+ */
+export interface Credentials {
+  token?: string;
+  dispatcher?: Dispatcher;
+}
+
 export class ApiClient {
   /**
-   * `token` goes as `Authorization: Bearer` (the user's token or an API key); given as a function,
-   * it is asked before each request, and a request it throws for is not sent (no server proved it
-   * is the user's). `clientId` names this window to the server, which keeps each window's
-   * completions in a KV sequence of its own. `dispatcher` makes its connections (a proven agent
-   * checks each one is to the user's server before a request goes over it).
+   * `credentials` given as a function are asked for before each request, and a request they are
+   * refused for is not sent (no server proved it is the user's). `clientId` names this window to
+   * the server, which keeps each window's completions in a KV sequence of its own.
    */
   constructor(
     readonly baseUrl: string,
-    private readonly token: string | undefined | ((signal?: AbortSignal) => Promise<string>),
+    private readonly credentials: Credentials | ((signal?: AbortSignal) => Promise<Credentials>) = {},
     private readonly clientId?: string,
-    private readonly dispatcher?: Dispatcher,
   ) {}
 
   health(signal?: AbortSignal): Promise<Health> {
@@ -265,7 +272,7 @@ export class ApiClient {
   }
 
   private async request(method: string, route: string, body: object | undefined, signal: AbortSignal | undefined, expectJson: boolean): Promise<Response> {
-    const token = typeof this.token === "function" ? await this.token(signal) : this.token;
+    const { token, dispatcher } = typeof this.credentials === "function" ? await this.credentials(signal) : this.credentials;
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${route}`, {
@@ -278,7 +285,7 @@ export class ApiClient {
           ...(expectJson ? { accept: "application/json" } : { accept: "text/event-stream" }),
         },
         body: body ? JSON.stringify(body) : undefined,
-        dispatcher: this.dispatcher,
+        dispatcher,
       });
     } catch (err) {
       if (signal?.aborted) throw err;

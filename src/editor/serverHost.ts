@@ -21,7 +21,7 @@ import { userSecret, type UserSecret } from "../core/trust/userSecret";
 import { canListen } from "../core/util/ports";
 import { delay } from "../core/util/delay";
 import { isAlive, withPidLock } from "../core/util/pidLock";
-import { ApiClient, ApiRequestError, type Health } from "./apiClient";
+import { ApiClient, ApiRequestError, type Credentials, type Health } from "./apiClient";
 import type { ApiKeyStore } from "./apiKey";
 import { baseUrl, type Config } from "./config";
 import { serveArgs, serverLastWords, serverLogFile, serverStartLock, startServer, type StartedServer } from "./serverProcess";
@@ -96,23 +96,24 @@ export class ServerHost implements vscode.Disposable {
 
   /**
    * A client of the user's own server, which it proved to be; it sends the user's token (which the
-   * server accepts in place of its key). While none has proven itself, its requests fail unsent.
+   * server accepts in place of its key), over connections that each prove it again. A request
+   * waits for a server that is starting, and fails unsent while none has proven itself.
    */
   get client(): ApiClient {
     const url = this.url;
-    return new ApiClient(url, (signal) => this.provenToken(url, signal), this.clientId, this.agent);
+    return new ApiClient(url, (signal) => this.provenCredentials(url, signal), this.clientId);
   }
 
-  /** The user's token for `url` once its server has proven itself; one still starting is waited for. */
-  private async provenToken(url: string, signal?: AbortSignal): Promise<string> {
+  /** The user's token and proven connections for `url` once its server has proven itself. */
+  private async provenCredentials(url: string, signal?: AbortSignal): Promise<Credentials> {
     const deadline = performance.now() + LISTEN_TIMEOUT_MS;
-    while (this.proven !== url || !this.secret) {
+    while (this.proven !== url || !this.secret || !this.agent) {
       const starting = this.state.kind === "starting" || this.state.kind === "restarting";
       if (!starting || url !== this.url || performance.now() >= deadline) throw new ServerUnprovenError(this.state);
       signal?.throwIfAborted();
       await delay(100);
     }
-    return this.secret.token;
+    return { token: this.secret.token, dispatcher: this.agent };
   }
 
   get url(): string {
@@ -353,7 +354,7 @@ export class ServerHost implements vscode.Disposable {
     if (JSON.stringify(server.argv) !== JSON.stringify(serveArgs(this.config))) return false;
     // This window's key is accepted (the server proved it is the user's, so the key may go to it),
     // and a request without one is refused exactly when a key is required.
-    const accepted = !this.apiKey || (await new ApiClient(this.url, this.apiKey, undefined, this.agent).stats().then(() => true, () => false));
+    const accepted = !this.apiKey || (await new ApiClient(this.url, { token: this.apiKey, dispatcher: this.agent }).stats().then(() => true, () => false));
     const open = await fetch(`${this.url}/v1/models`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
     return accepted && open === !this.config.requireApiKey;
   }

@@ -113,7 +113,7 @@ async function replay(client: ApiClient, model: string, lines: number): Promise<
 export async function benchCompletions(): Promise<void> {
   const squeeze = await startSqueeze(["--model", QWEN05]);
   try {
-    const client = new ApiClient(squeeze.url, undefined);
+    const client = new ApiClient(squeeze.url);
     console.log(`model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms\n`);
     console.log("| file lines | keystrokes | suggestions | p50 ms | p95 ms | from the server: p50 ms | p95 ms | cache hits | prompt tokens evaluated per request (median) | prompt tokens reused | tokens generated per request (median) |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|");
