@@ -1,6 +1,7 @@
 // Where a Squeeze server is and whether one answers there: what clients (the editor, `squeeze ps`)
 // need without the server itself, and whether it is the user's own.
-import { newNonce, type UserSecret } from "../trust/userSecret";
+import { proves } from "../trust/provenConnections";
+import type { UserSecret } from "../trust/userSecret";
 
 /** Who answers a port's /health as a Squeeze server. */
 export interface SqueezeHolder {
@@ -31,19 +32,5 @@ export async function probeSqueeze(baseUrl: string, secret?: UserSecret): Promis
     return secret ? { ...holder, proven: await proves(baseUrl, secret) } : holder;
   } catch {
     return undefined; // Not HTTP, not JSON, or too slow: some other program.
-  }
-}
-
-/** Whether the server at `baseUrl` answers a fresh nonce with the user's proof for this port. */
-export async function proves(baseUrl: string, secret: UserSecret): Promise<boolean> {
-  const nonce = newNonce();
-  const url = new URL(`${baseUrl}/api/v1/prove`);
-  url.searchParams.set("nonce", nonce);
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    const body = (await res.json()) as { proof?: unknown };
-    return typeof body.proof === "string" && secret.provesFor(nonce, Number(url.port || 80), body.proof);
-  } catch {
-    return false;
   }
 }

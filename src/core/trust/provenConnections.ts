@@ -4,7 +4,7 @@
 // key to it. Here each TCP connection first asks for the proof (GET /api/v1/prove); one that does
 // not give it is closed and the request fails unsent.
 import type { Socket } from "node:net";
-import { Agent, buildConnector } from "undici";
+import { Agent, buildConnector, fetch } from "undici";
 import { newNonce, type UserSecret } from "./userSecret";
 
 const PROOF_TIMEOUT_MS = 2000;
@@ -35,6 +35,20 @@ export function provenAgent(secret: UserSecret): Agent {
       });
     },
   });
+}
+
+/** Whether the server at `baseUrl` proves it is the user's: one connection of a proven agent, opened and closed. */
+export async function proves(baseUrl: string, secret: UserSecret): Promise<boolean> {
+  const agent = provenAgent(secret);
+  try {
+    const res = await fetch(`${baseUrl}/health`, { dispatcher: agent, signal: AbortSignal.timeout(2 * PROOF_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await agent.close();
+  }
 }
 
 /** One request and its answer on a fresh socket, read by hand: the socket is then handed on, clean. */
