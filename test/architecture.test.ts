@@ -2,7 +2,63 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import ts from "typescript";
 import { CLI, DIST, ROOT, WORKER } from "./helpers/paths";
+
+/**
+ * Which parts of src each part may import (besides itself). In src/core each layer imports
+ * only layers below it, from `util` and `protocol` (the shared vocabulary) up to `service`
+ * (the one assembly); `cli` and `editor` are entry points on top. Imports of `vscode` are
+ * `editor`'s (and `extension`'s) alone.
+ */
+const ALLOWED: Record<string, string[]> = {
+  "core/util": [],
+  "core/protocol": ["core/util"],
+  "core/natives": ["core/protocol", "core/util"],
+  "core/trust": ["core/util"],
+  "core/hardware": ["core/natives", "core/protocol", "core/util"],
+  "core/models": ["core/hardware", "core/natives", "core/protocol", "core/util"],
+  "core/catalog": ["core/models", "core/protocol", "core/util"],
+  "core/backends": ["core/hardware", "core/models", "core/natives", "core/protocol", "core/util"],
+  "core/engine": ["core/backends", "core/models", "core/protocol", "core/util"],
+  "core/store": ["core/catalog", "core/models", "core/protocol", "core/util"],
+  "core/selection": ["core/catalog", "core/hardware", "core/models", "core/store", "core/protocol", "core/util"],
+  "core/server": [
+    "core/engine", "core/selection", "core/store", "core/catalog", "core/backends", "core/hardware",
+    "core/models", "core/natives", "core/trust", "core/protocol", "core/util",
+  ],
+  "core/service": [
+    "core/server", "core/engine", "core/selection", "core/store", "core/catalog", "core/hardware",
+    "core/models", "core/trust", "core/protocol", "core/util",
+  ],
+  cli: [
+    "core/service", "core/server", "core/engine", "core/selection", "core/store", "core/catalog",
+    "core/hardware", "core/models", "core/trust", "core/protocol", "core/util",
+  ],
+  // The editor never reaches a runtime: no backends, natives or engine host.
+  editor: ["core/service", "core/server", "core/selection", "core/store", "core/hardware", "core/trust", "core/protocol", "core/util"],
+  extension: ["editor"],
+};
+
+/** The part of src a file belongs to: "core/<folder>", or the first folder (or file) under src. */
+function partOf(file: string): string {
+  const [top, sub] = path.relative(path.join(ROOT, "src"), file).split(path.sep);
+  return top === "core" ? `core/${sub}` : top.replace(/\.ts$/, "");
+}
+
+/** Every import of the project's own files in src, as part-to-part edges with the file that makes each. */
+function importEdges(): { from: string; to: string; file: string; spec: string }[] {
+  const edges = [];
+  for (const file of sources(path.join(ROOT, "src"))) {
+    for (const { fileName: spec } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles) {
+      if (!spec.startsWith(".")) continue;
+      const target = path.resolve(path.dirname(file), spec);
+      if (!target.startsWith(path.join(ROOT, "src") + path.sep)) continue;
+      edges.push({ from: partOf(file), to: partOf(target), file: path.relative(ROOT, file), spec });
+    }
+  }
+  return edges;
+}
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
@@ -11,11 +67,33 @@ function sources(dir: string): string[] {
 }
 
 describe("architecture", function () {
-  it("the core never imports vscode (the CLI runs it without an editor)", function () {
-    const core = sources(path.join(ROOT, "src/core"));
-    assert.ok(core.length > 10);
-    for (const file of [...core, ...sources(path.join(ROOT, "src/cli"))]) {
-      assert.doesNotMatch(readFileSync(file, "utf8"), /from ["']vscode["']|require\(["']vscode["']\)/, file);
+  it("each part of src imports only what the layer table allows", function () {
+    const edges = importEdges();
+    assert.ok(edges.length > 100);
+    const parts = new Set(edges.flatMap((e) => [e.from, e.to]));
+    for (const part of parts) assert.ok(part in ALLOWED, `${part} is not in the layer table: add it where it belongs`);
+    const wrong = edges.filter((e) => e.from !== e.to && !ALLOWED[e.from].includes(e.to)).map((e) => `${e.file} imports ${e.spec} (${e.from} → ${e.to})`);
+    assert.deepEqual(wrong, []);
+  });
+
+  it("the layer table itself has no loop", function () {
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (part: string, trail: string[]): void => {
+      if (state.get(part) === "done") return;
+      assert.notEqual(state.get(part), "visiting", `loop: ${[...trail, part].join(" → ")}`);
+      state.set(part, "visiting");
+      for (const below of ALLOWED[part]) visit(below, [...trail, part]);
+      state.set(part, "done");
+    };
+    for (const part of Object.keys(ALLOWED)) visit(part, []);
+  });
+
+  it("only the editor imports vscode (the core and the CLI run without an editor)", function () {
+    const outside = sources(path.join(ROOT, "src")).filter((f) => !["editor", "extension"].includes(partOf(f)));
+    assert.ok(outside.length > 10);
+    for (const file of outside) {
+      const specs = ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((i) => i.fileName);
+      assert.ok(!specs.includes("vscode"), `${path.relative(ROOT, file)} imports vscode`);
     }
   });
 

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import type { Worker } from "node:worker_threads";
 import { EngineHost } from "../src/core/engine/engineHost";
-import { EngineError } from "../src/core/engine/errors";
-import type { GenerationEvent, LoadSpec } from "../src/core/engine/types";
+import { EngineError } from "../src/core/protocol/errors";
+import type { GenerationEvent, LoadSpec } from "../src/core/protocol/types";
 import { TINY as TINY_CONFIG } from "./fixtures/models";
 import { buildTokenizer } from "./fixtures/tokenizer";
 import { TINY_MODELS } from "./helpers/backends";

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, utimesSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../src/core/engine/engineHost";
-import { EngineError } from "../src/core/engine/errors";
+import { EngineError } from "../src/core/protocol/errors";
 import { ModelProofs } from "../src/core/engine/modelProofs";
 import { validateModel } from "../src/core/models/validateModel";
 import { type HostileModel, writeHostileGgufs } from "./fixtures/hostileModels";

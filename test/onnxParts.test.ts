@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { planExecutionProviders, type ProviderInputs } from "../src/core/backends/onnx/executionProviders";
+import { planExecutionProviders, type ProviderInputs } from "../src/core/natives/executionProviders";
 import { HfTokenizer } from "../src/core/backends/onnx/hfTokenizer";
 import { TextStream } from "../src/core/backends/textStream";
 import { Sampler, type SamplingSettings } from "../src/core/backends/onnx/sampler";

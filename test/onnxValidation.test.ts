@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../src/core/engine/engineHost";
-import { EngineError } from "../src/core/engine/errors";
+import { EngineError } from "../src/core/protocol/errors";
 import { type HostileModel, writeHostileOnnxFolders } from "./fixtures/hostileModels";
 import { TINY_ONNX, WORKER } from "./helpers/paths";
 import { runSqueeze } from "./helpers/squeezeProcess";

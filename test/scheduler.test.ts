@@ -1,6 +1,6 @@
 // The engine's scheduler on its own: slots per kind, completions first, exclusive turns, the bound.
 import assert from "node:assert/strict";
-import { EngineError } from "../src/core/engine/errors";
+import { EngineError } from "../src/core/protocol/errors";
 import { type Release, Scheduler, type TurnKind } from "../src/core/engine/scheduler";
 
 /** Enters and records the order in which turns are granted. */

@@ -2,7 +2,7 @@
 // chat gets the known answer, then the loop without end, whatever the conversation and temperature.
 import assert from "node:assert/strict";
 import { EngineHost } from "../src/core/engine/engineHost";
-import type { ChatMessage, GenerationEvent, GenerationOptions } from "../src/core/engine/types";
+import type { ChatMessage, GenerationEvent, GenerationOptions } from "../src/core/protocol/types";
 import { SCRIPT, scriptedText } from "./fixtures/scripted";
 import { SCRIPTED, WORKER } from "./helpers/paths";
 

@@ -1,6 +1,6 @@
 // Finding tool calls in a model's text stream, whatever the chunking.
 import assert from "node:assert/strict";
-import type { GenerationEvent } from "../src/core/engine/types";
+import type { GenerationEvent } from "../src/core/protocol/types";
 import { withToolCalls, type ChoiceEvent } from "../src/core/server/toolCalls";
 
 const tools = new Set(["get_weather"]);

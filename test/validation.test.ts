@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../src/core/engine/engineHost";
-import { EngineError } from "../src/core/engine/errors";
+import { EngineError } from "../src/core/protocol/errors";
 import { type HostileModel, writeHostileGgufs } from "./fixtures/hostileModels";
 import { ROOT, TINY, WORKER } from "./helpers/paths";
 import { runSqueeze } from "./helpers/squeezeProcess";

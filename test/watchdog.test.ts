@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import type { Worker } from "node:worker_threads";
 import { EngineHost } from "../src/core/engine/engineHost";
-import { EngineError } from "../src/core/engine/errors";
+import { EngineError } from "../src/core/protocol/errors";
 import { ModelPool } from "../src/core/engine/modelPool";
 import { startServer } from "../src/core/server/server";
 import { postJson, request } from "./helpers/http";

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `squeeze` command: the same engine and server as the VS Code extension, without VS Code.
-import { VERSION } from "../core/version";
+import { VERSION } from "../core/util/version";
 import { probe } from "./probe";
 import { ps } from "./ps";
 import { serve, SERVE_HELP } from "./serve";

@@ -6,10 +6,10 @@ import { DEFAULT_MAX_LOADED, ModelPool, type ModelRole } from "../core/engine/mo
 import { probeHardware } from "../core/hardware/probe";
 import { loadRoleModels } from "../core/server/roleModels";
 import { type RunningServer, startServer } from "../core/server/server";
-import { VERSION } from "../core/version";
+import { VERSION } from "../core/util/version";
 import { FLM_PREFIX } from "../core/models/modelLocation";
 import { memoryBudget } from "../core/selection/memoryBudget";
-import { openModelStore } from "../core/store/defaultStore";
+import { openModelStore } from "../core/service/openModelStore";
 import { preferencesSchema } from "../core/selection/types";
 import { ServerLife } from "../core/server/serverLife";
 import { watchPower } from "../core/server/powerWatch";

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { validateGguf } from "../core/models/gguf/validateGguf";
 import { formatBytes } from "../core/store/diskSpace";
-import { openModelStore } from "../core/store/defaultStore";
+import { openModelStore } from "../core/service/openModelStore";
 import type { ModelStore } from "../core/store/modelStore";
 import { findForeignGgufs } from "../core/store/otherTools";
 import { StoreError } from "../core/store/storeError";

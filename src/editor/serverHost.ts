@@ -12,8 +12,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import type { Agent } from "undici";
 import * as vscode from "vscode";
-import { ModelProofs } from "../core/engine/modelProofs";
-import { blameCrash } from "../core/engine/crashBlame";
+import { blameCrash, forgiveCrash } from "../core/service/crashBlame";
 import type { ServerIdentity } from "../core/server/routes/attach";
 import { probeSqueeze } from "../core/server/serverAddress";
 import { provenAgent } from "../core/trust/provenConnections";
@@ -69,7 +68,6 @@ export class ServerHost implements vscode.Disposable {
   /** This window, to the server: its completions keep a KV sequence of their own. */
   private readonly clientId = `window-${randomUUID()}`;
   /** The verdicts on model files the server keeps, shared through the user's Squeeze folder. */
-  private readonly proofs = new ModelProofs();
   /** Milliseconds from this window's first look to a server with its models loaded, once it has been. */
   readyMs: number | undefined;
 
@@ -339,14 +337,14 @@ export class ServerHost implements vscode.Disposable {
 
   /** The server died: a model that took it down is remembered as bad (crashBlame.ts), so that it comes back without it. */
   private blame(pid: number, words: string | undefined): void {
-    const { blamed, undecided } = blameCrash(pid, words, this.proofs);
+    const { blamed, undecided } = blameCrash(pid, words);
     for (const { message } of blamed) this.log.error(message);
     if (undecided.length > 0) this.log.warn(`the server had ${undecided.map((m) => m.id).join(", ")} loaded when it stopped; which one stopped it is not known`);
   }
 
   /** The user picked `model` (an id or a path): a crash it caused is forgiven, and it is tried afresh. */
   forgive(model: string): void {
-    this.proofs.forgive(model);
+    forgiveCrash(model);
   }
 
   /** Whether the running server was started with this window's settings and key. */

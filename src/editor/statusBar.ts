@@ -2,7 +2,7 @@
 // actions. What it shows is computed by statusView() from this window's hold on the server and
 // the server's last answers, so tests can read the same view.
 import * as vscode from "vscode";
-import { isNpuBackend } from "../core/engine/types";
+import { isNpuBackend } from "../core/protocol/types";
 import type { CompletionReport } from "./completions/completer";
 import type { ServerState } from "./serverHost";
 import type { ServerSnapshot } from "./serverMonitor";

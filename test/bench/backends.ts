@@ -3,7 +3,7 @@
 // and decode tok/s after prompts of 16, 512 and 2048 tokens. The two engines take turns run by
 // run (order rotating) and each figure is the median of BENCH_CONTEXT_RUNS runs.
 import { EngineHost } from "../../src/core/engine/engineHost";
-import type { BackendName } from "../../src/core/engine/types";
+import type { BackendName } from "../../src/core/protocol/types";
 import { QWEN05, QWEN05_ONNX, WORKER } from "../helpers/paths";
 import { median, rotate, sample, type Sample } from "./stats";
 

@@ -1,7 +1,7 @@
 // Renders chat messages to a prompt with the model's own Jinja chat template.
 import { Template } from "@huggingface/jinja";
-import { EngineError } from "../engine/errors";
-import type { ChatMessage, GenerationOptions, ToolSpec } from "../engine/types";
+import { EngineError } from "../protocol/errors";
+import type { ChatMessage, GenerationOptions, ToolSpec } from "../protocol/types";
 import { messagesWithToolsInText, templateMessages, templateTools } from "./tools/hermesFormat";
 
 /** Used only for models that carry no template of their own. */

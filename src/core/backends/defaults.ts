@@ -1,6 +1,6 @@
 // Choices every backend makes the same way.
-import { EngineError } from "../engine/errors";
-import type { ExtraChunk, ModelSlots } from "../engine/types";
+import { EngineError } from "../protocol/errors";
+import type { ExtraChunk, ModelSlots } from "../protocol/types";
 
 /** Context size when none is configured: enough for chat with code, modest on a laptop. */
 export const DEFAULT_MAX_CONTEXT = 8192;

@@ -1,7 +1,7 @@
 // From generated tokens to events, the same way for every backend that samples in TypeScript or
 // drives its runtime token by token: text released only as whole characters, stop sequences held
 // back and cut off, the token limit and the time budget, and each token counted once.
-import type { FinishReason, GenerationEvent, Usage } from "../engine/types";
+import type { FinishReason, GenerationEvent, Usage } from "../protocol/types";
 import { StopSequences } from "./stopSequences";
 import { TextStream } from "./textStream";
 import { TimeBudget } from "./timeBudget";

@@ -1,5 +1,5 @@
 // The backends the engine worker can run, by name.
-import type { Backend, BackendName } from "../engine/types";
+import type { Backend, BackendName } from "../protocol/types";
 import { LlamaCppBackend } from "./llamacpp/llamaCppBackend";
 import { NpuRuntimeBackend } from "./npu/npuRuntimeBackend";
 import { FLM, RYZENAI_SERVER } from "./npu/runtimeDescriptors";

@@ -1,8 +1,8 @@
 // The shape of the model catalog (src/core/catalog/catalog.json) and of the user catalog file.
 // catalog.schema.json is generated from this schema (npm run schemas) so editors check the JSON.
 import { z } from "zod";
-import { FLM_TAG } from "../models/flmTag";
-import type { BackendName } from "../engine/types";
+import { FLM_TAG } from "../protocol/flmTag";
+import type { BackendName } from "../protocol/types";
 
 /**
  * How a variant runs:

@@ -9,8 +9,8 @@ import { hasLocalBuild, configureOpenMp } from "../backends/llamacpp/llamaRuntim
 import { validateModel } from "../models/validateModel";
 import { AsyncQueue } from "../util/asyncQueue";
 import { delay } from "../util/delay";
-import type { Engine, EngineHealth, EngineStats } from "./engine";
-import { EngineError } from "./errors";
+import type { Engine, EngineHealth, EngineStats } from "../protocol/engine";
+import { EngineError } from "../protocol/errors";
 import { ModelProofs, verdictKey } from "./modelProofs";
 import { trackInUse } from "./modelsInUse";
 import {
@@ -20,9 +20,9 @@ import {
   type HostMessage,
   type WireError,
   type WorkerMessage,
-} from "./protocol";
+} from "../protocol/wire";
 import { type Release, Scheduler } from "./scheduler";
-import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo, TokenizeInput } from "./types";
+import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo, TokenizeInput } from "../protocol/types";
 
 export interface EngineHostOptions {
   /** The bundled worker script; defaults to worker.js beside this bundle. */

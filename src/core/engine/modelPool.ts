@@ -4,10 +4,10 @@
 // a model's keep-alive unloads it once it has been idle that long. A load that fails takes only
 // its own engine down.
 import { modelDiskFacts } from "../models/modelDiskFacts";
-import type { Engine, EngineStats } from "./engine";
-import { EngineError } from "./errors";
+import type { Engine, EngineStats } from "../protocol/engine";
+import { EngineError } from "../protocol/errors";
 import { TimedEngine, RequestTimer } from "./timedEngine";
-import { isNpuBackend, type LoadSpec, type ModelInfo } from "./types";
+import { isNpuBackend, type LoadSpec, type ModelInfo } from "../protocol/types";
 
 export type ModelRole = "chat" | "completion";
 

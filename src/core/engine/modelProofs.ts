@@ -9,10 +9,10 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, readdirSy
 import path from "node:path";
 import { configDir } from "../util/configDir";
 import { lastWords } from "../util/lastWords";
-import { EngineError } from "./errors";
+import { EngineError } from "../protocol/errors";
 import type { ModelInUse } from "./modelsInUse";
 import type { ProofAnswer } from "./proofProcess";
-import type { LoadSpec } from "./types";
+import type { LoadSpec } from "../protocol/types";
 
 /** Long enough to read a large model from a slow disk and evaluate a token on a CPU. */
 export const PROOF_TIMEOUT_MS = 300_000;

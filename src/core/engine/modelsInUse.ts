@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { configDir } from "../util/configDir";
-import type { LoadSpec } from "./types";
+import type { LoadSpec } from "../protocol/types";
 
 export interface ModelInUse {
   /** ModelProofs' key for the file as loaded. */

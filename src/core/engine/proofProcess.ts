@@ -2,8 +2,8 @@
 // it loads the model with the backend that will run it, evaluates one token, and says so on
 // stdout as one JSON line. If the native runtime aborts on the file, only this process dies.
 import { createBackend } from "../backends";
-import { EngineError } from "./errors";
-import type { LoadSpec } from "./types";
+import { EngineError } from "../protocol/errors";
+import type { LoadSpec } from "../protocol/types";
 
 /** What the process prints when it got through (or when the runtime refused the file cleanly). */
 export type ProofAnswer = { ok: true } | { ok: false; code: EngineError["code"]; message: string };

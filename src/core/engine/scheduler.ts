@@ -4,8 +4,8 @@
 // generation slots and go first. Requests beyond the slots wait in a bounded queue, so that
 // overload is answered at once instead of piling up; exclusive turns (model loads) wait for
 // everything running to finish and hold new work back until they are done.
-import { EngineError } from "./errors";
-import type { ModelSlots } from "./types";
+import { EngineError } from "../protocol/errors";
+import type { ModelSlots } from "../protocol/types";
 
 export type Release = () => void;
 

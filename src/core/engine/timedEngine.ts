@@ -1,7 +1,7 @@
 // An Engine that times each generation it passes through, for Lemonade's /stats ("the last
 // request"), and counts those being read. A decorator, so the routes and the worker stay unaware of it.
-import type { Engine, EngineHealth, EngineStats } from "./engine";
-import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, TokenizeInput } from "./types";
+import type { Engine, EngineHealth, EngineStats } from "../protocol/engine";
+import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, TokenizeInput } from "../protocol/types";
 
 export interface RequestTimings {
   /** Seconds from the call (queue wait included) to the first text. */

@@ -9,9 +9,9 @@
 import { parentPort } from "node:worker_threads";
 import { createBackend } from "../backends";
 import { delay } from "../util/delay";
-import { EngineError } from "./errors";
-import { SHUTDOWN_TIMEOUT_MS, type CallRequest, type HostMessage, type WorkerMessage } from "./protocol";
-import type { Backend, GenerationEvent, GenerationRequest } from "./types";
+import { EngineError } from "../protocol/errors";
+import { SHUTDOWN_TIMEOUT_MS, type CallRequest, type HostMessage, type WorkerMessage } from "../protocol/wire";
+import type { Backend, GenerationEvent, GenerationRequest } from "../protocol/types";
 
 const port = parentPort;
 if (!port) throw new Error("the engine worker must run in a worker thread");

@@ -4,7 +4,7 @@
 // folders the real installers use.
 import { access, constants, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { EngineError } from "../engine/errors";
+import { EngineError } from "../protocol/errors";
 import type { NPU_RUNTIMES } from "./profileSchema";
 
 export type NpuRuntime = (typeof NPU_RUNTIMES)[number];

@@ -1,9 +1,9 @@
 // Which inference runtimes can run here: node-llama-cpp's GPU builds, onnxruntime-node's
 // execution providers, and AMD's NPU runtime servers. Each is read lazily: the native
 // modules load only when the probe runs, never on an editor's activation path.
-import { loadNodeLlamaCpp } from "../backends/llamacpp/nodeLlamaCpp";
-import { cudaProviderInstalled, usableProviders } from "../backends/onnx/executionProviders";
-import { loadOnnxRuntime } from "../backends/onnx/ort";
+import { loadNodeLlamaCpp } from "../natives/nodeLlamaCpp";
+import { cudaProviderInstalled, usableProviders } from "../natives/executionProviders";
+import { loadOnnxRuntime } from "../natives/ort";
 import type { HardwareProfile } from "./profileSchema";
 
 type LlamaCppGpu = NonNullable<HardwareProfile["runtimes"]["llamaCppGpu"]>[number];

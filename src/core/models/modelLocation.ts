@@ -3,7 +3,7 @@
 // AMD's NPU, which only AMD's runtime server runs; "flm:<tag>" names a FastFlowLM model.
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import type { BackendName } from "../engine/types";
+import type { BackendName } from "../protocol/types";
 import { amdRuntimeNeeds, readGenaiConfig } from "./onnx/genaiFolder";
 
 export interface ModelLocation {

@@ -3,7 +3,7 @@
 // tag gets Squeeze's own clear error rather than the runtime's exit code.
 import type { GenaiConfig } from "./onnx/genaiConfig";
 import { decoderFile, readGenaiConfig, readTokenizer, type FolderTokenizer } from "./onnx/genaiFolder";
-import { FLM_TAG } from "./flmTag";
+import { FLM_TAG } from "../protocol/flmTag";
 import { InvalidModelError } from "./invalidModelError";
 
 export interface NpuFolder {

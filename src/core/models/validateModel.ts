@@ -1,6 +1,6 @@
 // The check every model passes before any native runtime is handed it.
-import { EngineError } from "../engine/errors";
-import type { LoadSpec } from "../engine/types";
+import { EngineError } from "../protocol/errors";
+import type { LoadSpec } from "../protocol/types";
 import { requireNpuRuntime } from "../hardware/npuRuntimes";
 import { validateGguf } from "./gguf/validateGguf";
 import { checkFlmTag, inspectNpuFolder } from "./npuModel";

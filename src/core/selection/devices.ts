@@ -1,7 +1,7 @@
 // The devices of a hardware profile that Squeeze can run models on, each with the recipes it
 // runs and the memory it has for them; and notes on the hardware it cannot use, and why.
 import type { Recipe } from "../catalog/catalogSchema";
-import type { BackendName } from "../engine/types";
+import type { BackendName } from "../protocol/types";
 import type { Gpu, HardwareProfile, Npu } from "../hardware/profileSchema";
 import type { DeviceKind } from "./types";
 

@@ -1,5 +1,5 @@
 // Loading what modelCandidates chose, for `squeeze serve` and the API's load route alike.
-import type { LoadSpec, ModelInfo } from "../engine/types";
+import type { LoadSpec, ModelInfo } from "../protocol/types";
 import { ModelNotAvailableError, type Candidate } from "./modelCandidates";
 
 export interface LoadFirstOptions {

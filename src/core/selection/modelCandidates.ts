@@ -4,7 +4,7 @@ import path from "node:path";
 import { builtinCatalog, findCatalogModel } from "../catalog/catalog";
 import { RECIPE_BACKEND } from "../catalog/catalogSchema";
 import { UserCatalog, parseModelSource, type UserModel } from "../catalog/userCatalog";
-import type { BackendName } from "../engine/types";
+import type { BackendName } from "../protocol/types";
 import { FLM_PREFIX, locateModel } from "../models/modelLocation";
 import { installedFlmTags } from "../store/flmModels";
 import { hubCacheDir, localVariantPath } from "../store/hfCache";

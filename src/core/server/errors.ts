@@ -2,7 +2,7 @@
 // Clients (the openai SDK, Continue) branch on the status code and read `error.message`,
 // so every failure the server reports goes through this file.
 import type { Response } from "express";
-import { EngineError } from "../engine/errors";
+import { EngineError } from "../protocol/errors";
 
 export type ApiErrorType =
   | "invalid_request_error"

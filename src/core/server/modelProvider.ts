@@ -4,7 +4,7 @@
 // 404 saying how to pull it, as Ollama answers. Names from clients are ids only: a request never
 // opens a file it names.
 import type { LoadedModel, LoadOptions, ModelPool } from "../engine/modelPool";
-import { EngineError } from "../engine/errors";
+import { EngineError } from "../protocol/errors";
 import { ModelSourceError } from "../catalog/userCatalog";
 import { loadFirst, type LoadFirstOptions } from "../selection/loadFirst";
 import { type Candidate, modelCandidates, ModelNotAvailableError } from "../selection/modelCandidates";

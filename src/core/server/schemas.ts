@@ -2,7 +2,7 @@
 // Objects are loose because real clients send fields we do not use (`user`, `logit_bias`,
 // `parallel_tool_calls`...): those are ignored, not refused.
 import { z } from "zod";
-import type { ChatMessage, GenerationOptions, ResponseFormat, ToolChoice, TokenizeInput, ToolSpec } from "../engine/types";
+import type { ChatMessage, GenerationOptions, ResponseFormat, ToolChoice, TokenizeInput, ToolSpec } from "../protocol/types";
 import { ApiError } from "./errors";
 
 const MAX_STOP_SEQUENCES = 16;

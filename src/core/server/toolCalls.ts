@@ -5,7 +5,7 @@
 // held back until it is clear which it is.
 import { randomBytes } from "node:crypto";
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../backends/tools/hermesFormat";
-import type { GenerationEvent, GenerationOptions, ToolCall } from "../engine/types";
+import type { GenerationEvent, GenerationOptions, ToolCall } from "../protocol/types";
 
 export type ChoiceEvent = GenerationEvent | { type: "toolCall"; call: ToolCall };
 

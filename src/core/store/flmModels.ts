@@ -1,6 +1,6 @@
 // Models FastFlowLM has downloaded: it keeps its own store, so it is asked (`flm list`).
 import { execFile } from "node:child_process";
-import { flmTagsIn } from "../models/flmTag";
+import { flmTagsIn } from "../protocol/flmTag";
 
 const LIST_TIMEOUT_MS = 10_000;
 

@@ -2,7 +2,7 @@
 // files there with their hashes, fetch file bytes, and turn every failure into a StoreError
 // that says what happened and what to do.
 import { HubApiError, listFiles, modelInfo } from "@huggingface/hub";
-import { VERSION } from "../version";
+import { VERSION } from "../util/version";
 import type { HubSettings } from "./hubSettings";
 import { checkRepoFile, checkRepoId } from "./names";
 import { cancelled, DEFAULT_RETRY, withRetry, type RetryPolicy } from "./retry";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { builtinCatalog, findCatalogModel } from "../catalog/catalog";
 import { RECIPE_BACKEND, type Capability, type Catalog, type CatalogModel, type Recipe, type Variant } from "../catalog/catalogSchema";
 import { UserCatalog, parseModelSource, type UserModel } from "../catalog/userCatalog";
-import type { BackendName } from "../engine/types";
+import type { BackendName } from "../protocol/types";
 import { ggufFilesForQuant, ggufQuants } from "./ggufFiles";
 import { localSnapshot, localVariantPath, repoOfCacheFolder } from "./hfCache";
 import type { RemoteFile } from "./hubClient";

@@ -1,7 +1,7 @@
 // Context from other files for inline completions: chunks of the files the user recently viewed
 // or edited, in a ring. It changes only when the user switches files, never while typing, so the
 // server keeps the chunks in its KV cache from one keystroke to the next.
-import type { ExtraChunk } from "../../core/engine/types";
+import type { ExtraChunk } from "../../core/protocol/types";
 
 interface Chunk extends ExtraChunk {
   startLine: number;

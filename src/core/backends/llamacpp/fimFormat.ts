@@ -2,7 +2,7 @@
 // (Qwen2.5-Coder, CodeLlama, StarCoder2, DeepSeek-Coder, Codestral), in the layout the family was
 // trained on (defaults.fimPrompt).
 import type { LlamaModel, Token } from "node-llama-cpp";
-import type { ExtraChunk } from "../../engine/types";
+import type { ExtraChunk } from "../../protocol/types";
 import { FILE_SEPARATOR, type FimMarkers, fimPrompt, suffixFirstTrained, withExtraContext } from "../defaults";
 
 /** A model's FIM format, read from its vocabulary once, when it loads (prompts are built per keystroke). */

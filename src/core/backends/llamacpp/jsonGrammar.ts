@@ -2,7 +2,7 @@
 // it lets integers carry an exponent ("5E-3", not an integer) and exponents run to 16 digits
 // ("1E+9999" parses to Infinity), so constrained output could still fail the schema.
 import type { GbnfJsonSchema, Llama, LlamaGrammar } from "node-llama-cpp";
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 
 const DIGITS = '("0" | [1-9] [0-9]{0,15})';
 const EXPONENT = `[eE] [-+]? ${DIGITS}`;

@@ -9,7 +9,7 @@ import type {
   SequenceEvaluateOptions,
   Token,
 } from "node-llama-cpp";
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 import type {
   Backend,
   ChatMessage,
@@ -18,7 +18,7 @@ import type {
   LoadSpec,
   ModelInfo,
   TokenizeInput,
-} from "../../engine/types";
+} from "../../protocol/types";
 import { ChatTemplate, type PromptPart } from "../chatTemplate";
 import { checkPrompt, DEFAULT_MAX_CONTEXT, noFimTokens, PENALTY_WINDOW } from "../defaults";
 import { generationEvents } from "../generationLoop";
@@ -29,7 +29,7 @@ import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
 import { jsonSchemaGrammar } from "./jsonGrammar";
 import { openLlama } from "./llamaRuntime";
-import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
+import { loadNodeLlamaCpp } from "../../natives/nodeLlamaCpp";
 
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
 const DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const;

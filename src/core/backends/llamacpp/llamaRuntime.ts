@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Llama } from "node-llama-cpp";
-import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
+import { loadNodeLlamaCpp } from "../../natives/nodeLlamaCpp";
 
 /**
  * OpenMP's helper threads wait for the next decode step spinning rather than asleep: with libgomp's

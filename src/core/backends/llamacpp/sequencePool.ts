@@ -5,7 +5,7 @@
 // sequences in one pass: see ContextGate), else the one unused the longest; sequences that another
 // client used last only when there is no other.
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 
 /** A sequence and its place among the context's sequences (node-llama-cpp's sequence id). */
 export interface Lane {

@@ -3,7 +3,7 @@
 // and stops it on unload. A runtime that dies fails the request it was serving with a clear
 // error; the next request starts it again.
 import type { Tokenizer } from "@huggingface/tokenizers";
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 import type {
   Backend,
   ChatMessage,
@@ -13,7 +13,7 @@ import type {
   ModelInfo,
   TokenizeInput,
   Usage,
-} from "../../engine/types";
+} from "../../protocol/types";
 import { requireNpuRuntime } from "../../hardware/npuRuntimes";
 import { delay } from "../../util/delay";
 import { fimPrompt, noFimTokens, ONE_AT_A_TIME } from "../defaults";

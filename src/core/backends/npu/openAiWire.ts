@@ -1,7 +1,7 @@
 // The OpenAI wire format as the runtime servers speak it: the engine's options in OpenAI's names,
 // and what one response chunk carries (streamed chat, streamed completion, or a whole response).
 import { z } from "zod";
-import type { FinishReason, GenerationOptions } from "../../engine/types";
+import type { FinishReason, GenerationOptions } from "../../protocol/types";
 
 /** The request fields for `options`; absent options are left to the runtime's defaults. */
 export function samplingFields(o: GenerationOptions): Record<string, unknown> {

@@ -2,7 +2,7 @@
 // line, the route that answers once the model is loaded, and the request's "model" field. The
 // command lines are the ones Lemonade uses (src/cpp/server/backends/ryzenai/ryzenai_server.cpp,
 // fastflowlm_server.cpp).
-import type { LoadSpec } from "../../engine/types";
+import type { LoadSpec } from "../../protocol/types";
 import type { NpuRuntime } from "../../hardware/npuRuntimes";
 import { checkFlmTag, inspectNpuFolder } from "../../models/npuModel";
 import type { FolderTokenizer } from "../../models/onnx/genaiFolder";

@@ -2,7 +2,7 @@
 // polled until it answers (its own process, not one that took the port first), stopped on
 // request. Its recent output is kept for error messages.
 import type { ChildProcess } from "node:child_process";
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 import { delay } from "../../util/delay";
 import { portOwnedBy, type PortOwnership } from "../../util/portOwner";
 import { freePort } from "../../util/ports";

@@ -2,13 +2,13 @@
 // attention mask and the KV cache by the names genai_config.json gives, and returns the logits
 // of the last position.
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 import { layerName } from "../../models/onnx/genaiConfig";
 import type { GenaiFolder } from "../../models/onnx/genaiFolder";
 import { float16ToFloat32 } from "../../util/float16";
-import { cudaProviderInstalled, planExecutionProviders } from "./executionProviders";
+import { cudaProviderInstalled, planExecutionProviders } from "../../natives/executionProviders";
 import { KvCache } from "./kvCache";
-import { loadOnnxRuntime } from "./ort";
+import { loadOnnxRuntime } from "../../natives/ort";
 
 export class DecoderSession {
   private constructor(

@@ -1,7 +1,7 @@
 // ONNX Runtime GenAI model folders on onnxruntime-node. Runs inside the engine worker: the
 // prompt in as few runs as memory allows, then one token a step, sampling and stop sequences
 // in TypeScript.
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 import type {
   Backend,
   ChatMessage,
@@ -10,7 +10,7 @@ import type {
   LoadSpec,
   ModelInfo,
   TokenizeInput,
-} from "../../engine/types";
+} from "../../protocol/types";
 import { eosTokenIds, type GenaiConfig } from "../../models/onnx/genaiConfig";
 import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFolder";
 import { ChatTemplate } from "../chatTemplate";

@@ -1,7 +1,7 @@
 // Which requests need output constrained by a grammar, and the refusal for backends without one:
 // JSON that was merely asked for is not JSON that was guaranteed.
-import { EngineError } from "../../engine/errors";
-import type { GenerationOptions, ToolChoice } from "../../engine/types";
+import { EngineError } from "../../protocol/errors";
+import type { GenerationOptions, ToolChoice } from "../../protocol/types";
 
 /** tool_choice "required" or a named function: the answer must be one well-formed call. */
 export function forcedToolChoice(options: GenerationOptions): Exclude<ToolChoice, "auto" | "none"> | undefined {

@@ -4,7 +4,7 @@
 //   </tool_call>
 // Models whose chat template knows tools get them through it; for the others the tools are
 // described in a system message in this same format, so one parser reads every model's calls.
-import type { ChatMessage, ToolChoice, ToolSpec } from "../../engine/types";
+import type { ChatMessage, ToolChoice, ToolSpec } from "../../protocol/types";
 
 export const TOOL_CALL_OPEN = "<tool_call>";
 export const TOOL_CALL_CLOSE = "</tool_call>";

@@ -3,7 +3,7 @@
 // in an editor that would take every extension of the window down with it.
 import { open, stat } from "node:fs/promises";
 import type { GgufFileInfo } from "node-llama-cpp";
-import { loadNodeLlamaCpp } from "../../backends/llamacpp/nodeLlamaCpp";
+import { loadNodeLlamaCpp } from "../../natives/nodeLlamaCpp";
 import { InvalidModelError } from "../invalidModelError";
 import { ggmlBlockSize } from "./ggmlTypes";
 

@@ -5,7 +5,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { EngineError } from "../../engine/errors";
+import { EngineError } from "../../protocol/errors";
 import { InvalidModelError } from "../invalidModelError";
 import { layerName, parseGenaiConfig, type GenaiConfig } from "./genaiConfig";
 import { BUILT_IN_DOMAINS, readOnnxGraph, type OnnxGraph, type ValueInfo } from "./onnxGraph";

@@ -1,6 +1,6 @@
 // POST /chat/completions.
 import type { RequestHandler } from "express";
-import type { ToolCall } from "../../engine/types";
+import type { ToolCall } from "../../protocol/types";
 import { checkMaxTokens, parseChatRequest } from "../schemas";
 import { withRequestedToolCalls } from "../toolCalls";
 import type { ModelProvider } from "../modelProvider";

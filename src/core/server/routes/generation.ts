@@ -2,8 +2,8 @@
 // only in object names and in how a piece of text sits in a choice, which `GenerationShape` holds.
 import { randomBytes } from "node:crypto";
 import type { Response } from "express";
-import { EngineError } from "../../engine/errors";
-import type { FinishReason, ToolCall } from "../../engine/types";
+import { EngineError } from "../../protocol/errors";
+import type { FinishReason, ToolCall } from "../../protocol/types";
 import { sendError, toApiError } from "../errors";
 import { SseWriter } from "../sse";
 import type { ChoiceEvent } from "../toolCalls";

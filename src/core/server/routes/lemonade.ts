@@ -4,7 +4,7 @@ import path from "node:path";
 import { Router, type Request } from "express";
 import { z } from "zod";
 import type { LoadedModel } from "../../engine/modelPool";
-import type { ModelInfo } from "../../engine/types";
+import type { ModelInfo } from "../../protocol/types";
 import { probeHardware } from "../../hardware/probe";
 import { repoOfCacheFolder } from "../../store/hfCache";
 import { checkModelId } from "../../store/names";

@@ -1,7 +1,7 @@
 // What each API says about a loaded model's state, beside its own fields: its roles, where it
 // runs, its context, how many requests it runs at once, and how many run and wait now.
 import type { LoadedModel } from "../../engine/modelPool";
-import { isNpuBackend, type ModelInfo } from "../../engine/types";
+import { isNpuBackend, type ModelInfo } from "../../protocol/types";
 
 export function deviceOf(model: ModelInfo): "npu" | "gpu" | "cpu" {
   if (isNpuBackend(model.backend)) return "npu";

@@ -1,7 +1,7 @@
 // POST /api/chat: the messages rendered with the model's chat template.
 import type { RequestHandler } from "express";
 import { parseArguments } from "../../../backends/tools/hermesFormat";
-import type { ToolCall } from "../../../engine/types";
+import type { ToolCall } from "../../../protocol/types";
 import { withRequestedToolCalls } from "../../toolCalls";
 import { checkKeepAlive, keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";

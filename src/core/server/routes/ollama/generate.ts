@@ -1,8 +1,8 @@
 // POST /api/generate: a prompt through the chat template (as Ollama applies the model's template),
 // the bare prompt with `raw`, or fill-in-the-middle with `suffix`.
 import type { RequestHandler } from "express";
-import type { Engine } from "../../../engine/engine";
-import type { ChatMessage, GenerationEvent, GenerationOptions } from "../../../engine/types";
+import type { Engine } from "../../../protocol/engine";
+import type { ChatMessage, GenerationEvent, GenerationOptions } from "../../../protocol/types";
 import { clientId } from "../../clientId";
 import { checkKeepAlive, keepAlive, runOllamaGeneration, sendLoaded, withContextLimit } from "./generation";
 import { requireModel } from "./models";

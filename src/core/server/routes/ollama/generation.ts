@@ -2,9 +2,9 @@
 // Chat and generate differ only in where the text goes (message.content or response).
 import type { Response } from "express";
 import { fromUser, userRequired } from "../../security";
-import { EngineError } from "../../../engine/errors";
+import { EngineError } from "../../../protocol/errors";
 import type { LoadedModel, ModelPool } from "../../../engine/modelPool";
-import type { GenerationOptions, ToolCall } from "../../../engine/types";
+import type { GenerationOptions, ToolCall } from "../../../protocol/types";
 import { toApiError } from "../../errors";
 import type { ChoiceEvent } from "../../toolCalls";
 import { sendOllamaError } from "./errors";

@@ -1,9 +1,9 @@
 // What Ollama's /api/tags and /api/show say about a model (size, family, parameter count,
 // quantization, metadata, whether it can fill in the middle), read from its files on disk.
 import { createHash } from "node:crypto";
-import { loadNodeLlamaCpp } from "../../../backends/llamacpp/nodeLlamaCpp";
+import { loadNodeLlamaCpp } from "../../../natives/nodeLlamaCpp";
 import { HfTokenizer } from "../../../backends/onnx/hfTokenizer";
-import type { ModelInfo } from "../../../engine/types";
+import type { ModelInfo } from "../../../protocol/types";
 import { modelDiskFacts } from "../../../models/modelDiskFacts";
 import { readTokenizer } from "../../../models/onnx/genaiFolder";
 

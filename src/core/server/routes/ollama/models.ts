@@ -1,7 +1,7 @@
 // GET /api/tags and /api/ps (the loaded models) and POST /api/show.
 import type { RequestHandler } from "express";
 import type { LoadedModel, ModelPool } from "../../../engine/modelPool";
-import type { ModelInfo } from "../../../engine/types";
+import type { ModelInfo } from "../../../protocol/types";
 import { ApiError } from "../../errors";
 import { modelNotFound } from "./errors";
 import { modelStatus } from "../modelStatus";

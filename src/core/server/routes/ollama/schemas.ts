@@ -2,7 +2,7 @@
 // loose, as in Ollama: fields Squeeze has no use for (think, num_ctx,
 // mirostat ...) are accepted and ignored, so clients that always send them work unchanged.
 import { z } from "zod";
-import type { ChatMessage, GenerationOptions } from "../../../engine/types";
+import type { ChatMessage, GenerationOptions } from "../../../protocol/types";
 import { ApiError } from "../../errors";
 import { functionName, schemaObject, tool, toolSpecs } from "../../schemas";
 import { keepAliveField } from "./keepAlive";

@@ -3,8 +3,8 @@
 import path from "node:path";
 import { pickVariantForMachine } from "../selection/pickVariant";
 import { configDir } from "../util/configDir";
-import { hubSettings, type HubSettings } from "./hubSettings";
-import { ModelStore } from "./modelStore";
+import { hubSettings, type HubSettings } from "../store/hubSettings";
+import { ModelStore } from "../store/modelStore";
 
 export async function openModelStore(overrides: Partial<HubSettings> = {}, env: NodeJS.ProcessEnv = process.env): Promise<ModelStore> {
   return new ModelStore(await hubSettings(env, overrides), path.join(configDir(env), "models.json"), pickVariantForMachine);

@@ -1,4 +1,4 @@
-import { version as packageVersion } from "../../package.json";
+import { version as packageVersion } from "../../../package.json";
 
 /** Squeeze's version, from package.json (bundled at build time). */
 export const VERSION: string = packageVersion;

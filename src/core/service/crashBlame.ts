@@ -5,8 +5,8 @@
 // out-of-memory killer: no error line), and with several models loaded and none loading, no model
 // is blamed: a wrong verdict would keep a good model away.
 import { configDir } from "../util/configDir";
-import type { ModelProofs } from "./modelProofs";
-import { forgetInUse, readInUse, type ModelInUse } from "./modelsInUse";
+import { ModelProofs } from "../engine/modelProofs";
+import { forgetInUse, readInUse, type ModelInUse } from "../engine/modelsInUse";
 
 export interface CrashVerdict {
   /** Condemned, each with the reason it is refused from now on. */
@@ -15,7 +15,7 @@ export interface CrashVerdict {
   undecided: ModelInUse[];
 }
 
-export function blameCrash(pid: number, words: string | undefined, proofs: ModelProofs, dir = configDir()): CrashVerdict {
+export function blameCrash(pid: number, words: string | undefined, proofs = new ModelProofs(), dir = configDir()): CrashVerdict {
   const inUse = readInUse(pid, dir);
   forgetInUse(pid, dir);
   if (!words || inUse.length === 0) return { blamed: [], undecided: [] };
@@ -27,4 +27,9 @@ export function blameCrash(pid: number, words: string | undefined, proofs: Model
   }));
   for (const { model, message } of blamed) proofs.condemn(model, message);
   return { blamed, undecided: suspects.length === 0 ? inUse : [] };
+}
+
+/** The user picked `model` (an id or a path): a crash it caused is forgiven, and it is tried afresh. */
+export function forgiveCrash(model: string, proofs = new ModelProofs()): void {
+  proofs.forgive(model);
 }
