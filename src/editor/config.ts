@@ -1,9 +1,8 @@
 // Squeeze's settings, read and checked in one place. A value that fails its check is replaced by
-// the default and reported, so a typo in settings.json never stops the server.
-import { isIP } from "node:net";
+// package.json's default and reported, so a typo in settings.json never stops the server.
 import * as vscode from "vscode";
-import { z } from "zod";
 import { serverUrl } from "../core/server/serverAddress";
+import { SETTINGS, type SettingKey, type SettingValue } from "./settingsSchema";
 
 export const SECTION = "squeeze";
 
@@ -30,41 +29,16 @@ export interface Config {
   completionsDebounceMs: number;
 }
 
-const host = z.string().trim().refine((h) => h === "localhost" || isIP(h) !== 0, { error: "an IP address such as 127.0.0.1, or localhost" });
-const origin = z.string().refine((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o) || /^vscode-webview:\/\/[^/\s]+$/.test(o), {
-  error: 'origins such as "http://localhost:3000", or "*"',
-});
-
-/** Each setting with its check and default; the defaults match package.json's. */
-const SETTINGS = {
-  "server.autoStart": [z.boolean(), true],
-  "server.keepAlive": [z.int().min(0).max(604_800), 300],
-  "server.host": [host, "127.0.0.1"],
-  "server.port": [z.int().min(1).max(65535), 8000],
-  "server.requireApiKey": [z.boolean(), false],
-  "server.allowedOrigins": [z.array(origin), []],
-  "model.completion": [z.string().trim(), ""],
-  "model.chat": [z.string().trim(), ""],
-  device: [z.enum(["auto", "npu", "gpu", "cpu"]), "auto"],
-  contextSize: [z.int().min(0).max(1 << 20).refine((n) => n === 0 || n >= 64, { error: "0 (automatic) or at least 64" }), 0],
-  parallel: [z.int().min(0).max(64), 0],
-  batteryPolicy: [z.enum(["auto", "ignore"]), "auto"],
-  modelsFolder: [z.string().trim(), ""],
-  "completions.enable": [z.record(z.string(), z.boolean()), { "*": true }],
-  "completions.debounceMs": [z.int().min(0).max(5000), 150],
-} as const satisfies Record<string, readonly [z.ZodType, unknown]>;
-
-type Key = keyof typeof SETTINGS;
-
 /** The settings now, and a sentence for each value that was refused. */
 export function readConfig(): { config: Config; problems: string[] } {
   const section = vscode.workspace.getConfiguration(SECTION);
   const problems: string[] = [];
-  const get = <K extends Key>(key: K): (typeof SETTINGS)[K][1] => {
-    const [schema, fallback] = SETTINGS[key];
-    const value = section.get(key, fallback);
+  const get = <K extends SettingKey>(key: K): SettingValue<K> => {
+    const schema = SETTINGS[key];
+    const value = section.get(key);
     const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data as (typeof SETTINGS)[K][1];
+    if (parsed.success) return parsed.data as SettingValue<K>;
+    const fallback = schema.parse(section.inspect(key)?.defaultValue) as SettingValue<K>;
     problems.push(`squeeze.${key} ${JSON.stringify(value)} is not valid (${parsed.error.issues[0]?.message}); using ${JSON.stringify(fallback)}`);
     return fallback;
   };
@@ -91,7 +65,7 @@ export function readConfig(): { config: Config; problems: string[] } {
 }
 
 /** What `squeeze serve` is started with: a change starts the server again with the new settings. */
-export const SERVER_KEYS: Key[] = [
+export const SERVER_KEYS: SettingKey[] = [
   "server.host",
   "server.port",
   "server.keepAlive",
@@ -106,7 +80,7 @@ export const SERVER_KEYS: Key[] = [
   "batteryPolicy",
 ];
 
-export function affects(event: vscode.ConfigurationChangeEvent, keys: Key[]): boolean {
+export function affects(event: vscode.ConfigurationChangeEvent, keys: SettingKey[]): boolean {
   return keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }
 
