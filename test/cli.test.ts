@@ -124,10 +124,10 @@ describe("squeeze CLI", function () {
       try {
         const output = server.output();
         assert.match(output, /no model for this machine is downloaded yet/);
-        assert.ok(output.includes(`squeeze pull ${best.modelId}:${best.variant.id}`), output);
+        assert.ok(output.includes(`squeeze pull ${best.id}`), output);
         const health = (await (await fetch(`${server.url}/health`)).json()) as { model: string | null };
         assert.equal(health.model, null);
-        const wanted = `${best.modelId}:${best.variant.id}`;
+        const wanted = best.id;
         const res = await postJson(server.url, "/v1/chat/completions", { model: wanted, messages: [{ role: "user", content: "hi" }] });
         assert.equal(res.status, 404, res.body);
         const error = (res.json() as { error: { code: string; message: string } }).error;
@@ -164,9 +164,22 @@ describe("squeeze CLI", function () {
       } finally {
         assert.equal(await server.stop(), 0);
       }
+      // The ids pull accepts, read the same way: a variant in any case, huggingface.co/ for hf.co/.
+      await putInCache(cache, "someone/Tiny-GGUF", { "tiny-Q4_0.gguf": TINY });
+      for (const [given, served] of [
+        [best.id.toUpperCase(), best.modelId],
+        ["huggingface.co/someone/Tiny-GGUF:q4_0", "hf.co/someone/Tiny-GGUF:Q4_0"],
+      ]) {
+        const other = await startSqueeze(["--model", given], { HF_HUB_CACHE: cache });
+        try {
+          assert.equal(other.modelId, served, given);
+        } finally {
+          assert.equal(await other.stop(), 0);
+        }
+      }
       const unknown = await runSqueeze(["serve", "--port", "0", "--model", "no-such-model"], { HF_HUB_CACHE: cache });
       assert.equal(unknown.code, 1);
-      assert.match(unknown.output, /"no-such-model" is not a model file or folder, a catalog model id/);
+      assert.match(unknown.output, /"no-such-model" is not a model file or folder, a catalog model/);
       const damaged = path.join(cache, "models.json");
       await writeFile(damaged, "[");
       const broken = await runSqueeze(["serve", "--port", "0", "--model", "no-such-model"], { HF_HUB_CACHE: cache, SQUEEZE_HOME: cache });

@@ -12,7 +12,7 @@ import { EngineError } from "../src/core/protocol/errors";
 import { blameCrash } from "../src/core/service/crashBlame";
 import { ModelProofs, verdictKey } from "../src/core/engine/modelProofs";
 import { readInUse } from "../src/core/engine/modelsInUse";
-import type { ServerIdentity } from "../src/core/server/routes/attach";
+import type { ServerIdentity } from "../src/core/protocol/api";
 import { sseEvents } from "../src/core/util/sseEvents";
 import { eventually } from "./helpers/eventually";
 import { request } from "./helpers/http";

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Variant } from "../src/core/catalog/catalogSchema";
 import { parseModelSource, UserCatalog } from "../src/core/catalog/userCatalog";
 import { hubCacheDir, localSnapshot, localVariantPath } from "../src/core/store/hfCache";
-import { localGguf } from "../src/core/store/localGguf";
+import { localGgufFiles } from "../src/core/store/localGguf";
 import { putInCache } from "./helpers/hfCache";
 import { TINY, TINY_ONNX } from "./helpers/paths";
 
@@ -47,10 +47,10 @@ describe("model store", function () {
       "Model-Q4_K_M.gguf": Buffer.from("q4"),
       "sub/Model-IQ4_XS.gguf": Buffer.from("iq4"),
     });
-    assert.equal(await localGguf(dir, "someone/Model-GGUF", "Q4_K_M"), path.join(snapshot, "Model-Q4_K_M.gguf"));
-    assert.equal(await localGguf(dir, "someone/Model-GGUF", "q8_0"), path.join(snapshot, "Model-Q8_0.gguf"));
-    assert.equal(await localGguf(dir, "someone/Model-GGUF", "IQ4_XS"), path.join(snapshot, "sub/Model-IQ4_XS.gguf"));
-    assert.equal(await localGguf(dir, "someone/Model-GGUF", "Q2_K"), undefined);
+    assert.equal((await localGgufFiles(dir, "someone/Model-GGUF", "Q4_K_M"))?.[0], path.join(snapshot, "Model-Q4_K_M.gguf"));
+    assert.equal((await localGgufFiles(dir, "someone/Model-GGUF", "q8_0"))?.[0], path.join(snapshot, "Model-Q8_0.gguf"));
+    assert.equal((await localGgufFiles(dir, "someone/Model-GGUF", "IQ4_XS"))?.[0], path.join(snapshot, "sub/Model-IQ4_XS.gguf"));
+    assert.equal((await localGgufFiles(dir, "someone/Model-GGUF", "Q2_K"))?.[0], undefined);
   });
 
   it("parses model sources and refuses malformed Hugging Face ones", function () {

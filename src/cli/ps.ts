@@ -1,7 +1,7 @@
 // `squeeze ps`: what the server on this machine has loaded and how busy each model is, from its
 // /api/v1/health, as `ollama ps` shows it.
 import { parseArgs } from "node:util";
-import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
+import { healthSchema } from "../core/protocol/api";
 import { probeSqueeze, serverUrl } from "../core/server/serverAddress";
 import { fetch } from "undici";
 import { provenAgent } from "../core/trust/provenConnections";
@@ -49,19 +49,15 @@ export async function ps(argv: string[]): Promise<void> {
     .catch((err: Error) => {
       throw new Error(`the server at ${url} could not be asked: ${err.cause instanceof Error ? err.cause.message : err.message}`);
     });
-  const body = (await res.json().catch(() => ({}))) as {
-    server?: string;
-    all_models_loaded?: LoadedModelStatus[];
-    pid?: number;
-    keep_alive_s?: number | null;
-    windows?: number;
-  };
+  const parsed = healthSchema.safeParse(await res.json().catch(() => undefined));
   await agent.close();
-  if (!res.ok || body.server !== "Squeeze" || !Array.isArray(body.all_models_loaded)) {
-    throw new Error(`the server at ${url} is not a Squeeze server that answers health (HTTP ${res.status})`);
+  const loaded = parsed.data?.all_models_loaded?.flatMap(({ model_name, squeeze }) => (squeeze ? [{ model_name, squeeze }] : []));
+  if (!res.ok || !parsed.success || !loaded) {
+    throw new Error(`the server at ${url} is not a Squeeze server of this version that answers health (HTTP ${res.status})`);
   }
-  if (values.json) return void process.stdout.write(`${JSON.stringify(body.all_models_loaded, null, 2)}\n`);
-  const rows = body.all_models_loaded.map(({ model_name, squeeze: s }) => [
+  const body = parsed.data;
+  if (values.json) return void process.stdout.write(`${JSON.stringify(loaded, null, 2)}\n`);
+  const rows = loaded.map(({ model_name, squeeze: s }) => [
     model_name,
     s.backend,
     s.device.toUpperCase(),

@@ -168,6 +168,7 @@ export async function serve(argv: string[]): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
+  const store = await openModelStore(cacheDir ? { cacheDir } : {});
   try {
     // Listen first: a taken port is reported at once, before a slow model load.
     server = await startServer(pool, {
@@ -178,7 +179,7 @@ export async function serve(argv: string[]): Promise<void> {
       allowedOrigins: values["allow-origin"],
       allowedHosts: values["allow-host"],
       version: VERSION,
-      store: await openModelStore(cacheDir ? { cacheDir } : {}),
+      store,
       load,
       life,
       launch: { argv, logOffset: outputOffset() },
@@ -189,7 +190,7 @@ export async function serve(argv: string[]): Promise<void> {
       ? { chat: given[0], completion: completionModel ?? given[0] }
       : { ...(chatModel && { chat: chatModel }), ...(completionModel && { completion: completionModel }) };
     // A server an editor started has no terminal to show a failed load in: it serves what loaded and says what did not.
-    const request = { models, roles, alias: values.alias, ...load, preferences, cacheDir, keepGoing: keepAliveS !== undefined, log };
+    const request = { models, roles, alias: values.alias, ...load, preferences, store, keepGoing: keepAliveS !== undefined, log };
     const { loaded, missing, failed } = await loadRoleModels(pool, request);
     life.starting = false;
     const failures = Object.entries(failed).map(([r, err]) => `the ${r} model did not load: ${err.message}`);
@@ -234,7 +235,7 @@ function isLoopback(host: string): boolean {
 
 /** Catalog and user ids are plain names; anything with a separator or a model extension is a path. */
 function looksLikePath(model: string): boolean {
-  if (model.startsWith(FLM_PREFIX) || /^hf\.co\//.test(model)) return false;
+  if (model.startsWith(FLM_PREFIX) || /^(hf\.co|huggingface\.co)\//i.test(model)) return false;
   return /[\\/]/.test(model) || /\.(gguf|onnx|json)$/i.test(model);
 }
 

@@ -3,33 +3,22 @@
 import type { EventSourceMessage } from "eventsource-parser";
 import { type Dispatcher, fetch, type Response } from "undici";
 import { sseEvents } from "../core/util/sseEvents";
-import type { LoadedModelStatus } from "../core/server/routes/modelStatus";
-import type { ServerIdentity } from "../core/server/routes/attach";
-
-/** What /api/v1/health says about the server and its model. */
-export interface Health {
-  version: string;
-  model: string | null;
-  backend: string | null;
-  gpu: string | false | null;
-  context_size: number | null;
-  /** The model serving each role (older servers: absent, and `model` serves both). */
-  roles?: { chat: string | null; completion: string | null };
-  /** Older servers: without `squeeze`. */
-  all_models_loaded?: Array<Omit<LoadedModelStatus, "squeeze"> & Partial<Pick<LoadedModelStatus, "squeeze">>>;
-  models?: string[];
-  pid?: number;
-  /** Still loading the models it starts with. */
-  starting?: boolean;
-  /** What it could not load, for the user. */
-  notice?: string | null;
-  /** Models loaded since it started. */
-  loads?: number;
-  /** Null when it was started by hand (not by an editor). */
-  keep_alive_s?: number | null;
-  /** Editor windows attached to it. */
-  windows?: number;
-}
+import { z } from "zod";
+import {
+  actionResultSchema,
+  errorBodySchema,
+  healthSchema,
+  pullCompleteSchema,
+  pullProgressEventSchema,
+  serverIdentitySchema,
+  statsSchema,
+  storeModelListSchema,
+  type Health,
+  type PullProgressEvent,
+  type ServerIdentity,
+  type Stats,
+  type StoreModel,
+} from "../core/protocol/api";
 
 /** This window attached to the server: who the server is, and when it went away. */
 export interface Attachment {
@@ -42,26 +31,6 @@ export interface Attachment {
 /** The model inline completions use. */
 export function completionModel(health: Health | undefined): string | undefined {
   return health?.roles?.completion ?? health?.model ?? undefined;
-}
-
-/** What /api/v1/stats says: counters, requests running now, and the last request's timings. */
-export interface Stats {
-  requests_in_flight: number;
-  tokens_per_second: number | null;
-  time_to_first_token: number | null;
-  output_tokens: number | null;
-}
-
-/** A model in the store or the catalog, as /api/v1/models lists it. */
-export interface StoreModel {
-  id: string;
-  checkpoint: string;
-  recipe: string;
-  /** Gigabytes. */
-  size: number;
-  downloaded: boolean;
-  suggested: boolean;
-  labels: string[];
 }
 
 /** A fill-in-the-middle request to /v1/completions. */
@@ -96,16 +65,6 @@ export type ChatStreamEvent =
   | { type: "text"; text: string }
   | { type: "finish"; reason: string }
   | { type: "usage"; promptTokens: number; completionTokens: number };
-
-export interface PullProgress {
-  file: string;
-  percent: number;
-  bytes_downloaded: number;
-  bytes_total: number;
-  bytes_per_second: number;
-  eta_seconds: number | null;
-  phase: string;
-}
 
 /** The server answered with an error; `message` is OpenAI's `error.message`. */
 export class ApiRequestError extends Error {
@@ -152,22 +111,23 @@ export class ApiClient {
   ) {}
 
   health(signal?: AbortSignal): Promise<Health> {
-    return this.json("GET", "/api/v1/health", undefined, signal);
+    return this.json(healthSchema, "GET", "/api/v1/health", undefined, signal);
   }
 
   stats(signal?: AbortSignal): Promise<Stats> {
-    return this.json("GET", "/api/v1/stats", undefined, signal);
+    return this.json(statsSchema, "GET", "/api/v1/stats", undefined, signal);
   }
 
   /** Downloaded models; with `all`, the catalog's as well. */
   async models(all: boolean): Promise<StoreModel[]> {
-    const body = await this.json<{ data: StoreModel[] }>("GET", `/api/v1/models${all ? "?show_all=true" : ""}`);
+    const body = await this.json(storeModelListSchema, "GET", `/api/v1/models${all ? "?show_all=true" : ""}`);
     return body.data;
   }
 
   /** Greedy, so the same place always gets the same suggestion; aborting `signal` stops the generation. */
   async infill(request: InfillRequest, signal: AbortSignal): Promise<InfillResult> {
-    const body = await this.json<{ choices: { text: string }[]; usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } }>(
+    const body = await this.json(
+      completionSchema,
       "POST",
       "/v1/completions",
       {
@@ -216,26 +176,25 @@ export class ApiClient {
 
   /** How many tokens the loaded model makes of `text`. */
   async countTokens(text: string, signal?: AbortSignal): Promise<number> {
-    const body = await this.json<{ tokens: number[] }>("POST", "/api/v1/tokenize", { content: text }, signal);
+    const body = await this.json(tokenizeSchema, "POST", "/api/v1/tokenize", { content: text }, signal);
     return body.tokens.length;
   }
 
   async remove(model: string): Promise<void> {
-    await this.json("POST", "/api/v1/delete", { model_name: model });
+    await this.json(actionResultSchema, "POST", "/api/v1/delete", { model_name: model });
   }
 
   /** Downloads a model, reporting progress; aborting `signal` stops it (the next pull resumes). */
-  async pull(model: string, onProgress: (p: PullProgress) => void, signal: AbortSignal): Promise<string> {
-    const res = await this.request("POST", "/api/v1/pull", { model_name: model, stream: true }, signal, false);
-    let result: { model?: string } | undefined;
+  async pull(model: string, onProgress: (p: PullProgressEvent) => void, signal: AbortSignal): Promise<string> {
+    const route = "/api/v1/pull";
+    const res = await this.request("POST", route, { model_name: model, stream: true }, signal, false);
     for await (const event of this.events(res, signal)) {
-      const data = JSON.parse(event.data) as Record<string, unknown>;
-      if (event.event === "progress") onProgress(data as unknown as PullProgress);
-      else if (event.event === "complete") result = data as { model?: string };
+      const data: unknown = JSON.parse(event.data);
+      if (event.event === "progress") onProgress(parseAnswer(pullProgressEventSchema, data, route));
+      else if (event.event === "complete") return parseAnswer(pullCompleteSchema, data, route).model;
       else if (event.event === "error") throw errorFromBody(res.status, data);
     }
-    if (!result) throw new ApiRequestError(502, "the download stopped before the server said it was complete", null);
-    return result.model ?? model;
+    throw new ApiRequestError(502, "the download stopped before the server said it was complete", null);
   }
 
   /** Holds this window's place at the server for as long as `signal` is not aborted. */
@@ -253,7 +212,7 @@ export class ApiClient {
       }
       return { planned };
     })();
-    return { server: JSON.parse(first.value.data) as ServerIdentity, ended };
+    return { server: parseAnswer(serverIdentitySchema, JSON.parse(first.value.data), "/api/v1/attach"), ended };
   }
 
   /** A response's events; the server going away mid-stream is said in words, not as a socket error. */
@@ -266,9 +225,9 @@ export class ApiClient {
     }
   }
 
-  private async json<T>(method: string, route: string, body?: object, signal?: AbortSignal): Promise<T> {
+  private async json<S extends z.ZodType>(schema: S, method: string, route: string, body?: object, signal?: AbortSignal): Promise<z.output<S>> {
     const res = await this.request(method, route, body, signal ?? AbortSignal.timeout(TIMEOUT_MS), true);
-    return (await res.json()) as T;
+    return parseAnswer(schema, await res.json().catch(() => undefined), route);
   }
 
   private async request(method: string, route: string, body: object | undefined, signal: AbortSignal | undefined, expectJson: boolean): Promise<Response> {
@@ -297,7 +256,23 @@ export class ApiClient {
 }
 
 function errorFromBody(status: number, body: unknown): ApiRequestError {
-  const error = (body as { error?: { message?: unknown; code?: unknown } }).error;
-  const message = typeof error?.message === "string" ? error.message : `the server answered ${status}`;
-  return new ApiRequestError(status, message, typeof error?.code === "string" ? error.code : null);
+  const parsed = errorBodySchema.safeParse(body);
+  if (!parsed.success) return new ApiRequestError(status, `the server answered ${status}`, null);
+  return new ApiRequestError(status, parsed.data.error.message, parsed.data.error.code ?? null);
+}
+
+/** What the client reads of OpenAI's answers to a completion and to /tokenize. */
+const completionSchema = z.object({
+  choices: z.array(z.object({ text: z.string() })),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number(), prompt_tokens_details: z.object({ cached_tokens: z.number().optional() }).optional() }),
+});
+const tokenizeSchema = z.object({ tokens: z.array(z.number()) });
+
+/** An answer as its schema says, or an error naming what the server got wrong. */
+function parseAnswer<S extends z.ZodType>(schema: S, data: unknown, route: string): z.output<S> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+  throw new ApiRequestError(502, `the server's answer to ${route} is not what this version of Squeeze reads${where}: ${issue?.message}`, "invalid_response");
 }

@@ -4,7 +4,8 @@
 // the server starts after activation has returned.
 import path from "node:path";
 import * as vscode from "vscode";
-import { completionModel, type Health } from "./apiClient";
+import type { Health } from "../core/protocol/api";
+import { completionModel } from "./apiClient";
 import { ApiKeyStore } from "./apiKey";
 import { ChatHistory } from "./chat/chatHistory";
 import { ChatSession } from "./chat/chatSession";

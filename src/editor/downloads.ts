@@ -4,7 +4,8 @@
 import * as vscode from "vscode";
 import { formatBytes } from "../core/store/diskSpace";
 import { formatTimeLeft } from "../core/store/transferProgress";
-import type { ApiClient, PullProgress } from "./apiClient";
+import type { PullProgressEvent } from "../core/protocol/api";
+import type { ApiClient } from "./apiClient";
 
 /** Resolves to the model's id once downloaded, or undefined when the user cancelled. */
 export async function downloadWithProgress(client: ApiClient, model: string, log: vscode.LogOutputChannel): Promise<string | undefined> {
@@ -38,7 +39,7 @@ export async function downloadWithProgress(client: ApiClient, model: string, log
   );
 }
 
-export function describeProgress(p: PullProgress): string {
+export function describeProgress(p: PullProgressEvent): string {
   if (p.phase !== "downloading" || p.bytes_total === 0) return p.phase;
   const eta = p.eta_seconds === null ? "" : `, ${formatTimeLeft(p.eta_seconds)}`;
   return `${p.percent}% · ${formatBytes(p.bytes_downloaded)} of ${formatBytes(p.bytes_total)} · ${formatBytes(p.bytes_per_second)}/s${eta}`;

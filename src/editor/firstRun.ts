@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import type { Ctx } from "./ctx";
 import { downloadWithProgress } from "./downloads";
 import type { Choice } from "../core/selection/types";
-import { bestChoice, choiceId } from "./machine";
+import { bestChoice } from "./machine";
 
 const DISMISSED = "squeeze.firstRun.dismissed";
 
@@ -19,20 +19,20 @@ export async function offerFirstModel(ctx: Ctx, always = false): Promise<void> {
   }
   // Both roles' picks are loaded together; a machine whose picks differ gets both at one click.
   const pick = bestChoice(machine, "completion");
-  const completion = pick && choiceId(pick) !== choiceId(chat) ? pick : undefined;
+  const completion = pick && pick.id !== chat.id ? pick : undefined;
   const where = (c: Choice) => `on the ${c.device.kind.toUpperCase()} (${c.device.name})`;
   const besides = completion
-    ? ` For inline completions: ${choiceId(completion)}${completion.device.kind === chat.device.kind ? "" : ` ${where(completion)}`}, loaded beside it (${gigabytes(chat.variant.sizeGB + completion.variant.sizeGB)} for both).`
+    ? ` For inline completions: ${completion.id}${completion.device.kind === chat.device.kind ? "" : ` ${where(completion)}`}, loaded beside it (${gigabytes(chat.variant.sizeGB + completion.variant.sizeGB)} for both).`
     : "";
-  const message = `Squeeze has no model yet. Recommended for this machine: ${choiceId(chat)} ${where(chat)}: ${chat.reasons[0]}.${besides}`;
+  const message = `Squeeze has no model yet. Recommended for this machine: ${chat.id} ${where(chat)}: ${chat.reasons[0]}.${besides}`;
   const both = completion && "Download Both";
-  const one = completion ? "Chat Only" : `Download ${choiceId(chat)} (${gigabytes(chat.variant.sizeGB)})`;
+  const one = completion ? "Chat Only" : `Download ${chat.id} (${gigabytes(chat.variant.sizeGB)})`;
   const choice = await vscode.window.showInformationMessage(message, ...(both ? [both] : []), one, "Choose Another…", "Not Now");
   if (choice === both || choice === one) {
     let downloaded = 0;
     for (const c of choice === both && completion ? [chat, completion] : [chat]) {
       // A cancelled download stops here; what was downloaded before it still loads.
-      if (!(await downloadWithProgress(ctx.host.client, choiceId(c), ctx.log))) break;
+      if (!(await downloadWithProgress(ctx.host.client, c.id, ctx.log))) break;
       downloaded++;
     }
     // The server picks what is downloaded when it starts: start it again to load them.

@@ -2,6 +2,7 @@
 // loads native runtimes to see what they can use, so it runs as `squeeze probe --json` in a
 // process of its own (about a second), never in the extension host.
 import type { HardwareProfile } from "../core/hardware/profileSchema";
+import { fitsSystemMemory } from "../core/selection/select";
 import type { Choice, PowerState, SelectionRole, Selection } from "../core/selection/types";
 import { runCli } from "./cliProcess";
 import type { Config } from "./config";
@@ -30,13 +31,8 @@ export class MachineInfo {
   }
 }
 
-/** The store's id for a choice ("model:variant"). */
-export const choiceId = (c: Choice): string => `${c.modelId}:${c.variant.id}`;
-
-/** Whether a model of `gigabytes` leaves room for the rest of the machine (80% of RAM, with 20% overhead). */
-export function fits(machine: Machine, gigabytes: number): boolean {
-  return gigabytes * 1e9 * 1.2 <= machine.profile.memory.totalBytes * 0.8;
-}
+/** Whether a model of `gigabytes` leaves room for the rest of the machine (the selection's own rule). */
+export const fits = (machine: Machine, gigabytes: number): boolean => fitsSystemMemory(machine.profile, gigabytes);
 
 export function bestChoice(machine: Machine, role: SelectionRole): Choice | undefined {
   return machine.selection[role][0];

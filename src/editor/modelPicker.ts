@@ -1,8 +1,9 @@
 // The quick pick of models: downloaded ones, then the catalog's, each with its size, whether it
 // fits this machine, and why Squeeze recommends it where it does.
 import * as vscode from "vscode";
-import type { ApiClient, StoreModel } from "./apiClient";
-import { choiceId, fits, type Machine } from "./machine";
+import type { StoreModel } from "../core/protocol/api";
+import type { ApiClient } from "./apiClient";
+import { fits, type Machine } from "./machine";
 
 export type PickedModel = { kind: "model"; model: StoreModel } | { kind: "path"; path: string };
 
@@ -23,7 +24,7 @@ export async function pickModel(client: ApiClient, machine: Machine, options: Pi
   const reasons = new Map<string, string>();
   for (const role of ["chat", "completion"] as const) {
     const best = machine.selection[role][0];
-    if (best && !reasons.has(choiceId(best))) reasons.set(choiceId(best), `$(star-full) Recommended for ${role}: ${best.reasons[0]}`);
+    if (best && !reasons.has(best.id)) reasons.set(best.id, `$(star-full) Recommended for ${role}: ${best.reasons[0]}`);
   }
   const gb = (machine.profile.memory.totalBytes / 1e9).toFixed(0);
   const item = (m: StoreModel): Item => ({

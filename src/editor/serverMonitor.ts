@@ -2,7 +2,8 @@
 // whether it is generating, and the last request's speed. Every window polls the same way,
 // whether it hosts the server or not; these are loopback requests of a few hundred bytes.
 import * as vscode from "vscode";
-import type { ApiClient, Health, Stats } from "./apiClient";
+import type { Health, Stats } from "../core/protocol/api";
+import type { ApiClient } from "./apiClient";
 
 export interface ServerSnapshot {
   health: Health | undefined;

@@ -97,7 +97,8 @@ export type GenerationEvent =
  * ryzenai and flm run models on AMD's NPU through AMD's runtime servers (ryzenai-server, FastFlowLM),
  * which Squeeze starts as child processes.
  */
-export type BackendName = "llama.cpp" | "onnx" | "ryzenai" | "flm";
+export const BACKENDS = ["llama.cpp", "onnx", "ryzenai", "flm"] as const;
+export type BackendName = (typeof BACKENDS)[number];
 
 /** The backends that run on AMD's NPU, which holds one model at a time. */
 export function isNpuBackend(backend: string): boolean {

@@ -23,7 +23,7 @@ export async function localChoices(choices: Choice[], cacheDir: string, flmTags:
 }
 
 /** The command that puts a choice's files where Squeeze (and other Hugging Face tools) look. */
-export function fetchHint(choice: Choice): string {
+export function fetchHint(choice: Pick<Choice, "id" | "variant">): string {
   const v = choice.variant;
-  return v.recipe === "flm" ? `flm pull ${v.tag}` : `squeeze pull ${choice.modelId}:${v.id}`;
+  return v.recipe === "flm" ? `flm pull ${v.tag}` : `squeeze pull ${choice.id}`;
 }

@@ -1,15 +1,13 @@
-// What `serve` should try to load, best first: the model the user named (a file or folder, a
-// catalog id, or a user model id), or else this machine's ranked choices that are downloaded.
-import path from "node:path";
-import { builtinCatalog, findCatalogModel } from "../catalog/catalog";
+// What `serve` should try to load, best first: the model the user named (a file or folder, or an
+// id the store resolves), or else this machine's ranked choices that are downloaded. Ids are read
+// by the store alone, so `serve --model` accepts exactly what `pull` and `rm` accept.
 import { RECIPE_BACKEND } from "../catalog/catalogSchema";
-import { UserCatalog, parseModelSource, type UserModel } from "../catalog/userCatalog";
+import { ModelSourceError } from "../catalog/userCatalog";
 import type { BackendName } from "../protocol/types";
 import { FLM_PREFIX, locateModel } from "../models/modelLocation";
 import { installedFlmTags } from "../store/flmModels";
-import { hubCacheDir, localVariantPath } from "../store/hfCache";
-import { localGguf } from "../store/localGguf";
-import { configDir } from "../util/configDir";
+import type { ModelRef, ModelStore } from "../store/modelStore";
+import { StoreError } from "../store/storeError";
 import { pathExists } from "../util/pathExists";
 import { fetchHint, localChoices } from "./localChoices";
 import { machineSelection } from "./machineSelection";
@@ -35,48 +33,54 @@ export interface CandidateRequest {
   model?: string;
   role: SelectionRole;
   cpuOnly: boolean;
+  /** What is on disk, and the one reading of model ids. */
+  store: ModelStore;
   /** The user's device and battery preferences for the machine's own pick; cpuOnly forces the CPU. */
   preferences?: Partial<Preferences>;
   /** Never read `model` as a path on disk: for names that come from API clients. */
   idsOnly?: boolean;
-  /** Where the Hugging Face cache and the user catalog are; defaults from the environment. */
-  cacheDir?: string;
-  userCatalogFile?: string;
 }
 
 export async function modelCandidates(request: CandidateRequest): Promise<Candidate[]> {
-  const cacheDir = request.cacheDir ?? hubCacheDir();
   const given = request.model;
-  if (given === undefined) return chosen(request, cacheDir, () => true, "for this machine");
+  if (given === undefined) return chosen(request, () => true, "for this machine");
   if (given.startsWith(FLM_PREFIX) || (!request.idsOnly && (await pathExists(given)))) {
     const location = await locateModel(given);
     return [{ id: location.name, path: location.path, backend: location.backend, gpu: true }];
   }
-  if (findCatalogModel(builtinCatalog(), given)) {
-    return chosen(request, cacheDir, (c) => c.modelId === given, `of ${given}`);
-  }
-  const [modelId, variantId] = given.split(":");
-  const variant = variantId === undefined ? undefined : findCatalogModel(builtinCatalog(), modelId)?.variants.find((v) => v.id === variantId);
-  if (variant) {
-    const local = await localVariantPath(cacheDir, variant);
-    if (!local) throw new ModelNotAvailableError(`${given} is not downloaded yet: squeeze pull ${given}`);
-    return [{ id: modelId, path: local, backend: RECIPE_BACKEND[variant.recipe], gpu: !request.cpuOnly }];
-  }
-  if (/^hf\.co\//.test(given)) return [await hfCandidate(given, given, cacheDir)];
-  const users = await new UserCatalog(request.userCatalogFile ?? path.join(configDir(), "models.json")).list();
-  const user = users.find((m) => m.id === given);
-  if (user) return [await userCandidate(user, cacheDir)];
-  const file = request.idsOnly ? "" : "a model file or folder, ";
-  throw new ModelNotAvailableError(`"${given}" is not ${file}a catalog model id ("squeeze list --all" lists them), hf.co/owner/repo:QUANT, or a user model id`);
+  const ref = await request.store.resolve(given).catch((err: unknown) => {
+    if (!(err instanceof StoreError)) throw err;
+    if (err.code === "invalid_name") throw new ModelSourceError(err.message);
+    const file = request.idsOnly ? "" : "a model file or folder, ";
+    throw new ModelNotAvailableError(`"${given}" is not ${file}a catalog model ("squeeze list --all" shows them), a user model, or hf.co/owner/repo:QUANT`);
+  });
+  if (ref.kind === "catalog-model") return chosen(request, (c) => c.modelId === ref.model.id, `of ${ref.model.id}`);
+  return [await downloaded(request, ref)];
 }
 
-async function chosen(request: CandidateRequest, cacheDir: string, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
+/** The one model `ref` names, from disk. */
+async function downloaded(request: CandidateRequest, ref: Exclude<ModelRef, { kind: "catalog-model" }>): Promise<Candidate> {
+  const [stored] = await request.store.installed(ref);
+  if (ref.kind === "catalog") {
+    if (!stored) throw new ModelNotAvailableError(`${ref.id} is not downloaded yet: ${fetchHint(ref)}`);
+    // Served under the model's id: clients name the model, not the file it came from.
+    return { id: ref.model.id, path: stored.path, backend: RECIPE_BACKEND[ref.variant.recipe], gpu: !request.cpuOnly };
+  }
+  if (!stored) {
+    const source = ref.kind === "user" ? ref.user.source : ref.id;
+    const gone = ref.kind === "user" && !source.startsWith("hf.co/");
+    throw new ModelNotAvailableError(gone ? `${ref.id}'s files are gone from ${source}` : `${ref.id} is not downloaded yet: squeeze pull ${ref.id}`);
+  }
+  return { id: ref.id, path: stored.path, backend: stored.backend, gpu: true };
+}
+
+async function chosen(request: CandidateRequest, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
   const { profile, selection } = await machineSelection({ ...request.preferences, ...(request.cpuOnly ? { device: "cpu" } : {}) });
   // A catalog id may name a model of either role; the machine's own pick follows the role asked.
   const ranked = (request.model ? [...selection.chat, ...selection.completion] : selection[request.role]).filter(wanted);
   const flm = profile.runtimes.npu.find((r) => r.runtime === "flm");
   const flmTags = flm && ranked.some((c) => c.recipe === "flm") ? await installedFlmTags(flm.path) : new Set<string>();
-  const local = await localChoices(ranked, cacheDir, flmTags);
+  const local = await localChoices(ranked, request.store.cacheDir, flmTags);
   if (local.length > 0) {
     return local.map(({ choice, path }) => ({
       id: choice.modelId,
@@ -89,22 +93,8 @@ async function chosen(request: CandidateRequest, cacheDir: string, wanted: (c: C
   const best = ranked[0];
   if (!best) throw new ModelNotAvailableError(`no catalog model ${what} runs on this machine (see "squeeze probe")`);
   throw new ModelNotAvailableError(
-    `no model ${what} is downloaded yet (looked in ${cacheDir}). The best ${best.role} choice here is ` +
+    `no model ${what} is downloaded yet (looked in ${request.store.cacheDir}). The best ${best.role} choice here is ` +
       `${best.modelId} [${best.variant.id}] on the ${best.device.kind.toUpperCase()}: ${best.reasons[0]}. ` +
       `Download it with: ${fetchHint(best)}`,
   );
-}
-
-async function userCandidate(user: UserModel, cacheDir: string): Promise<Candidate> {
-  const source = parseModelSource(user.source);
-  if (source.kind === "path") return { id: user.id, path: source.path, backend: user.backend, gpu: true };
-  return hfCandidate(user.id, user.source, cacheDir);
-}
-
-async function hfCandidate(id: string, sourceText: string, cacheDir: string): Promise<Candidate> {
-  const source = parseModelSource(sourceText);
-  if (source.kind !== "hf") throw new ModelNotAvailableError(`"${sourceText}" is not of the form hf.co/owner/repo:QUANT`);
-  const file = await localGguf(cacheDir, source.repo, source.quant);
-  if (!file) throw new ModelNotAvailableError(`${id} is not downloaded yet: squeeze pull ${sourceText}`);
-  return { id, path: file, backend: "llama.cpp", gpu: true };
 }

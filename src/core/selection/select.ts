@@ -5,6 +5,7 @@
 // the memory for them (unified-memory GPUs count); llama.cpp on the CPU otherwise; nothing over
 // 80% of RAM; one NPU model at a time (chat has it first); on battery the lowest-power device.
 // On AC the largest size class any device runs well wins, and within it the lowest-power device.
+import { variantId } from "../catalog/catalog";
 import type { Catalog, CatalogModel, Variant } from "../catalog/catalogSchema";
 import type { HardwareProfile } from "../hardware/profileSchema";
 import { cpuCores, GB, memoryGb, RAM_SHARE, usableDevices, type Device, type DeviceClass, type Runner } from "./devices";
@@ -19,6 +20,12 @@ export interface SelectionInput {
 
 /** Weights plus context and runtime buffers, as a share of the file size. */
 const RUN_OVERHEAD = 1.2;
+
+/** Whether a model of `sizeGB` runs in `memoryBytes` of a device, context and buffers included. */
+const fitsDevice = (sizeGB: number, memoryBytes: number): boolean => sizeGB * GB * RUN_OVERHEAD <= memoryBytes;
+
+/** Whether a model of `sizeGB` runs on this machine's CPU, leaving room for the rest of the system. */
+export const fitsSystemMemory = (profile: HardwareProfile, sizeGB: number): boolean => fitsDevice(sizeGB, profile.memory.totalBytes * RAM_SHARE);
 
 /** A CPU with fewer cores than this generates too slowly for models above the small caps. */
 const STRONG_CPU_CORES = 8;
@@ -94,7 +101,7 @@ function candidates(input: SelectionInput, role: SelectionRole, devices: Device[
       for (const device of devices) {
         const runners = orderedRunners(device, onBattery);
         const runnerIndex = runners.findIndex((r) => r.recipe === variant.recipe);
-        if (runnerIndex < 0 || size * RUN_OVERHEAD > device.memoryBytes) continue;
+        if (runnerIndex < 0 || !fitsDevice(variant.sizeGB, device.memoryBytes)) continue;
         const capClass = device.class === "cpu" && cpuCores(profile) < STRONG_CPU_CORES ? "weak-cpu" : device.class;
         const cap = CAPS[capClass][role][power];
         if (model.parameters > cap) continue;
@@ -151,6 +158,7 @@ function choice(
   if (onBattery) reasons.push(BATTERY_WHY[device.class]);
   return {
     role,
+    id: variantId(model.id, variant),
     modelId: model.id,
     modelName: model.name,
     parameters: model.parameters,

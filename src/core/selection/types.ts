@@ -2,6 +2,7 @@
 // prints them, and tests and other tools check that output against it.
 import { z } from "zod";
 import { RECIPES, variantSchema } from "../catalog/catalogSchema";
+import { BACKENDS } from "../protocol/types";
 
 /** Completion wants a small fill-in-the-middle coder that answers fast; chat the best model that runs well. */
 export type SelectionRole = "completion" | "chat";
@@ -24,12 +25,14 @@ export type PowerState = z.infer<typeof powerStateSchema>;
 export const choiceSchema = z
   .object({
     role: z.enum(["completion", "chat"]),
+    /** The store's id of this variant ("model:variant"), what `squeeze pull` takes. */
+    id: z.string(),
     modelId: z.string(),
     modelName: z.string(),
     parameters: z.number(),
     variant: variantSchema,
     recipe: z.enum(RECIPES),
-    backend: z.enum(["llama.cpp", "onnx", "ryzenai", "flm"]),
+    backend: z.enum(BACKENDS),
     /** Where it runs, as users read it; `api` is how the runtime drives it (cuda, vulkan, metal, dml, cpu, npu, hybrid). */
     device: z.object({ kind: z.enum(["npu", "gpu", "cpu"]), name: z.string(), api: z.string() }).strict(),
     /** Why this choice, in plain words, most important first. */

@@ -12,7 +12,7 @@ import type { ModelStore } from "../store/modelStore";
 import { ApiError, toApiError } from "./errors";
 
 export interface ModelProviderOptions {
-  /** Where downloaded models are (the Hugging Face cache, models.json); default from the environment. */
+  /** What is on disk and how ids read; without it only loaded models are served. */
   store?: ModelStore;
   /** What a model id loads, best first; default: what `serve --model <id>` would try. */
   candidates?: (id: string) => Promise<Candidate[]>;
@@ -31,7 +31,9 @@ export class ModelProvider {
     const { store } = options;
     this.candidates =
       options.candidates ??
-      ((id) => modelCandidates({ model: id, role: "chat", cpuOnly: false, idsOnly: true, cacheDir: store?.cacheDir, userCatalogFile: store?.users.file }));
+      (store
+        ? (id) => modelCandidates({ model: id, role: "chat", cpuOnly: false, idsOnly: true, store })
+        : (id) => Promise.reject(new ModelNotAvailableError(`"${id}" is not loaded`)));
   }
 
   /** The model `id` names, loading it if it is downloaded but not loaded. */

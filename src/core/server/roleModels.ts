@@ -5,6 +5,7 @@ import type { LoadedModel, ModelPool, ModelRole } from "../engine/modelPool";
 import { loadFirst } from "../selection/loadFirst";
 import { modelCandidates, ModelNotAvailableError } from "../selection/modelCandidates";
 import type { Preferences } from "../selection/types";
+import type { ModelStore } from "../store/modelStore";
 
 export interface RoleModelsRequest {
   /** The model each role serves (file, folder or id); a role left out gets the machine's pick. */
@@ -17,8 +18,8 @@ export interface RoleModelsRequest {
   parallel?: number;
   cpu: boolean;
   preferences?: Partial<Preferences>;
-  /** The Hugging Face cache; default from the environment. */
-  cacheDir?: string;
+  /** What is on disk, and how model ids read. */
+  store: ModelStore;
   /** A named model that cannot load is reported in `failed` instead of failing the whole start. */
   keepGoing?: boolean;
   log(message: string): void;
@@ -66,7 +67,7 @@ async function loadRole(pool: ModelPool, request: RoleModelsRequest, role: Model
     role,
     cpuOnly: request.cpu,
     preferences: request.preferences,
-    cacheDir: request.cacheDir,
+    store: request.store,
   }).catch((err: unknown) => {
     if (err instanceof ModelNotAvailableError && named === undefined) return err;
     throw err;

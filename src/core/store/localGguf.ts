@@ -1,14 +1,9 @@
-// A `hf.co/owner/repo:QUANT` GGUF in the Hugging Face cache: its first file (the one llama.cpp
-// opens; it finds the other shards beside it), when every file of that quantisation is there.
+// A `hf.co/owner/repo:QUANT` GGUF in the Hugging Face cache: its files, the first the one llama.cpp
+// opens (it finds the other shards beside it), when every file of that quantisation is there.
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { ggufFilesForQuant } from "./ggufFiles";
 import { localSnapshot } from "./hfCache";
-
-export async function localGguf(cacheDir: string, repo: string, quant: string, revision = "main"): Promise<string | undefined> {
-  const files = await localGgufFiles(cacheDir, repo, quant, revision);
-  return files?.[0];
-}
 
 export async function localGgufFiles(cacheDir: string, repo: string, quant: string, revision = "main"): Promise<string[] | undefined> {
   const snapshot = await localSnapshot(cacheDir, repo, revision);

@@ -7,7 +7,7 @@
 // tools put there are listed as hf.co ids.
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { builtinCatalog, findCatalogModel } from "../catalog/catalog";
+import { builtinCatalog, findCatalogModel, variantId } from "../catalog/catalog";
 import { RECIPE_BACKEND, type Capability, type Catalog, type CatalogModel, type Recipe, type Variant } from "../catalog/catalogSchema";
 import { UserCatalog, parseModelSource, type UserModel } from "../catalog/userCatalog";
 import type { BackendName } from "../protocol/types";
@@ -47,13 +47,16 @@ export interface CatalogEntry {
 /** Which variant of a catalog model to pull when none is named, and why (the hardware selection). */
 export type VariantPicker = (model: CatalogModel) => Promise<{ variant: Variant; why: string }>;
 
-type Target =
+/**
+ * What a model id names, on disk or not: the one reading of ids for pull, rm, serve --model,
+ * the API's loads and the editor. Ids are read leniently: `huggingface.co/` for `hf.co/`, catalog
+ * ids and variants in any case.
+ */
+export type ModelRef =
   | { kind: "catalog"; id: string; model: CatalogModel; variant: Variant }
   | { kind: "catalog-model"; id: string; model: CatalogModel }
   | { kind: "hf"; id: string; repo: string; quant: string }
   | { kind: "user"; id: string; user: UserModel };
-
-export const variantId = (model: CatalogModel, variant: Variant): string => `${model.id}:${variant.id}`;
 
 export class ModelStore {
   readonly users: UserCatalog;
@@ -93,7 +96,7 @@ export class ModelStore {
     for (const model of this.catalog.models) {
       for (const variant of model.variants) {
         const downloaded = variant.repo ? (await localVariantPath(this.cacheDir, variant)) !== undefined : false;
-        entries.push({ id: variantId(model, variant), model, variant, downloaded });
+        entries.push({ id: variantId(model.id, variant), model, variant, downloaded });
       }
     }
     return entries;
@@ -101,11 +104,11 @@ export class ModelStore {
 
   /** Downloads `id` unless it is already whole in the cache; resolves with the model as stored. */
   async pull(id: string, options: PullOptions & { onChoice?: (why: string) => void } = {}): Promise<StoredModel> {
-    let target = await this.target(id);
+    let target = await this.resolve(id);
     if (target.kind === "catalog-model") {
       const { variant, why } = await this.pickVariant(target.model);
       options.onChoice?.(why);
-      target = { kind: "catalog", id: variantId(target.model, variant), model: target.model, variant };
+      target = { kind: "catalog", id: variantId(target.model.id, variant), model: target.model, variant };
     }
     switch (target.kind) {
       case "catalog":
@@ -124,8 +127,8 @@ export class ModelStore {
 
   /** Deletes `id`'s files from the cache (imported files stay where they are; only their entry goes). */
   async remove(id: string): Promise<StoredModel[]> {
-    const target = await this.target(id);
-    const installed = await this.installedFor(target);
+    const target = await this.resolve(id);
+    const installed = await this.installed(target);
     if (target.kind === "user") await this.users.remove(target.id);
     else if (installed.length === 0) throw new StoreError("not_found", `${id} is not downloaded`);
     for (const model of installed) {
@@ -137,12 +140,13 @@ export class ModelStore {
 
   /** The stored model `id` names, if it is on disk. */
   async find(id: string): Promise<StoredModel | undefined> {
-    const target = await this.target(id);
-    const installed = await this.installedFor(target);
+    const target = await this.resolve(id);
+    const installed = await this.installed(target);
     return installed[0];
   }
 
-  private async installedFor(target: Target): Promise<StoredModel[]> {
+  /** What of `target` is on disk (every downloaded variant, for a catalog model named without one). */
+  async installed(target: ModelRef): Promise<StoredModel[]> {
     switch (target.kind) {
       case "catalog":
         return (await localVariantPath(this.cacheDir, target.variant)) ? [await this.describeVariant(target.model, target.variant)] : [];
@@ -161,7 +165,8 @@ export class ModelStore {
     }
   }
 
-  private async target(idText: string): Promise<Target> {
+  /** What `idText` names; a StoreError (invalid_name, not_found) says why it names nothing. */
+  async resolve(idText: string): Promise<ModelRef> {
     const id = checkModelId(idText.trim());
     if (/^(hf\.co|huggingface\.co)\//i.test(id)) {
       const source = parseModelSource(id.replace(/^huggingface\.co\//i, "hf.co/"));
@@ -177,7 +182,7 @@ export class ModelStore {
       if (!variant) {
         throw new StoreError("not_found", `${model.id} has no variant "${variantName}"; it has ${model.variants.map((v) => v.id).join(", ")}`);
       }
-      return { kind: "catalog", id: variantId(model, variant), model, variant };
+      return { kind: "catalog", id: variantId(model.id, variant), model, variant };
     }
     const user = (await this.users.list()).find((m) => m.id === id);
     if (user) return { kind: "user", id, user };
@@ -185,7 +190,7 @@ export class ModelStore {
   }
 
   private async pullVariant(model: CatalogModel, variant: Variant, options: PullOptions): Promise<StoredModel> {
-    const id = variantId(model, variant);
+    const id = variantId(model.id, variant);
     if (!variant.repo || !variant.files) {
       throw new StoreError("invalid_name", `${id} is a FastFlowLM model, which FastFlowLM downloads itself: run "flm pull ${variant.tag}"`);
     }
@@ -214,7 +219,7 @@ export class ModelStore {
     const loadPath = (await localVariantPath(this.cacheDir, variant))!;
     const files = variant.recipe === "llamacpp" ? variant.files!.map((f) => path.join(path.dirname(loadPath), f)) : (await snapshotFiles(loadPath)).map((f) => path.join(loadPath, f));
     return {
-      id: variantId(model, variant),
+      id: variantId(model.id, variant),
       name: `${model.name} (${variant.quant ?? variant.id})`,
       source: "catalog",
       repo: variant.repo,

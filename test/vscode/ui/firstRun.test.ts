@@ -26,7 +26,7 @@ describe("first run in VS Code", function () {
       assert.ok(best?.recipe === "llamacpp" && best.variant.repo && best.variant.quant, `this machine's ${role} pick is a GGUF variant (got ${best?.recipe})`);
       const file = best.variant.files?.[0] ?? `model-${best.variant.quant.toLowerCase()}.gguf`;
       hub.addRepo({ id: best.variant.repo, files: [{ path: file, file: TINY }] });
-      return { id: `${best.modelId}:${best.variant.id}`, modelId: best.modelId };
+      return { id: best.id, modelId: best.modelId };
     };
     recommended = { chat: pick("chat"), completion: pick("completion") };
     assert.notEqual(recommended.chat.modelId, recommended.completion.modelId, "this machine's picks differ (a coder for completions)");

@@ -3,22 +3,12 @@
 // at once, from the stream's end, that the server is gone. The first event says who the server is;
 // a `stopping` event before the end says it shut down on purpose (a stream cut without one: it died).
 import type { RequestHandler } from "express";
+import type { ServerIdentity } from "../../protocol/api";
 import { SseWriter } from "../sse";
 import type { ServerLife } from "../serverLife";
 
 /** Often enough that no proxy or client idle timeout closes a quiet stream. */
 const ALIVE_EVERY_MS = 15_000;
-
-export interface ServerIdentity {
-  pid: number;
-  version: string;
-  /** The arguments `squeeze serve` was started with, so that a window can tell whether its settings apply. */
-  argv: string[];
-  /** Where its output begins in its log file, when its output goes to a file (as when an editor starts it). */
-  log_offset: number | null;
-  /** Seconds it stays without a window; null: it was started by hand and stays. */
-  keep_alive_s: number | null;
-}
 
 export function attach(life: ServerLife, identity: Omit<ServerIdentity, "keep_alive_s">): RequestHandler {
   return (req, res) => {

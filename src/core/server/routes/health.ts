@@ -1,6 +1,7 @@
 // GET /health: liveness plus what is loaded. Also how a second server recognises a running Squeeze.
 import type { RequestHandler } from "express";
 import type { ModelPool } from "../../engine/modelPool";
+import type { HealthFields } from "../../protocol/api";
 import type { ServerLife } from "../serverLife";
 
 export function health(pool: ModelPool, version: string, life: ServerLife): RequestHandler {
@@ -10,10 +11,10 @@ export function health(pool: ModelPool, version: string, life: ServerLife): Requ
 }
 
 /**
- * Squeeze's own fields, which Lemonade's /api/v1/health keeps beside its own. `model` and its
- * facts are the chat model's (the only one, when one is loaded); `roles` names each role's model.
+ * Squeeze's own fields (protocol/api.ts says what each means), which Lemonade's /api/v1/health
+ * keeps beside its own. `model` and its facts are the chat model's; `roles` names each role's model.
  */
-export function healthFields(pool: ModelPool, version: string, life: ServerLife) {
+export function healthFields(pool: ModelPool, version: string, life: ServerLife): HealthFields {
   const model = pool.forRole("chat")?.info;
   const role = (name: "chat" | "completion") => pool.list().find((m) => m.roles.has(name))?.info.id ?? null;
   // "degraded" while a model's engine is down: it died or stopped answering, and comes back with the next request.
@@ -29,13 +30,9 @@ export function healthFields(pool: ModelPool, version: string, life: ServerLife)
     models: pool.list().map((m) => m.info.id),
     roles: { chat: role("chat") ?? model?.id ?? null, completion: role("completion") ?? model?.id ?? null },
     pid: process.pid,
-    /** Still loading the models it starts with: no model yet does not mean none will come. */
     starting: life.starting,
-    /** What it could not load, in words for the user (a model to download, say). */
     notice: life.notice ?? null,
-    /** Models loaded since it started. */
     loads: pool.loadsDone,
-    /** Seconds it stays once no editor window is attached; null: started by hand, it stays. */
     keep_alive_s: life.keepAliveMs === undefined ? null : life.keepAliveMs / 1000,
     windows: life.attachedWindows,
   };

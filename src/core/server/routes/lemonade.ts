@@ -4,6 +4,7 @@ import path from "node:path";
 import { Router, type Request } from "express";
 import { z } from "zod";
 import type { LoadedModel } from "../../engine/modelPool";
+import type { ActionResult, Health, Stats } from "../../protocol/api";
 import type { ModelInfo } from "../../protocol/types";
 import { probeHardware } from "../../hardware/probe";
 import { repoOfCacheFolder } from "../../store/hfCache";
@@ -54,7 +55,7 @@ export function lemonadeRouter(models: ModelProvider, { version, life }: Lemonad
       model_loaded: pool.forRole("chat")?.info.id ?? null,
       all_models_loaded: loaded.map((m) => ({ ...loadedModel(m.info), squeeze: modelStatus(m) })),
       max_models: { llm: pool.maxLoaded },
-    });
+    } satisfies Health);
   });
 
   router.get("/stats", (_req, res) => {
@@ -68,7 +69,7 @@ export function lemonadeRouter(models: ModelProvider, { version, life }: Lemonad
       output_tokens: last?.outputTokens ?? null,
       prompt_tokens: last?.inputTokens ?? null,
       cache_tokens: last?.cachedTokens ?? null,
-    });
+    } satisfies Stats);
   });
 
   router.get("/system-info", async (_req, res) => {
@@ -81,14 +82,14 @@ export function lemonadeRouter(models: ModelProvider, { version, life }: Lemonad
     // Served under the name it was loaded by, so the client can use that name in its requests.
     const contextSize = body.ctx_size === -1 ? undefined : (body.ctx_size ?? undefined);
     const { info } = await models.load(id, contextSize, "model_name", body.pinned == null ? {} : { pinned: body.pinned });
-    res.json({ status: "success", message: `Loaded model: ${info.id}` });
+    res.json({ status: "success", message: `Loaded model: ${info.id}` } satisfies ActionResult);
   });
 
   // Lemonade's pin: a pinned model is never unloaded to make room for another.
   router.post("/pin", (req, res) => {
     const { model_name: name, pinned } = parseBody(pinBody, jsonBody(req, false));
     if (!pool.setPinned(name, pinned ?? true)) throw notLoaded(name, pool.list());
-    res.json({ status: "success", message: `${pinned === false ? "Unpinned" : "Pinned"} model: ${name}` });
+    res.json({ status: "success", message: `${pinned === false ? "Unpinned" : "Pinned"} model: ${name}` } satisfies ActionResult);
   });
 
   // Without a name, every model goes (Lemonade's `lemonade unload`).
@@ -96,7 +97,7 @@ export function lemonadeRouter(models: ModelProvider, { version, life }: Lemonad
     const { model_name: name } = parseBody(unloadBody, jsonBody(req, true));
     if (!name) await pool.unloadAll();
     else if (!(await pool.unload(name))) throw notLoaded(name, pool.list());
-    res.json({ status: "success", message: "Model unloaded successfully" });
+    res.json({ status: "success", message: "Model unloaded successfully" } satisfies ActionResult);
   });
 
   return router;

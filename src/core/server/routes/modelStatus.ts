@@ -1,6 +1,7 @@
 // What each API says about a loaded model's state, beside its own fields: its roles, where it
 // runs, its context, how many requests it runs at once, and how many run and wait now.
 import type { LoadedModel } from "../../engine/modelPool";
+import type { ModelStatus } from "../../protocol/api";
 import { isNpuBackend, type ModelInfo } from "../../protocol/types";
 
 export function deviceOf(model: ModelInfo): "npu" | "gpu" | "cpu" {
@@ -9,13 +10,7 @@ export function deviceOf(model: ModelInfo): "npu" | "gpu" | "cpu" {
 }
 
 /** A model's state under `squeeze` in each API's entry; /api/v1/health lists them as `all_models_loaded`. */
-export type ModelStatus = ReturnType<typeof modelStatus>;
-export interface LoadedModelStatus {
-  model_name: string;
-  squeeze: ModelStatus;
-}
-
-export function modelStatus({ info, engine, roles, pinned, expiresAt }: LoadedModel) {
+export function modelStatus({ info, engine, roles, pinned, expiresAt }: LoadedModel): ModelStatus {
   const { running, queued } = engine.stats();
   const { state, lastFailure } = engine.health();
   return {
@@ -29,7 +24,6 @@ export function modelStatus({ info, engine, roles, pinned, expiresAt }: LoadedMo
     completion_sequences: info.slots.fim,
     requests_running: running,
     requests_waiting: queued,
-    /** "ready", "starting" (a worker being given the model), or "stopped" (it died or stopped answering; the next request starts it again). */
     engine: state,
     last_failure: lastFailure ? { at: lastFailure.at, reason: lastFailure.reason } : null,
     expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),

@@ -2,6 +2,7 @@
 // disk and in the catalog. Downloads run in the server process; the engine only loads models.
 import { Router, type Request, type Response } from "express";
 import type { ModelPool } from "../../engine/modelPool";
+import type { ActionResult, PullComplete, PullProgressEvent, StoreModel, StoreModelList } from "../../protocol/api";
 import type { CatalogEntry, ModelStore, StoredModel } from "../../store/modelStore";
 import { StoreError } from "../../store/storeError";
 import type { PullProgress } from "../../store/transferProgress";
@@ -37,7 +38,7 @@ export function storeRouter(store: ModelStore, pool: ModelPool, created: number)
     const stored = await store.list();
     const data = stored.map((m) => describeStored(m, created));
     if (showAll) data.push(...(await store.catalogEntries()).filter((e) => !e.downloaded).map((e) => describeEntry(e, created)));
-    res.json({ object: "list", data });
+    res.json({ object: "list", data } satisfies StoreModelList);
   });
 
   router.get("/models/*id", async (req, res) => {
@@ -60,7 +61,7 @@ export function storeRouter(store: ModelStore, pool: ModelPool, created: number)
     if (req.body.stream === true) return pullStreaming(store, name, res, cancel.signal);
     try {
       const model = await store.pull(name, { signal: cancel.signal });
-      res.json({ status: "success", message: `Installed model: ${model.id}`, model: describeStored(model, created) });
+      res.json({ status: "success", message: `Installed model: ${model.id}`, model: describeStored(model, created) } satisfies ActionResult & { model: StoreModel });
     } catch (err) {
       throw storeApiError(err) ?? err;
     }
@@ -73,7 +74,7 @@ export function storeRouter(store: ModelStore, pool: ModelPool, created: number)
       // As Lemonade does: a loaded model is unloaded before its files go.
       for (const { info } of pool.list()) if (installed?.files.includes(info.path)) await pool.unload(info.id);
       await store.remove(name);
-      res.json({ status: "success", message: `Deleted model: ${name}` });
+      res.json({ status: "success", message: `Deleted model: ${name}` } satisfies ActionResult);
     } catch (err) {
       throw storeApiError(err) ?? err;
     }
@@ -93,7 +94,7 @@ async function pullStreaming(store: ModelStore, name: string, res: Response, sig
         void sse.sendEvent("progress", progressEvent(p));
       },
     });
-    await sse.sendEvent("complete", { ...progressEvent(last), percent: 100, model: model.id });
+    await sse.sendEvent("complete", { ...progressEvent(last), percent: 100, model: model.id } satisfies PullComplete);
   } catch (err) {
     const apiError = storeApiError(err) ?? new ApiError(500, "Internal server error.", { code: "internal_error" });
     if (!(err instanceof StoreError)) console.error("[squeeze] pull failed:", err);
@@ -103,7 +104,7 @@ async function pullStreaming(store: ModelStore, name: string, res: Response, sig
 }
 
 /** Lemonade's progress fields, plus the rate and time left. */
-function progressEvent(p: PullProgress | undefined) {
+function progressEvent(p: PullProgress | undefined): PullProgressEvent {
   return {
     file: p?.file ?? "",
     file_index: p?.fileIndex ?? 0,
@@ -128,7 +129,7 @@ function modelName(req: Request): string {
 }
 
 /** Lemonade's model object. */
-function lemonadeModel(created: number, fields: { id: string; checkpoint: string; recipe: string; size: number; downloaded: boolean; suggested: boolean; labels: string[]; max_context_window?: number }) {
+function lemonadeModel(created: number, fields: Omit<StoreModel, "object" | "created" | "owned_by">): StoreModel {
   const { id, ...rest } = fields;
   return { id, object: "model", created, owned_by: "squeeze", ...rest };
 }
