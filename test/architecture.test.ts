@@ -1,6 +1,7 @@
 // The layering the project is built on, checked on the source and on the bundles.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { CLI, DIST, ROOT, WORKER } from "./helpers/paths";
@@ -40,24 +41,31 @@ const ALLOWED: Record<string, string[]> = {
   extension: ["editor"],
 };
 
-/** The part of src a file belongs to: "core/<folder>", or the first folder (or file) under src. */
-function partOf(file: string): string {
-  const [top, sub] = path.relative(path.join(ROOT, "src"), file).split(path.sep);
+const SRC = path.join(ROOT, "src");
+
+/** The part of `src` a file belongs to: "core/<folder>", or the first folder (or file) under it. */
+function partOf(file: string, src = SRC): string {
+  const [top, sub] = path.relative(src, file).split(path.sep);
   return top === "core" ? `core/${sub}` : top.replace(/\.ts$/, "");
 }
 
-/** Every import of the project's own files in src, as part-to-part edges with the file that makes each. */
-function importEdges(): { from: string; to: string; file: string; spec: string }[] {
+/** Every import of the project's own files in `src`, as part-to-part edges with the file that makes each. */
+function importEdges(src = SRC): { from: string; to: string; file: string; spec: string }[] {
   const edges = [];
-  for (const file of sources(path.join(ROOT, "src"))) {
+  for (const file of sources(src)) {
     for (const { fileName: spec } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles) {
       if (!spec.startsWith(".")) continue;
       const target = path.resolve(path.dirname(file), spec);
-      if (!target.startsWith(path.join(ROOT, "src") + path.sep)) continue;
-      edges.push({ from: partOf(file), to: partOf(target), file: path.relative(ROOT, file), spec });
+      if (!target.startsWith(src + path.sep)) continue;
+      edges.push({ from: partOf(file, src), to: partOf(target, src), file: path.relative(src, file), spec });
     }
   }
   return edges;
+}
+
+/** The imports the table does not allow, in words. */
+function disallowed(edges: ReturnType<typeof importEdges>): string[] {
+  return edges.filter((e) => e.from !== e.to && !ALLOWED[e.from].includes(e.to)).map((e) => `${e.file} imports ${e.spec} (${e.from} → ${e.to})`);
 }
 
 function sources(dir: string): string[] {
@@ -72,8 +80,20 @@ describe("architecture", function () {
     assert.ok(edges.length > 100);
     const parts = new Set(edges.flatMap((e) => [e.from, e.to]));
     for (const part of parts) assert.ok(part in ALLOWED, `${part} is not in the layer table: add it where it belongs`);
-    const wrong = edges.filter((e) => e.from !== e.to && !ALLOWED[e.from].includes(e.to)).map((e) => `${e.file} imports ${e.spec} (${e.from} → ${e.to})`);
-    assert.deepEqual(wrong, []);
+    assert.deepEqual(disallowed(edges), []);
+  });
+
+  it("finds a backwards import: the shared vocabulary importing the engine", function () {
+    const src = mkdtempSync(path.join(os.tmpdir(), "squeeze-layers-"));
+    try {
+      mkdirSync(path.join(src, "core/protocol"), { recursive: true });
+      mkdirSync(path.join(src, "core/engine"), { recursive: true });
+      writeFileSync(path.join(src, "core/engine/engineHost.ts"), "export const host = 1;\n");
+      writeFileSync(path.join(src, "core/protocol/types.ts"), 'import { host } from "../engine/engineHost";\nexport const x = host;\n');
+      assert.deepEqual(disallowed(importEdges(src)), [`${path.join("core", "protocol", "types.ts")} imports ../engine/engineHost (core/protocol → core/engine)`]);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
   });
 
   it("the layer table itself has no loop", function () {
@@ -89,7 +109,7 @@ describe("architecture", function () {
   });
 
   it("only the editor imports vscode (the core and the CLI run without an editor)", function () {
-    const outside = sources(path.join(ROOT, "src")).filter((f) => !["editor", "extension"].includes(partOf(f)));
+    const outside = sources(SRC).filter((f) => !["editor", "extension"].includes(partOf(f)));
     assert.ok(outside.length > 10);
     for (const file of outside) {
       const specs = ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((i) => i.fileName);

@@ -1,5 +1,5 @@
-// package.json's contributed settings and the editor's checks of them: one key set, and every
-// default (VS Code's, and the editor's fallback for a refused value) passes its own check.
+// package.json's contributed settings, the editor's checks of them and the README's table: one key
+// set, and one default for each (VS Code's, the editor's fallback for a refused value, the docs').
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { SETTINGS } from "../src/editor/settingsSchema";
@@ -18,6 +18,12 @@ describe("settings", function () {
     assert.deepEqual(contributed.map(([key]) => key).sort(), Object.keys(SETTINGS).sort());
   });
 
+  it("README.md's settings table lists every setting with package.json's default", function () {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const rows = [...readme.matchAll(/^\| `squeeze\.([\w.]+)` \| `([^`]*)` \|/gm)].map(([, key, cell]) => [key, readCell(cell)] as const);
+    assert.deepEqual(Object.fromEntries(rows), Object.fromEntries(contributed.map(([key, spec]) => [key, spec.default])));
+  });
+
   it("every default in package.json passes the editor's check of it", function () {
     for (const [key, spec] of contributed) {
       assert.ok("default" in spec, `squeeze.${key} has a default`);
@@ -26,3 +32,12 @@ describe("settings", function () {
     }
   });
 });
+
+/** A table cell's value: JSON where it parses as JSON, else the bare string it shows (`auto`). */
+function readCell(cell: string): unknown {
+  try {
+    return JSON.parse(cell);
+  } catch {
+    return cell;
+  }
+}
