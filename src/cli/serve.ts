@@ -1,19 +1,11 @@
-// `squeeze serve`: load a model and serve the OpenAI-compatible API until interrupted.
+// `squeeze serve`: its arguments checked and made into the service's settings (core/service/squeezeService.ts
+// assembles and runs it), and the process's part: signals, exit, where its output goes.
 import { existsSync, fstatSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { EngineHost } from "../core/engine/engineHost";
-import { DEFAULT_MAX_LOADED, ModelPool, type ModelRole } from "../core/engine/modelPool";
-import { probeHardware } from "../core/hardware/probe";
-import { loadRoleModels } from "../core/server/roleModels";
-import { type RunningServer, startServer } from "../core/server/server";
-import { VERSION } from "../core/util/version";
+import { DEFAULT_MAX_LOADED, type ModelRole } from "../core/engine/modelPool";
+import { SqueezeService } from "../core/service/squeezeService";
 import { FLM_PREFIX } from "../core/models/modelLocation";
-import { memoryBudget } from "../core/selection/memoryBudget";
-import { openModelStore } from "../core/service/openModelStore";
 import { preferencesSchema } from "../core/selection/types";
-import { ServerLife } from "../core/server/serverLife";
-import { watchPower } from "../core/server/powerWatch";
-import { userSecret } from "../core/trust/userSecret";
 import { intOption, UsageError } from "./usage";
 
 export const SERVE_HELP = `Usage: squeeze serve [--model <file.gguf | folder | model id>] [options]
@@ -137,94 +129,46 @@ export async function serve(argv: string[]): Promise<void> {
   for (const model of [...given, completionModel, chatModel]) {
     if (model && looksLikePath(model) && !existsSync(model)) throw new UsageError(`no such model file or folder: ${model}`);
   }
-  const load = { contextSize, parallel, cpu: device.data === "cpu" };
-  const preferences = { device: device.data, batteryPolicy: batteryPolicy.data };
+  const roles: ModelRole[] = role ? [role] : ["chat", "completion"];
+  // One model named with --model: it serves both roles.
+  const models = given[0]
+    ? { chat: given[0], completion: completionModel ?? given[0] }
+    : { ...(chatModel && { chat: chatModel }), ...(completionModel && { completion: completionModel }) };
 
-  const pool = new ModelPool({
-    createEngine: () => new EngineHost({ maxQueue }),
-    maxLoaded,
-    memoryBudgetBytes: memoryBudget(await probeHardware()),
-    log,
-  });
-  let server: RunningServer | undefined;
   let stopping = false;
-  let stopWatching: (() => void) | undefined;
   const stop = async (reason: string) => {
     if (stopping) process.exit(130); // a second Ctrl+C does not wait
     stopping = true;
     log(`${reason}: shutting down`);
-    stopWatching?.();
-    await life.stopping(reason);
-    life.dispose();
-    await server?.close();
-    await pool.dispose();
+    await service.stop(reason);
     process.exit(0);
   };
-  const life = new ServerLife({
-    keepAliveMs: keepAliveS === undefined ? undefined : keepAliveS * 1000,
-    onUnused: () => void stop(`no editor window for ${keepAliveS} s`),
-  });
-  // Installed first, so that a signal during startup or the model load still shuts down cleanly.
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-
-  const store = await openModelStore(cacheDir ? { cacheDir } : {});
-  try {
-    // Listen first: a taken port is reported at once, before a slow model load.
-    server = await startServer(pool, {
+  const service = await SqueezeService.create(
+    {
+      models,
+      roles,
+      alias: values.alias,
+      preferences: { device: device.data, batteryPolicy: batteryPolicy.data },
       host: values.host,
       port,
       apiKey,
-      userSecret: await userSecret(),
       allowedOrigins: values["allow-origin"],
       allowedHosts: values["allow-host"],
-      version: VERSION,
-      store,
-      load,
-      life,
+      contextSize,
+      parallel,
+      maxQueue,
+      maxLoaded,
+      modelsFolder: cacheDir,
+      keepAliveS,
       launch: { argv, logOffset: outputOffset() },
-    });
-    const roles: ModelRole[] = role ? [role] : ["chat", "completion"];
-    // One model named with --model: it serves both roles.
-    const models = given[0]
-      ? { chat: given[0], completion: completionModel ?? given[0] }
-      : { ...(chatModel && { chat: chatModel }), ...(completionModel && { completion: completionModel }) };
-    // A server an editor started has no terminal to show a failed load in: it serves what loaded and says what did not.
-    const request = { models, roles, alias: values.alias, ...load, preferences, store, keepGoing: keepAliveS !== undefined, log };
-    const { loaded, missing, failed } = await loadRoleModels(pool, request);
-    life.starting = false;
-    const failures = Object.entries(failed).map(([r, err]) => `the ${r} model did not load: ${err.message}`);
-    life.notice = [...failures, ...(missing ? [missing.message] : [])].join("; ") || undefined;
-    if (stopping) return;
-    // The machine's own picks follow the power source.
-    const picked = roles.some((r) => !(r in models));
-    if (picked && preferences.batteryPolicy === "auto") {
-      stopWatching = watchPower((onBattery) => {
-        log(`on ${onBattery ? "battery" : "AC power"} now: choosing the models for it`);
-        void loadRoleModels(pool, request).catch((err: Error) => log(`the models for the new power source did not load: ${err.message}`));
-      });
-    }
-    const served = loaded.chat ?? loaded.completion;
-    if (!served) {
-      log(life.notice ?? "there is no model to load");
-      log(`Squeeze ${VERSION} serving no model yet at ${server.url}/v1: a request names a downloaded model to load it (Ctrl+C to stop)`);
-      return;
-    }
-    if (missing) log(missing.message);
-    for (const model of new Set([loaded.chat, loaded.completion])) {
-      if (model?.info.chatTemplate === "chatml-default") log(`${model.info.id} has no chat template: chats use ChatML`);
-    }
-    const other = loaded.completion?.info.id;
-    const completions = other && other !== served.info.id ? ` and "${other}" for completions` : "";
-    log(`Squeeze ${VERSION} serving "${served.info.id}"${completions} at ${server.url}/v1 (Ctrl+C to stop)`);
-  } catch (err) {
-    // Interrupted during startup: stop() is already exiting cleanly; this is not an error.
-    if (stopping) return;
-    life.dispose();
-    await server?.close();
-    await pool.dispose();
-    throw err;
-  }
+      log,
+    },
+    () => void stop(`no editor window for ${keepAliveS} s`),
+  );
+  // Installed first, so that a signal during startup or the model load still shuts down cleanly.
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  await service.start();
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */

@@ -1,6 +1,7 @@
 // Loading what modelCandidates chose, for `squeeze serve` and the API's load route alike.
 import type { LoadSpec, ModelInfo } from "../protocol/types";
 import { ModelNotAvailableError, type Candidate } from "./modelCandidates";
+import type { DevicePolicy } from "./types";
 
 export interface LoadFirstOptions {
   /** The id clients use; default the candidate's. */
@@ -8,8 +9,8 @@ export interface LoadFirstOptions {
   contextSize?: number;
   /** Generations at once (parallel sequences); default: the backend's own. */
   parallel?: number;
-  /** Keep llama.cpp and onnxruntime on the CPU whatever the candidate says. */
-  cpu: boolean;
+  /** "cpu" keeps llama.cpp and onnxruntime on the CPU whatever the candidate says. */
+  device: DevicePolicy;
   log(message: string): void;
 }
 
@@ -26,7 +27,7 @@ export async function loadFirst(load: (spec: LoadSpec) => Promise<ModelInfo>, ca
       backend: candidate.backend,
       contextSize: options.contextSize,
       parallel: options.parallel,
-      gpu: options.cpu || !candidate.gpu ? false : "auto",
+      gpu: options.device === "cpu" || !candidate.gpu ? false : "auto",
     };
     log(`loading ${spec.path} on ${spec.backend}${candidate.why ? ` (${candidate.why})` : ""}`);
     const started = Date.now();

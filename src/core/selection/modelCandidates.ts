@@ -32,10 +32,9 @@ export class ModelNotAvailableError extends Error {
 export interface CandidateRequest {
   model?: string;
   role: SelectionRole;
-  cpuOnly: boolean;
   /** What is on disk, and the one reading of model ids. */
   store: ModelStore;
-  /** The user's device and battery preferences for the machine's own pick; cpuOnly forces the CPU. */
+  /** The user's device policy and battery preference; device "cpu" keeps every model on the CPU. */
   preferences?: Partial<Preferences>;
   /** Never read `model` as a path on disk: for names that come from API clients. */
   idsOnly?: boolean;
@@ -64,7 +63,7 @@ async function downloaded(request: CandidateRequest, ref: Exclude<ModelRef, { ki
   if (ref.kind === "catalog") {
     if (!stored) throw new ModelNotAvailableError(`${ref.id} is not downloaded yet: ${fetchHint(ref)}`);
     // Served under the model's id: clients name the model, not the file it came from.
-    return { id: ref.model.id, path: stored.path, backend: RECIPE_BACKEND[ref.variant.recipe], gpu: !request.cpuOnly };
+    return { id: ref.model.id, path: stored.path, backend: RECIPE_BACKEND[ref.variant.recipe], gpu: request.preferences?.device !== "cpu" };
   }
   if (!stored) {
     const source = ref.kind === "user" ? ref.user.source : ref.id;
@@ -75,7 +74,7 @@ async function downloaded(request: CandidateRequest, ref: Exclude<ModelRef, { ki
 }
 
 async function chosen(request: CandidateRequest, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
-  const { profile, selection } = await machineSelection({ ...request.preferences, ...(request.cpuOnly ? { device: "cpu" } : {}) });
+  const { profile, selection } = await machineSelection(request.preferences);
   // A catalog id may name a model of either role; the machine's own pick follows the role asked.
   const ranked = (request.model ? [...selection.chat, ...selection.completion] : selection[request.role]).filter(wanted);
   const flm = profile.runtimes.npu.find((r) => r.runtime === "flm");

@@ -17,6 +17,9 @@ export const preferencesSchema = z
   .strict();
 export type Preferences = z.infer<typeof preferencesSchema>;
 
+/** Where models may run: the one form of "CPU only" (and of "NPU" or "GPU" first) from the settings to the load. */
+export type DevicePolicy = Preferences["device"];
+
 export const DEFAULT_PREFERENCES: Preferences = { device: "auto", batteryPolicy: "auto" };
 
 export const powerStateSchema = z.object({ onBattery: z.boolean() }).strict();

@@ -41,8 +41,9 @@ export interface ServerOptions {
   version: string;
   /** Enables Lemonade's model management under /api/v1 (pull, delete, models on disk). */
   store?: ModelStore;
-  /** How models that requests name are loaded (context size, parallel sequences, CPU only). */
+  /** How models that requests name are loaded (context size, parallel sequences), and where they may run. */
   load?: ModelProviderOptions["load"];
+  preferences?: ModelProviderOptions["preferences"];
   /** How long a full stream may go unread before it is cut (sse.ts's STALLED_READER_MS). */
   stalledReaderMs?: number;
   /** How long a client may take to send its whole request (server.ts's REQUEST_TIMEOUT_MS). */
@@ -88,7 +89,7 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   const started = Math.floor(Date.now() / 1000);
   // First: its unload takes a POST with no body, which the store's body check would refuse.
   // Requests name their model: a downloaded one that is not loaded is loaded for them.
-  const models = new ModelProvider(pool, { store: options.store, load: options.load });
+  const models = new ModelProvider(pool, { store: options.store, load: options.load, preferences: options.preferences });
   const life = options.life ?? new ServerLife();
   app.get("/api/v1/attach", attach(life, { pid: process.pid, version: options.version, argv: options.launch?.argv ?? [], log_offset: options.launch?.logOffset ?? null }));
   app.use("/api/v1", lemonadeRouter(models, { version: options.version, life }));

@@ -8,6 +8,7 @@ import { EngineError } from "../protocol/errors";
 import { ModelSourceError } from "../catalog/userCatalog";
 import { loadFirst, type LoadFirstOptions } from "../selection/loadFirst";
 import { type Candidate, modelCandidates, ModelNotAvailableError } from "../selection/modelCandidates";
+import type { Preferences } from "../selection/types";
 import type { ModelStore } from "../store/modelStore";
 import { ApiError, toApiError } from "./errors";
 
@@ -16,8 +17,10 @@ export interface ModelProviderOptions {
   store?: ModelStore;
   /** What a model id loads, best first; default: what `serve --model <id>` would try. */
   candidates?: (id: string) => Promise<Candidate[]>;
-  /** How on-demand loads load (`serve`'s context size, parallel sequences, CPU only). */
-  load?: Omit<LoadFirstOptions, "alias" | "log">;
+  /** How on-demand loads load (`serve`'s context size, parallel sequences). */
+  load?: Omit<LoadFirstOptions, "alias" | "log" | "device">;
+  /** The device policy and battery preference on-demand loads follow, as the first loads do. */
+  preferences?: Partial<Preferences>;
   log?: (message: string) => void;
 }
 
@@ -32,7 +35,7 @@ export class ModelProvider {
     this.candidates =
       options.candidates ??
       (store
-        ? (id) => modelCandidates({ model: id, role: "chat", cpuOnly: false, idsOnly: true, store })
+        ? (id) => modelCandidates({ model: id, role: "chat", idsOnly: true, store, preferences: options.preferences })
         : (id) => Promise.reject(new ModelNotAvailableError(`"${id}" is not loaded`)));
   }
 
@@ -55,8 +58,8 @@ export class ModelProvider {
     });
     const log = this.options.log ?? ((message: string) => console.error(`[squeeze] ${message}`));
     const info = await loadFirst((spec) => this.pool.load(spec, options).then((m) => m.info), found, {
-      cpu: false,
       ...this.options.load,
+      device: this.options.preferences?.device ?? "auto",
       ...(contextSize && { contextSize }),
       alias: id,
       log,

@@ -16,8 +16,8 @@ export interface RoleModelsRequest {
   alias?: string;
   contextSize?: number;
   parallel?: number;
-  cpu: boolean;
-  preferences?: Partial<Preferences>;
+  /** The device policy (device "cpu": everything on the CPU) and the battery preference. */
+  preferences: Preferences;
   /** What is on disk, and how model ids read. */
   store: ModelStore;
   /** A named model that cannot load is reported in `failed` instead of failing the whole start. */
@@ -65,7 +65,6 @@ async function loadRole(pool: ModelPool, request: RoleModelsRequest, role: Model
   const candidates = await modelCandidates({
     model: named,
     role,
-    cpuOnly: request.cpu,
     preferences: request.preferences,
     store: request.store,
   }).catch((err: unknown) => {
@@ -74,7 +73,7 @@ async function loadRole(pool: ModelPool, request: RoleModelsRequest, role: Model
   });
   if (candidates instanceof ModelNotAvailableError) return candidates;
   const [best] = candidates;
-  const same = pool.list().find((m) => m.info.path === best.path && m.info.backend === best.backend && (best.gpu || request.cpu || m.info.gpu === false));
+  const same = pool.list().find((m) => m.info.path === best.path && m.info.backend === best.backend && (best.gpu || request.preferences.device === "cpu" || m.info.gpu === false));
   if (same) {
     // Loaded already (for the other role, or before): it serves this role now.
     pool.setRoles(same.info.id, [role]);
@@ -85,7 +84,7 @@ async function loadRole(pool: ModelPool, request: RoleModelsRequest, role: Model
     alias: role === "chat" ? request.alias : undefined,
     contextSize: request.contextSize,
     parallel: request.parallel,
-    cpu: request.cpu,
+    device: request.preferences.device,
     log: (message) => request.log(`${role}: ${message}`),
   });
   return pool.get(info.id);
