@@ -1,26 +1,20 @@
-// Drives one engine stream into an Ollama response: NDJSON lines, or one object when not streamed.
-// Chat and generate differ only in where the text goes (message.content or response).
+// Ollama's shape of a generation for generationDriver.ts: NDJSON lines, or one object when not
+// streamed; and keep_alive. Chat and generate differ only in where the text goes (message.content or response).
 import type { Response } from "express";
 import { fromUser, userRequired } from "../../security";
-import { EngineError } from "../../../protocol/errors";
 import type { LoadedModel, ModelPool } from "../../../engine/modelPool";
 import type { GenerationOptions, ToolCall } from "../../../protocol/types";
-import { toApiError } from "../../errors";
-import type { ChoiceEvent } from "../../toolCalls";
+import { driveGeneration, type DrivenGeneration, type GenerationFormat, type GenerationResult } from "../../generationDriver";
 import { sendOllamaError } from "./errors";
 import { NdjsonWriter } from "./ndjson";
 
 type Fields = Record<string, unknown>;
 
-export interface OllamaJob {
+export interface OllamaJob extends DrivenGeneration {
   /** The name the client used, echoed as Ollama does. */
   model: string;
-  stream: boolean;
-  /** The request field a context overflow is blamed on. */
-  promptParam: "messages" | "prompt";
   /** The fields that carry a piece of text (or the whole text, or "" in the last streamed line), and tool calls. */
   text(text: string, calls?: ToolCall[]): Fields;
-  start(signal: AbortSignal): AsyncIterable<ChoiceEvent>;
 }
 
 const createdAt = () => new Date().toISOString();
@@ -49,59 +43,39 @@ export function keepAlive(pool: ModelPool, model: LoadedModel, keepAliveMs: numb
 }
 
 export async function runOllamaGeneration(res: Response, job: OllamaJob): Promise<void> {
-  // A client that hangs up (closed editor, cancelled completion) must free the engine at once.
-  const controller = new AbortController();
-  res.on("close", () => {
-    if (!res.writableFinished) controller.abort();
-  });
+  await driveGeneration(res, job, ollamaFormat(job));
+}
 
-  const started = process.hrtime.bigint();
-  let ndjson: NdjsonWriter | undefined;
-  try {
-    const events = job.start(controller.signal)[Symbol.asyncIterator]();
-    // Headers wait for the first event: a refusal (queue full, prompt too long) then keeps its real status.
-    const first = await events.next();
-    if (job.stream) ndjson = new NdjsonWriter(res);
-    // The first event comes once the prompt is evaluated and a token sampled: Ollama's split of the time.
-    const firstAt = process.hrtime.bigint();
-
-    let text = "";
-    const calls: ToolCall[] = [];
-    let done: Extract<ChoiceEvent, { type: "done" }> | undefined;
-    for (let step = first; !step.done; step = await events.next()) {
-      const event = step.value;
-      if (event.type === "done") done = event;
-      else if (event.type === "toolCall") {
-        // Ollama sends a call as a line of its own; unstreamed, with the whole message.
-        if (ndjson) await ndjson.send({ model: job.model, created_at: createdAt(), ...job.text("", [event.call]), done: false });
-        else calls.push(event.call);
-      } else if (!ndjson) text += event.text;
-      else if (event.text) await ndjson.send({ model: job.model, created_at: createdAt(), ...job.text(event.text), done: false });
-    }
-    if (!done) throw new EngineError("internal", "the generation ended without a result");
-
-    const ended = process.hrtime.bigint();
-    const last = {
-      model: job.model,
-      created_at: createdAt(),
-      ...job.text(text, calls),
-      done: true,
-      done_reason: done.finishReason,
-      total_duration: elapsedNs(started, ended),
-      // The model was loaded when the server started.
-      load_duration: 0,
-      prompt_eval_count: done.usage.promptTokens,
-      prompt_eval_duration: elapsedNs(started, firstAt),
-      eval_count: done.usage.completionTokens,
-      // At least 1 ns: clients divide by it for tokens per second.
-      eval_duration: Math.max(1, elapsedNs(firstAt, ended)),
-    };
-    if (ndjson) ndjson.end(last);
-    else if (!controller.signal.aborted) res.json(last);
-  } catch (err) {
-    if (controller.signal.aborted) return; // The client is gone: there is no one to tell.
-    const apiError = toApiError(err, job.promptParam);
-    if (ndjson) ndjson.end({ error: apiError.message });
-    else sendOllamaError(res, apiError);
-  }
+/** Ollama's lines and answers: each carries the model and the time; the last one the counts and durations. */
+function ollamaFormat({ model, text }: OllamaJob): GenerationFormat {
+  const line = (fields: Fields, done: boolean) => ({ model, created_at: createdAt(), ...fields, done });
+  const final = ({ streamed, text: whole, calls, finishReason, usage, timing }: GenerationResult) =>
+    line(
+      {
+        // Streamed, the text and the calls went out already, each call as a line of its own.
+        ...text(whole, streamed ? [] : calls),
+        done_reason: finishReason,
+        total_duration: elapsedNs(timing.started, timing.ended),
+        // The model was loaded when the server started.
+        load_duration: 0,
+        prompt_eval_count: usage.promptTokens,
+        prompt_eval_duration: elapsedNs(timing.started, timing.first),
+        eval_count: usage.completionTokens,
+        // At least 1 ns: clients divide by it for tokens per second.
+        eval_duration: Math.max(1, elapsedNs(timing.first, timing.ended)),
+      },
+      true,
+    );
+  return {
+    open(res) {
+      const ndjson = new NdjsonWriter(res);
+      return { send: (data) => ndjson.send(data), close: () => ndjson.close(), fail: (err) => ndjson.end({ error: err.message }) };
+    },
+    opening: () => [],
+    piece: (piece) => line(text(piece), false),
+    toolCall: (call) => [line(text("", [call]), false)],
+    last: (result) => [final(result)],
+    whole: final,
+    sendError: sendOllamaError,
+  };
 }

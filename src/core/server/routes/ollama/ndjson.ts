@@ -24,6 +24,11 @@ export class NdjsonWriter {
     if (!this.res.write(`${JSON.stringify(data)}\n`)) await drainedOrClosed(this.res);
   }
 
+  /** Ends the stream after its last line. */
+  close(): void {
+    if (!this.isClosed) this.res.end();
+  }
+
   /** Ends the stream with a last line. */
   end(data: unknown): void {
     if (!this.isClosed) this.res.end(`${JSON.stringify(data)}\n`);
