@@ -26,6 +26,14 @@ describe("docs", function () {
     });
   }
 
+  // The README ships inside the VSIX, and vsce refuses a relative link when it cannot tell the
+  // repository's address, so packaging fails there rather than here without this check.
+  it("README.md links only to web addresses and its own headings", function () {
+    const text = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+    assert.deepEqual(targets.filter((t) => !/^(https?:\/\/|#)/.test(t)), []);
+  });
+
   it("ARCHITECTURE.md's diagram names only modules that exist", function () {
     const text = readFileSync(path.join(ROOT, "ARCHITECTURE.md"), "utf8");
     const diagram = /## The data flow\n\n```\n([\s\S]*?)```/.exec(text)?.[1];
