@@ -171,8 +171,8 @@ describe("squeeze pull, list, rm, import and the /api/v1 model routes", function
       await postJson(server.url, "/api/v1/delete", { model_name: "qwen2.5-coder-0.5b-instruct:q8_0" }, server.user);
 
       const cases: [unknown, number, string][] = [
-        [{}, 400, "invalid_request"],
-        [{ model_name: 42 }, 400, "invalid_request"],
+        [{}, 400, "invalid_type"],
+        [{ model_name: 42 }, 400, "invalid_type"],
         [{ model_name: "../../etc/passwd" }, 400, "invalid_name"],
         [{ model_name: "%2e%2e/x" }, 400, "invalid_name"],
         [{ model_name: "/etc/passwd" }, 400, "invalid_name"],

@@ -2,7 +2,9 @@
 // /v1 (OpenAI clients) and /api/v1 (Lemonade's prefix), and OpenAI-shaped errors for everything else.
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
 import type { ModelPool } from "../engine/modelPool";
+import { z } from "zod";
 import { ApiError, sendError, toApiError } from "./errors";
+import { jsonBody, parseBody } from "./requestBody";
 import { chatCompletions } from "./routes/chat";
 import { completions } from "./routes/completions";
 import { fimCompletions } from "./routes/fim";
@@ -119,21 +121,14 @@ function apiRouter(models: ModelProvider, version: string, started: number, life
 
 const jsonBodiesOnPost: RequestHandler = (req, res, next) => (req.method === "POST" ? jsonObjectBody(req, res, next) : next());
 
-/** express.json skips bodies of other types, which would otherwise reach the routes as `undefined`. */
+/** Refuses, before a route runs, a body that is not a JSON object. */
 const jsonObjectBody: RequestHandler = (req, res, next) => {
-  const isJson = req.is("application/json");
-  if (isJson === null) {
-    return sendError(res, new ApiError(400, "The request has no body: send a JSON object with 'Content-Type: application/json'.", { code: "invalid_body" }));
+  try {
+    parseBody(z.looseObject({}), jsonBody(req));
+    next();
+  } catch (err) {
+    sendError(res, toApiError(err));
   }
-  if (!isJson) {
-    return sendError(res, new ApiError(400,
-      `The request body must be JSON sent with 'Content-Type: application/json', not '${req.headers["content-type"] ?? ""}'.`,
-      { code: "invalid_body" }));
-  }
-  if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
-    return sendError(res, new ApiError(400, "The request body must be a JSON object.", { code: "invalid_body" }));
-  }
-  next();
 };
 
 /** body-parser's failures, in OpenAI's shape. */

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { ChatMessage, GenerationOptions, ResponseFormat, ToolChoice, TokenizeInput, ToolSpec } from "../protocol/types";
 import { ApiError } from "./errors";
+import { parseBody, show } from "./requestBody";
 
 const MAX_STOP_SEQUENCES = 16;
 
@@ -175,7 +176,7 @@ export interface CompletionRequest extends GenerationRequest {
 
 /** Throws ApiError 400 naming the first invalid field. */
 export function parseChatRequest(body: unknown): ChatRequest {
-  const parsed = parse(chatBody, body);
+  const parsed = parseBody(chatBody, body);
   const request = generationRequest(parsed);
   const tools = toolSpecs(parsed.tools);
   const choice = parsed.tool_choice;
@@ -202,7 +203,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
 
 /** Throws ApiError 400 naming the first invalid field. */
 export function parseCompletionRequest(body: unknown): CompletionRequest {
-  const parsed = parse(completionBody, body);
+  const parsed = parseBody(completionBody, body);
   const prompt = typeof parsed.prompt === "string" ? parsed.prompt : parsed.prompt[0]!;
   if (parsed.input_extra?.length && parsed.suffix == null) {
     throw new ApiError(400, "'input_extra' is context for fill-in-the-middle: send it with 'suffix'.", { param: "input_extra", code: "invalid_value" });
@@ -249,7 +250,7 @@ const tokenizeBody = z.union(
  * model's chat prompt. Optionally the model (loaded on demand).
  */
 export function parseTokenizeRequest(body: unknown): { input: TokenizeInput; model?: string } {
-  const parsed = parse(tokenizeBody, body);
+  const parsed = parseBody(tokenizeBody, body);
   const input: TokenizeInput = "content" in parsed ? { text: parsed.content } : { messages: parsed.messages };
   return { input, ...(parsed.model != null && { model: parsed.model }) };
 }
@@ -277,70 +278,4 @@ function generationRequest(body: SamplingFields): GenerationRequest {
     stream: body.stream ?? false,
     includeUsage: body.stream_options?.include_usage ?? false,
   };
-}
-
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const result = schema.safeParse(body, { error: describe, reportInput: true });
-  if (result.success) return result.data;
-  const issue = mostSpecific(result.error.issues[0]!);
-  const param = issue.path.map(String).join(".");
-  const message =
-    issue.input === undefined && issue.code !== "custom"
-      ? `Missing required parameter '${param}'.`
-      : `Invalid '${param}': ${issue.message}.`;
-  throw new ApiError(400, message, { param, code: issue.code === "invalid_type" ? "invalid_type" : "invalid_value" });
-}
-
-/**
- * A union's own message ("must be a string or ...") is vague when the value had the right
- * shape but a bad part (an image among text parts): then report that branch's issue instead.
- */
-function mostSpecific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
-  if (issue.code !== "invalid_union") return issue;
-  const shaped = issue.errors
-    .map((branch) => branch[0])
-    .filter((first) => first !== undefined && !(first.code === "invalid_type" && first.path.length === 0));
-  if (shaped.length !== 1) return issue;
-  const inner = shaped[0]!;
-  return mostSpecific({ ...inner, path: [...issue.path, ...inner.path] });
-}
-
-/** Plain-language messages for zod's issue codes; fields with their own message override these. */
-function describe(issue: z.core.$ZodRawIssue): string | undefined {
-  switch (issue.code) {
-    case "invalid_type":
-      return `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${show(issue.input)}`;
-    case "too_small":
-      if (issue.origin === "array") return `must contain at least ${items(issue.minimum)}`;
-      if (issue.origin === "string") return "must not be empty";
-      return issue.inclusive ? `must be at least ${issue.minimum}` : `must be greater than ${issue.minimum}`;
-    case "too_big":
-      if (issue.origin === "array") return `must contain at most ${items(issue.maximum)}`;
-      return issue.inclusive ? `must be at most ${issue.maximum}` : `must be less than ${issue.maximum}`;
-    case "invalid_value":
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, not ${show(issue.input)}`;
-    default:
-      return undefined;
-  }
-}
-
-const EXPECTED: Record<string, string> = {
-  string: "a string",
-  number: "a number",
-  int: "an integer",
-  boolean: "true or false",
-  array: "an array",
-  object: "an object",
-};
-
-function items(count: number | bigint): string {
-  return `${count} item${count === 1 ? "" : "s"}`;
-}
-
-function show(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return String(value);
 }

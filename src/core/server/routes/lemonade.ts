@@ -1,7 +1,7 @@
 // Lemonade's management endpoints under /api/v1: health, stats of the last request, system-info,
 // load and unload. (pull, delete and the models on disk are in store.ts.)
 import path from "node:path";
-import { Router, type Request } from "express";
+import { Router } from "express";
 import { z } from "zod";
 import type { LoadedModel } from "../../engine/modelPool";
 import type { ActionResult, Health, Stats } from "../../protocol/api";
@@ -10,6 +10,7 @@ import { probeHardware } from "../../hardware/probe";
 import { repoOfCacheFolder } from "../../store/hfCache";
 import { checkModelId } from "../../store/names";
 import { ApiError } from "../errors";
+import { jsonBody, parseBody } from "../requestBody";
 import type { ModelProvider } from "../modelProvider";
 import type { ServerLife } from "../serverLife";
 import { healthFields } from "./health";
@@ -22,8 +23,8 @@ export interface LemonadeOptions {
   life: ServerLife;
 }
 
-const MODEL_ID = "a model id: a catalog id (with :variant), hf.co/owner/repo:QUANT, or a user model id";
-const CTX_SIZE = "an integer from 64 to 1048576, or -1 for the model's default";
+const MODEL_ID = "must be a model id: a catalog id (with :variant), hf.co/owner/repo:QUANT, or a user model id";
+const CTX_SIZE = "must be an integer from 64 to 1048576, or -1 for the model's default";
 
 const loadBody = z.looseObject({
   model_name: z.string({ error: MODEL_ID }).trim().min(1, { error: MODEL_ID }),
@@ -31,16 +32,16 @@ const loadBody = z.looseObject({
     .int({ error: CTX_SIZE })
     .refine((n) => n === -1 || (n >= 64 && n <= 1 << 20), { error: CTX_SIZE })
     .nullish(),
-  pinned: z.boolean({ error: "true or false" }).nullish(),
+  pinned: z.boolean({ error: "must be true or false" }).nullish(),
 });
 
 const unloadBody = z.looseObject({
-  model_name: z.string({ error: "a model id" }).trim().min(1, { error: "a model id" }).nullish(),
+  model_name: z.string({ error: "must be a model id" }).trim().min(1, { error: "must be a model id" }).nullish(),
 });
 
 const pinBody = z.looseObject({
   model_name: z.string({ error: MODEL_ID }).trim().min(1, { error: MODEL_ID }),
-  pinned: z.boolean({ error: "true or false" }).nullish(),
+  pinned: z.boolean({ error: "must be true or false" }).nullish(),
 });
 
 export function lemonadeRouter(models: ModelProvider, { version, life }: LemonadeOptions): Router {
@@ -157,33 +158,6 @@ function checkLoadableId(name: string): string {
     });
   }
   return name;
-}
-
-/** The JSON a POST carries; with `optional`, an empty body reads as {} (Lemonade's `curl -X POST .../unload`). */
-function jsonBody(req: Request, optional: boolean): unknown {
-  const isJson = req.is("application/json");
-  const empty = isJson === null || (!req.headers["content-type"] && req.headers["content-length"] === "0");
-  if (empty && optional) return {};
-  if (!isJson) {
-    throw new ApiError(400, "The request body must be a JSON object sent with 'Content-Type: application/json'.", { code: "invalid_body" });
-  }
-  return req.body;
-}
-
-/** zod's first issue as a 400 naming the field; each field's message says what it must be. */
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "The request body must be a JSON object.", { code: "invalid_body" });
-  }
-  const result = schema.safeParse(body, { reportInput: true });
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const param = issue.path.map(String).join(".");
-  const missing = issue.input === undefined;
-  throw new ApiError(400, missing ? `Missing required parameter '${param}': ${issue.message}.` : `Invalid '${param}': must be ${issue.message}.`, {
-    param,
-    code: missing || issue.code === "invalid_type" ? "invalid_type" : "invalid_value",
-  });
 }
 
 const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;

@@ -1,12 +1,14 @@
 // Lemonade's model management under /api/v1: pull (progress as SSE), delete, and the models on
 // disk and in the catalog. Downloads run in the server process; the engine only loads models.
 import { Router, type Request, type Response } from "express";
+import { z } from "zod";
 import type { ModelPool } from "../../engine/modelPool";
 import type { ActionResult, PullComplete, PullProgressEvent, StoreModel, StoreModelList } from "../../protocol/api";
 import type { CatalogEntry, ModelStore, StoredModel } from "../../store/modelStore";
 import { StoreError } from "../../store/storeError";
 import type { PullProgress } from "../../store/transferProgress";
 import { ApiError, errorBody } from "../errors";
+import { parseBody } from "../requestBody";
 import { SseWriter } from "../sse";
 
 const STATUS: Record<StoreError["code"], number> = {
@@ -119,13 +121,16 @@ function progressEvent(p: PullProgress | undefined): PullProgressEvent {
   };
 }
 
+const MODEL_NAME = "must be a model id: a catalog id, a catalog id with :variant, or hf.co/owner/repo:QUANT";
+const modelId = z.string({ error: MODEL_NAME }).trim().min(1, { error: MODEL_NAME }).nullish();
+// Lemonade names the model `model_name`; Ollama's habit of `model` is taken too.
+const nameBody = z.looseObject({ model_name: modelId, model: modelId });
+
 function modelName(req: Request): string {
-  const body = req.body as { model_name?: unknown; model?: unknown };
-  const name = body.model_name ?? body.model;
-  if (typeof name !== "string" || name.trim() === "") {
-    throw new ApiError(400, "'model_name' is required: a catalog id, a catalog id with :variant, or hf.co/owner/repo:QUANT.", { param: "model_name", code: "invalid_request" });
-  }
-  return name.trim();
+  const { model_name, model } = parseBody(nameBody, req.body);
+  const name = model_name ?? model;
+  if (!name) throw new ApiError(400, `Missing required parameter 'model_name': it ${MODEL_NAME}.`, { param: "model_name", code: "invalid_type" });
+  return name;
 }
 
 /** Lemonade's model object. */

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { ChatMessage, GenerationOptions } from "../../../protocol/types";
 import { ApiError } from "../../errors";
+import { parseBody } from "../../requestBody";
 import { functionName, schemaObject, tool, toolSpecs } from "../../schemas";
 import { keepAliveField } from "./keepAlive";
 
@@ -94,7 +95,7 @@ export interface OllamaGenerateRequest extends OllamaGenerationRequest {
 
 /** Each parser throws ApiError 400 naming the first invalid field. */
 export function parseChatRequest(body: unknown): OllamaChatRequest {
-  const parsed = parse(chatBody, body);
+  const parsed = parseBody(chatBody, body, "field");
   const request = generationRequest(parsed);
   const tools = toolSpecs(parsed.tools);
   // Ollama has no tool_choice: the model decides.
@@ -112,7 +113,7 @@ export function parseChatRequest(body: unknown): OllamaChatRequest {
 }
 
 export function parseGenerateRequest(body: unknown): OllamaGenerateRequest {
-  const parsed = parse(generateBody, body);
+  const parsed = parseBody(generateBody, body, "field");
   // Only chat-template generation takes constraints; a raw or fill-in-the-middle one would ignore it.
   if (parsed.format && (parsed.raw || parsed.suffix)) {
     throw new ApiError(400, "Invalid 'format': it works with the chat template, not with 'raw' or 'suffix'.", { param: "format" });
@@ -128,7 +129,7 @@ export function parseGenerateRequest(body: unknown): OllamaGenerateRequest {
 
 /** The model named by /api/show. */
 export function parseShowRequest(body: unknown): string {
-  const parsed = parse(showBody, body);
+  const parsed = parseBody(showBody, body, "field");
   const model = parsed.model ?? parsed.name;
   if (!model) throw new ApiError(400, "Missing required field 'model'.", { param: "model" });
   return model;
@@ -157,18 +158,4 @@ function generationRequest(body: z.infer<z.ZodObject<typeof common>>): OllamaGen
     // Unset options are left out so the engine's defaults apply and nothing undefined crosses to the worker.
     options: Object.fromEntries(Object.entries(generation).filter(([, v]) => v !== undefined)) as GenerationOptions,
   };
-}
-
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  // express.json leaves no body as undefined; a JSON string or array parses but is no request.
-  if (body === undefined) throw new ApiError(400, "The request has no body: send a JSON object.");
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "The request body must be a JSON object.");
-  }
-  const result = schema.safeParse(body, { reportInput: true });
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.map(String).join(".");
-  const message = issue.input === undefined ? `Missing required field '${field}'.` : `Invalid '${field}': ${issue.message}.`;
-  throw new ApiError(400, message, { param: field });
 }
