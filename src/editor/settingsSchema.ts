@@ -1,5 +1,5 @@
 // The check of each of Squeeze's settings, keyed as package.json contributes them. package.json
-// alone holds the defaults (VS Code applies them); test/settings.test.ts holds the two together.
+// alone holds the defaults (VS Code applies them); test/unit/settings.test.ts holds the two together.
 import { isIP } from "node:net";
 import { z } from "zod";
 

@@ -9,7 +9,8 @@ import { eventually } from "../../helpers/eventually";
 import { freePort } from "../../../src/core/util/ports";
 import { LocalHub } from "../../helpers/localHub";
 import { TINY } from "../../helpers/paths";
-import { ARTIFACTS, openProject, statusBarText, useVsCode, waitForStatusBar } from "./workbench";
+import type { Locator, Page } from "playwright-core";
+import { ARTIFACTS, inOrder, openProject, statusBarText, useVsCode, waitForStatusBar } from "./workbench";
 
 describe("first run in VS Code", function () {
   this.timeout(300_000);
@@ -35,13 +36,18 @@ describe("first run in VS Code", function () {
   after(() => hub?.close());
   const vscode = useVsCode("first-run", () => ({ HF_ENDPOINT: hubUrl, HF_TOKEN: "" }));
 
-  it("recommends a model per role with its reason, downloads both with progress on one click, and loads both", async () => {
-    const port = await freePort();
-    const page = await openProject(vscode, "project", { "squeeze.server.port": port });
+  const step = inOrder();
+  let port: number;
+  let page: Page;
+  let toast: Locator;
+
+  step("a notification recommends a model per role for this machine, saying why", async () => {
+    port = await freePort();
+    page = await openProject(vscode, "project", { "squeeze.server.port": port });
 
     // Opened from the bell: toasts are not shown in this test-driver mode of the workbench.
     await waitForStatusBar(page, /Squeeze no-model/, "the status bar to say no-model");
-    const toast = page.locator(".notification-list-item", { hasText: "Squeeze has no model yet" });
+    toast = page.locator(".notification-list-item", { hasText: "Squeeze has no model yet" });
     await eventually(async () => {
       if (await toast.isVisible()) return true;
       await page.locator("#status\\.notifications").click();
@@ -53,7 +59,9 @@ describe("first run in VS Code", function () {
     assert.match(message, new RegExp(`For inline completions: ${escaped(recommended.completion.id)}\\b.*loaded beside it`));
     assert.match(await statusBarText(page), /Squeeze no-model/);
     await page.screenshot({ path: path.join(ARTIFACTS, "first-run-recommendation.png") });
+  });
 
+  step("one click downloads both models from the hub and the server loads both", async () => {
     await toast.locator(".monaco-button", { hasText: "Download Both" }).click();
     await waitForStatusBar(page, /Squeeze CPU · \S+ · ready/, "the status bar to say ready");
     const health = await eventually(async () => {

@@ -9,7 +9,8 @@ import { eventually } from "../../helpers/eventually";
 import { sseEvents } from "../../../src/core/util/sseEvents";
 import { freePort } from "../../../src/core/util/ports";
 import { TINY } from "../../helpers/paths";
-import { ARTIFACTS, extensionLogs, openFile, openProject, runCommand, suggestionAfterTyping, useVsCode, waitForStatusBar } from "./workbench";
+import type { Page } from "playwright-core";
+import { ARTIFACTS, extensionLogs, inOrder, openFile, openProject, runCommand, suggestionAfterTyping, useVsCode, waitForStatusBar } from "./workbench";
 
 interface Health {
   pid: number;
@@ -30,10 +31,15 @@ describe("two VS Code windows on one machine", function () {
   // Ready, or ready and showing the last request's speed.
   const ready = /Squeeze CPU · tiny · (ready|[\d.]+ tok\/s)/;
 
-  it("share one server process, which outlives the window that started it and comes back when it is killed", async () => {
-    const first = await openWindow("first");
+  const step = inOrder();
+  let first: Page;
+  let second: Page;
+  let served: Health;
+
+  step("the second window joins the server the first one started, with no second model load", async () => {
+    first = await openWindow("first");
     await waitForStatusBar(first, ready, "the first window's status bar to say ready");
-    const second = await openWindow("second");
+    second = await openWindow("second");
     await waitForStatusBar(second, ready, "the second window's status bar to say ready");
     await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-second.png") });
 
@@ -49,18 +55,20 @@ describe("two VS Code windows on one machine", function () {
       return found.every((l) => /\[server\] chat: loaded tiny/.test(l)) ? found : undefined;
     }, "the server's lines in both windows' logs");
     for (const log of withServerLines) assert.match(log, /\[server\] Squeeze 0\.1\.0 serving "tiny"/);
-    let served = await health();
-    assert.deepEqual([served.loads, served.windows, served.models], [1, 2, ["tiny"]]);
+    const h = await health();
+    assert.deepEqual([h.loads, h.windows, h.models], [1, 2, ["tiny"]]);
+  });
 
-    // Stopping the server in one window stops it for all; starting it again brings both back.
+  step("Stop Server in one window stops it for both, and Start Server brings both back", async () => {
     await runCommand(first, "Squeeze: Stop Server");
     for (const page of [first, second]) await waitForStatusBar(page, /Squeeze stopped/, "both status bars to say stopped");
     await assert.rejects(health());
     await runCommand(first, "Squeeze: Start Server");
     for (const page of [first, second]) await waitForStatusBar(page, ready, "both status bars to say ready again");
     served = await eventually(async () => ((await health()).windows === 2 ? health() : undefined), "both windows to attach again");
+  });
 
-    // Closing the window that started the server: a stream in flight finishes, and the model stays loaded.
+  step("closing the window that started the server leaves it serving: a stream in flight finishes, no model loads again", async () => {
     const stream = streamChat(port);
     await stream.started;
     await first.close({ runBeforeUnload: true });
@@ -73,14 +81,16 @@ describe("two VS Code windows on one machine", function () {
     assert.ok((await suggestionAfterTyping(second, "const total = ")).trim().length > 0, "the second window completes");
     assert.equal((await health()).loads, served.loads, "its completion needed no model load");
     await second.screenshot({ path: path.join(ARTIFACTS, "two-windows-after-close.png") });
+  });
 
-    // kill -9 of the server with two windows open: a window starts it again, both come back.
+  step("a killed server is started again by a window, and both windows come back to ready", async () => {
     const third = await openWindow("third");
     await waitForStatusBar(third, ready, "the third window's status bar to say ready");
-    process.kill(after.pid, "SIGKILL");
+    const killed = (await health()).pid;
+    process.kill(killed, "SIGKILL");
     const restarted = await eventually(async () => {
       const h = await health().catch(() => undefined);
-      return h && h.pid !== after.pid && h.windows === 2 && h.models.length > 0 ? h : undefined;
+      return h && h.pid !== killed && h.windows === 2 && h.models.length > 0 ? h : undefined;
     }, "a new server with both windows attached and its model loaded");
     assert.deepEqual(restarted.models, ["tiny"]);
     for (const page of [second, third]) await waitForStatusBar(page, ready, "both status bars to say ready after the kill");

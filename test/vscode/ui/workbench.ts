@@ -1,4 +1,5 @@
 // What the UI tests read off a VS Code window and its server.
+import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -100,6 +101,24 @@ export interface VsCodeFixture {
  * after them. Everything they write stays in a scratch folder; `env` adds to the server's
  * environment (called once the scratch folder exists). Folders open trusted unless `trustWorkspaces` is false.
  */
+/**
+ * Tests that carry one session on in order, each naming one behaviour. After a failure the later
+ * ones fail at once and name the step that broke the session, rather than failing obscurely.
+ */
+export function inOrder(): (title: string, step: () => Promise<void>) => void {
+  let broken: string | undefined;
+  return (title, step) =>
+    it(title, async () => {
+      assert.equal(broken, undefined, `not run: it goes on from "${broken}", which failed`);
+      try {
+        await step();
+      } catch (err) {
+        broken = title;
+        throw err;
+      }
+    });
+}
+
 export function useVsCode(name: string, env: (scratch: string) => NodeJS.ProcessEnv = () => ({}), { trustWorkspaces = true } = {}): VsCodeFixture {
   const fixture = {} as VsCodeFixture;
   before(async () => {

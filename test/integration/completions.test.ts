@@ -1,0 +1,226 @@
+// Inline completions: the cache and the rules that shape a suggestion (plain functions), and the
+// server's dedicated fill-in-the-middle sequence, whose KV cache survives chats in between.
+import assert from "node:assert/strict";
+import { CompletionCache } from "../../src/editor/completions/completionCache";
+import { ApiClient } from "../../src/editor/apiClient";
+import { Completer, type CompletionReport } from "../../src/editor/completions/completer";
+import { ContextRing } from "../../src/editor/completions/contextRing";
+import { budget, completionMode, contextWindow, repeatsFollowing, shapeCompletion, stops } from "../../src/editor/completions/completionRules";
+import { eventually } from "../helpers/eventually";
+import { postJson } from "../helpers/http";
+import { QWEN05, TINY } from "../helpers/paths";
+import { type SqueezeProcess, startSqueeze } from "../helpers/squeezeProcess";
+
+describe("completion cache", () => {
+  it("answers the same place from memory", () => {
+    const cache = new CompletionCache();
+    cache.set("const a = ", ";\n", "1 + 2");
+    assert.deepEqual(cache.get("const a = ", ";\n"), { text: "1 + 2", exact: true });
+    assert.equal(cache.get("const a = ", "\n"), undefined, "another suffix is another place");
+  });
+
+  it("answers with the rest of a suggestion the user is typing along", () => {
+    const cache = new CompletionCache();
+    cache.set("const a = ", ";\n", "1 + 2");
+    assert.deepEqual(cache.get("const a = 1 ", ";\n"), { text: "+ 2", exact: false });
+    assert.equal(cache.get("const a = 1 + 2", ";\n"), undefined, "nothing is left once the whole suggestion is typed");
+    assert.equal(cache.get("const a = 7", ";\n"), undefined, "typing something else is not along the suggestion");
+  });
+
+  it("forgets the least recently used entry beyond its capacity", () => {
+    const cache = new CompletionCache(2);
+    cache.set("a", "", "1");
+    cache.set("b", "", "2");
+    cache.get("a", "");
+    cache.set("c", "", "3");
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get("b", ""), undefined);
+    assert.equal(cache.get("a", "")?.text, "1");
+  });
+});
+
+describe("completion rules", () => {
+  it("suggests one line when code follows the cursor, several after a block opener or on an empty line", () => {
+    assert.equal(completionMode("  foo(", "bar);"), "single-line");
+    assert.equal(completionMode("function f() {", ""), "multi-line");
+    assert.equal(completionMode("if x:", ""), "multi-line");
+    assert.equal(completionMode("    ", ""), "multi-line");
+    assert.equal(completionMode("const x = ", ""), "single-line");
+    assert.equal(completionMode("call(", ")"), "multi-line", "only closing brackets after the cursor do not count as code");
+    assert.deepEqual(stops("single-line"), ["\n"]);
+  });
+
+  it("cuts a suggestion to its mode and drops blank ones", () => {
+    assert.equal(shapeCompletion("a + b\nnext()", "single-line", ""), "a + b");
+    assert.equal(shapeCompletion("  \n\n", "multi-line", ""), undefined);
+    const long = Array.from({ length: 20 }, (_, i) => `line${i}`).join("\n");
+    assert.equal(shapeCompletion(long, "multi-line", "")?.split("\n").length, 8);
+  });
+
+  it("drops a suggestion that repeats what follows the cursor", () => {
+    assert.equal(repeatsFollowing("return x;", "\n  return x;\n}"), true);
+    assert.equal(repeatsFollowing(")", ");"), true);
+    assert.equal(repeatsFollowing("a()\nb()", "\na()\nb()\n"), true);
+    assert.equal(repeatsFollowing("a()\nc()", "\na()\nb()\n"), false);
+    assert.equal(shapeCompletion("return x;", "single-line", "\n  return x;\n}"), undefined);
+  });
+
+  it("keeps the prefix window's start in place while the user types, so the server's KV cache holds", () => {
+    const text = "let x = 1;\n".repeat(2000);
+    let previous = contextWindow(text, 15_000).prefix;
+    for (let offset = 15_001; offset < 15_200; offset++) {
+      const { prefix } = contextWindow(text, offset);
+      assert.ok(prefix.startsWith(previous), `the window at ${offset} extends the one before`);
+      assert.ok(prefix.startsWith("let x"), "it starts on a line boundary");
+      previous = prefix;
+    }
+    assert.ok(previous.length <= 3000 + 1024);
+    assert.ok(contextWindow(text, 15_000).suffix.length <= 160);
+  });
+
+  it("spends fewer tokens and less time on battery", () => {
+    assert.ok(budget("multi-line", true).maxTokens < budget("multi-line", false).maxTokens);
+    assert.ok(budget("single-line", true).maxPredictMs < budget("single-line", false).maxPredictMs);
+    assert.ok(budget("single-line", false).maxTokens < budget("multi-line", false).maxTokens);
+  });
+});
+
+describe("context ring", () => {
+  const file = (n: number) => Array.from({ length: 200 }, (_, i) => `line ${i} of file ${n}`).join("\n");
+
+  it("keeps chunks around where the user was, replacing an overlapping chunk of the same file", () => {
+    const ring = new ContextRing(6, 10_000, 10);
+    ring.add("a.ts", file(1), 50);
+    ring.add("a.ts", file(1), 52);
+    ring.add("b.ts", file(2), 100);
+    const chunks = ring.chunksFor("c.ts");
+    assert.deepEqual(chunks.map((c) => c.filename), ["a.ts", "b.ts"]);
+    assert.match(chunks[0]!.text, /^line 47 of file 1\n/);
+    assert.equal(chunks[0]!.text.split("\n").length, 10);
+  });
+
+  it("leaves out the current file and keeps the newest chunks within its budget", () => {
+    const ring = new ContextRing(6, 450, 10);
+    for (let n = 1; n <= 5; n++) ring.add(`f${n}.ts`, file(n), 20);
+    const chunks = ring.chunksFor("f5.ts");
+    assert.deepEqual(chunks.map((c) => c.filename), ["f3.ts", "f4.ts"], "the two newest chunks of other files (about 190 characters each) fit 450");
+  });
+
+  it("holds at most its number of chunks, forgetting the oldest", () => {
+    const ring = new ContextRing(2, 10_000, 10);
+    for (let n = 1; n <= 3; n++) ring.add(`f${n}.ts`, file(n), 20);
+    assert.deepEqual(ring.chunksFor("x").map((c) => c.filename), ["f2.ts", "f3.ts"]);
+  });
+});
+
+describe("fill-in-the-middle KV reuse on llama.cpp", function () {
+  this.timeout(120_000);
+  let squeeze: SqueezeProcess;
+  before(async () => {
+    squeeze = await startSqueeze(["--model", TINY]);
+  });
+  after(() => squeeze.stop());
+
+  const infill = async (prompt: string, extra?: { filename: string; text: string }[]) => {
+    const res = await postJson(squeeze.url, "/v1/completions", { model: squeeze.modelId, prompt, suffix: "\n}\n", max_tokens: 4, temperature: 0, input_extra: extra });
+    assert.equal(res.status, 200, res.body);
+    const usage = JSON.parse(res.body).usage as { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number } };
+    return { prompt: usage.prompt_tokens, evaluated: usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens };
+  };
+
+  it("evaluates only a few prompt tokens after a one-character edit, even with a chat in between", async () => {
+    const prefix = `function total(items) {\n${"  sum += item.price * item.count;\n".repeat(20)}  return`;
+    const first = await infill(prefix);
+    assert.equal(first.evaluated, first.prompt, "the first request evaluates its whole prompt");
+    const chat = await postJson(squeeze.url, "/v1/chat/completions", { model: squeeze.modelId, messages: [{ role: "user", content: "Something else entirely" }], max_tokens: 4 });
+    assert.equal(chat.status, 200, chat.body);
+    const edited = await infill(`${prefix} `);
+    assert.ok(edited.prompt > 200, `a long prompt (${edited.prompt} tokens)`);
+    // The changed token at the cursor, the suffix after it, and the FIM marker.
+    assert.ok(edited.evaluated <= 8, `${edited.evaluated} of ${edited.prompt} prompt tokens were evaluated`);
+  });
+
+  it("puts other files before the prompt in the model's repository format, and keeps them cached", async () => {
+    const prefix = "def area(r):\n    return";
+    const plain = await infill(prefix);
+    const extra = [{ filename: "geometry/constants.py", text: "PI = 3.14159\nTAU = 2 * PI\n" }];
+    const withExtra = await infill(prefix, extra);
+    // Qwen's format: <|file_sep|>path\ntext per chunk, then <|file_sep|> before the current file.
+    assert.ok(withExtra.prompt > plain.prompt + 10, `${withExtra.prompt} prompt tokens with the chunk, ${plain.prompt} without`);
+    const next = await infill(`${prefix} `, extra);
+    assert.ok(next.evaluated <= 8, `${next.evaluated} of ${next.prompt} prompt tokens were evaluated with the same chunks`);
+  });
+
+  it("answers with what it generated when t_max_predict_ms is spent, and refuses a bad one", async () => {
+    const body = { model: squeeze.modelId, prompt: "function f() {", suffix: "}", max_tokens: 3000, temperature: 0 };
+    const res = await postJson(squeeze.url, "/v1/completions", { ...body, t_max_predict_ms: 20 });
+    assert.equal(res.status, 200, res.body);
+    const answer = JSON.parse(res.body) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } };
+    assert.equal(answer.choices[0]!.finish_reason, "length");
+    assert.ok(answer.usage.completion_tokens < 3000, `${answer.usage.completion_tokens} tokens in a 20 ms budget`);
+    for (const bad of [0, -5, 1.5, "fast"]) {
+      const refused = await postJson(squeeze.url, "/v1/completions", { ...body, t_max_predict_ms: bad });
+      assert.equal(refused.status, 400, `${JSON.stringify(bad)}: ${refused.body}`);
+      assert.equal(JSON.parse(refused.body).error.param, "t_max_predict_ms");
+    }
+  });
+
+  it("refuses input_extra without a suffix, and malformed chunks", async () => {
+    const noSuffix = await postJson(squeeze.url, "/v1/completions", { model: squeeze.modelId, prompt: "x", input_extra: [{ filename: "a", text: "b" }] });
+    assert.equal(noSuffix.status, 400);
+    assert.equal(JSON.parse(noSuffix.body).error.param, "input_extra");
+    const malformed = await postJson(squeeze.url, "/v1/completions", { model: squeeze.modelId, prompt: "x", suffix: "", input_extra: [{ name: "a" }] });
+    assert.equal(malformed.status, 400, malformed.body);
+  });
+});
+
+describe("completer against a real server", function () {
+  this.timeout(120_000);
+  let squeeze: SqueezeProcess;
+  let reports: CompletionReport[];
+  let completer: Completer;
+  before(async () => {
+    squeeze = await startSqueeze(["--model", QWEN05]);
+    completer = new Completer(() => new ApiClient(squeeze.url), () => squeeze.modelId, { debounceMs: () => 0, onBattery: () => false }, (r) => reports.push(r));
+  });
+  beforeEach(() => (reports = []));
+  after(() => squeeze.stop());
+
+  const stats = async () => JSON.parse((await (await fetch(`${squeeze.url}/api/v1/stats`)).text())) as { cancelled: number; completed: number; requests_in_flight: number };
+
+  it("answers the same place again from its cache, without a request", async () => {
+    const text = "def area(r):\n    return ";
+    const first = await completer.complete("area.py", text, text.length, new AbortController().signal);
+    const completed = (await stats()).completed;
+    const again = await completer.complete("area.py", text, text.length, new AbortController().signal);
+    assert.deepEqual(again, first && { ...first, source: "cache" });
+    assert.deepEqual(reports.map((r) => r.source), ["server", "cache"]);
+    assert.equal((await stats()).completed, completed, "the second answer made no request");
+  });
+
+  it("warms up a file as it opens, so the first suggestion there evaluates only a few prompt tokens", async () => {
+    const text = `${Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i}, "item ${i}");`).join("\n")}\nconst total = `;
+    await completer.warmUp("values.ts", text, text.length);
+    assert.equal(reports.length, 0, "a warm-up is not a suggestion");
+    await completer.complete("values.ts", text, text.length, new AbortController().signal);
+    const [first] = reports;
+    assert.equal(first?.source, "server");
+    const evaluated = first.promptTokens! - first.cachedTokens!;
+    assert.ok(first.promptTokens! > 500 && evaluated <= 4, `${evaluated} of ${first.promptTokens} prompt tokens evaluated`);
+  });
+
+  it("stops the server's generation when a newer keystroke supersedes the request", async () => {
+    const before = await stats();
+    const abort = new AbortController();
+    // A block opener: multi-line, up to 64 tokens and 1.2 s of generation for this model on a CPU.
+    const text = "class Stack:\n    def __init__(self):";
+    const pending = completer.complete("area.py", text, text.length, abort.signal);
+    await eventually(async () => ((await stats()).requests_in_flight > 0 ? true : undefined), "the request to reach the engine", 10_000, 20);
+    abort.abort();
+    assert.equal(await pending, undefined);
+    await eventually(async () => {
+      const now = await stats();
+      return now.cancelled === before.cancelled + 1 && now.requests_in_flight === 0 ? true : undefined;
+    }, "the server to cancel the generation", 10_000, 50);
+  });
+});
