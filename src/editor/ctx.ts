@@ -23,6 +23,7 @@ import { ServerLog } from "./serverLog";
 import { serverLogFile } from "./serverProcess";
 import { ServerMonitor } from "./serverMonitor";
 import { StatusBar, statusView, type StatusView } from "./statusBar";
+import { StopMarker } from "./stopMarker";
 
 export class Ctx implements vscode.Disposable {
   readonly log = vscode.window.createOutputChannel("Squeeze", { log: true });
@@ -47,7 +48,7 @@ export class Ctx implements vscode.Disposable {
     this.configNow = this.reread();
     this.keys = new ApiKeyStore(extension.secrets);
     this.machine = new MachineInfo(extension.extensionPath, () => this.configNow);
-    this.host = new ServerHost(this.configNow, extension.extensionPath, this.keys, this.log, path.join(extension.globalStorageUri.fsPath, "server-stopped"));
+    this.host = new ServerHost(this.configNow, extension.extensionPath, this.keys, this.log, new StopMarker(path.join(extension.globalStorageUri.fsPath, "server-stopped")));
     this.monitor = new ServerMonitor(() => this.host.client);
     this.power = new PowerState(() => this.configNow.batteryPolicy);
     this.completer = new Completer(

@@ -6,9 +6,6 @@
 // Anything can listen on the port and answer like Squeeze, so the window sends nothing (no code, no
 // messages, no key) to a server before it proves it holds the user's secret: once before it
 // attaches, and again on every connection its requests open (trust/provenConnections.ts).
-import { existsSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import type { Agent } from "undici";
 import * as vscode from "vscode";
@@ -19,11 +16,13 @@ import { provenAgent } from "../core/trust/provenConnections";
 import { userSecret, type UserSecret } from "../core/trust/userSecret";
 import { canListen } from "../core/util/ports";
 import { delay } from "../core/util/delay";
-import { isAlive, withPidLock } from "../core/util/pidLock";
+import { withPidLock } from "../core/util/pidLock";
 import { ApiClient, ApiRequestError, type Credentials } from "./apiClient";
 import type { ApiKeyStore } from "./apiKey";
 import { baseUrl, type Config } from "./config";
-import { serveArgs, serverLastWords, serverLogFile, serverStartLock, startServer, type StartedServer } from "./serverProcess";
+import { RestartBudget } from "./restartBudget";
+import type { StopMarker } from "./stopMarker";
+import { serveArgs, serverLastWords, serverLogFile, serverStartLock, startServer, stopServerProcess, type StartedServer } from "./serverProcess";
 
 export type ServerState =
   | { kind: "stopped" }
@@ -39,10 +38,6 @@ export type ServerState =
   | { kind: "conflict"; url: string; message: string; holder: string }
   | { kind: "failed"; url: string; message: string };
 
-/** Restarts after an unexpected end, and how long each waits first. */
-const BACKOFF_MS = [250, 1000, 2000, 4000, 8000];
-/** Unexpected ends further apart than this do not count towards giving up. */
-const CRASH_WINDOW_MS = 120_000;
 /** How long a started server may take to listen (its model loads after that). */
 const LISTEN_TIMEOUT_MS = 30_000;
 const WATCH_MS = 2000;
@@ -60,32 +55,26 @@ export class ServerHost implements vscode.Disposable {
   /** Bumped whenever this window starts, stops or moves, so that older work finishing late is ignored. */
   private session = 0;
   private attachment: AbortController | undefined;
-  /** When the server last went away unexpectedly, newest last. */
-  private crashes: number[] = [];
+  private readonly restarts = new RestartBudget();
   private watchTimer: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   /** This window, to the server: its completions keep a KV sequence of their own. */
   private readonly clientId = `window-${randomUUID()}`;
-  /** The verdicts on model files the server keeps, shared through the user's Squeeze folder. */
   /** Milliseconds from this window's first look to a server with its models loaded, once it has been. */
   readyMs: number | undefined;
 
-  /**
-   * @param stoppedMarker a file shared by all windows: present while the user has stopped the server,
-   * so that other windows do not start it again and new ones do not start it.
-   */
   constructor(
     private config: Config,
     private readonly extensionPath: string,
     private readonly keys: ApiKeyStore,
     private readonly log: vscode.LogOutputChannel,
-    private readonly stoppedMarker: string,
+    private readonly stopMarker: StopMarker,
   ) {}
 
   /** Whether the user stopped the server (in any window) and has not started it since. */
   get stoppedByUser(): boolean {
-    return existsSync(this.stoppedMarker);
+    return this.stopMarker.present;
   }
 
   get server(): ServerState {
@@ -120,19 +109,18 @@ export class ServerHost implements vscode.Disposable {
 
   /** Starts the server, or joins the one running. */
   async start(): Promise<void> {
-    await rm(this.stoppedMarker, { force: true });
-    this.crashes = [];
+    await this.stopMarker.clear();
+    this.restarts.reset();
     await this.connect(++this.session);
   }
 
   /** Stops the server for every window until the user starts it again. */
   async stop(): Promise<void> {
-    await mkdir(path.dirname(this.stoppedMarker), { recursive: true });
-    await writeFile(this.stoppedMarker, `${process.pid}\n`);
+    await this.stopMarker.set();
     const running = this.state.kind === "running" ? this.state.server : undefined;
     const session = ++this.session;
     this.letGo();
-    if (running) await this.terminate(running.pid);
+    if (running) await stopServerProcess(running.pid);
     if (session === this.session) this.stayStopped();
   }
 
@@ -142,10 +130,10 @@ export class ServerHost implements vscode.Disposable {
     if (running && running.keep_alive_s === null) throw new Error(`the server at ${this.url} was started from a terminal (pid ${running.pid}): restart it there`);
     const session = ++this.session;
     this.letGo();
-    if (running) await this.terminate(running.pid);
+    if (running) await stopServerProcess(running.pid);
     if (session !== this.session) return;
-    await rm(this.stoppedMarker, { force: true });
-    this.crashes = [];
+    await this.stopMarker.clear();
+    this.restarts.reset();
     await this.connect(session);
   }
 
@@ -292,19 +280,18 @@ export class ServerHost implements vscode.Disposable {
       this.log.info(`the server (pid ${server.pid}) shut down: using the next one`);
       return this.connect(session);
     }
-    const now = Date.now();
-    this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
-    const attempt = this.crashes.length;
+    const verdict = this.restarts.stopped();
     // Its own error line where it printed one (an abort); none when it was killed (kill -9, out of memory).
     const words = server.log_offset === null ? undefined : await serverLastWords(serverLogFile(this.config.port), server.log_offset, true);
     const reason = `the server (pid ${server.pid}) stopped unexpectedly${words ? ` (${words})` : ""}`;
     this.blame(server.pid, words);
-    if (attempt > BACKOFF_MS.length) {
-      return this.fail(session, `${reason}. It stopped ${attempt} times in ${CRASH_WINDOW_MS / 60_000} minutes, so it is not started again until you run "Squeeze: Restart Server"`);
+    if (!verdict.restart) {
+      return this.fail(session, `${reason}. It stopped ${verdict.stops} times in ${verdict.minutes} minutes, so it is not started again until you run "Squeeze: Restart Server"`);
     }
-    this.log.warn(`${reason}: starting it again (attempt ${attempt} of ${BACKOFF_MS.length})`);
+    const { attempt } = verdict;
+    this.log.warn(`${reason}: starting it again (attempt ${attempt} of ${verdict.of})`);
     this.set({ kind: "restarting", url: this.url, attempt, reason });
-    await delay(BACKOFF_MS[attempt - 1]);
+    await delay(verdict.waitMs);
     if (session === this.session) await this.connect(session, { attempt, reason });
   }
 
@@ -361,19 +348,7 @@ export class ServerHost implements vscode.Disposable {
   private async stopIfUnused(url: string, pid: number): Promise<void> {
     await delay(200); // for the server to see this window's stream close
     const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<Health>, () => undefined);
-    if (health?.pid === pid && (health.windows ?? 0) === 0) await this.terminate(pid);
-  }
-
-  /** Asks the server process to shut down (and makes it, if it does not within 10 s). */
-  private async terminate(pid: number): Promise<void> {
-    const alive = () => isAlive(pid);
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      return; // gone already
-    }
-    for (let waited = 0; alive() && waited < 10_000; waited += 100) await delay(100);
-    if (alive()) process.kill(pid, "SIGKILL");
+    if (health?.pid === pid && (health.windows ?? 0) === 0) await stopServerProcess(pid);
   }
 
   /** Whether the user's own server answers at `url` (one that cannot prove it is does not count). */

@@ -6,7 +6,9 @@ import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 
 import { mkdir, open } from "node:fs/promises";
 import path from "node:path";
 import { configDir } from "../core/util/configDir";
+import { delay } from "../core/util/delay";
 import { lastWords } from "../core/util/lastWords";
+import { isAlive } from "../core/util/pidLock";
 import { cliCommand } from "./cliProcess";
 import type { Config } from "./config";
 
@@ -91,4 +93,15 @@ export async function serverLastWords(log: string, offset: number, tellingOnly =
   } finally {
     await handle.close();
   }
+}
+
+/** Asks a server process to shut down, and makes it when it has not within 10 s. */
+export async function stopServerProcess(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return; // gone already
+  }
+  for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 100) await delay(100);
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
 }
