@@ -2,9 +2,8 @@
 // /v1 (OpenAI clients) and /api/v1 (Lemonade's prefix), and OpenAI-shaped errors for everything else.
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
 import type { ModelPool } from "../engine/modelPool";
-import { z } from "zod";
 import { ApiError, sendError, toApiError } from "./errors";
-import { jsonBody, parseBody } from "./requestBody";
+import { jsonBody, jsonObject } from "./requestBody";
 import { chatCompletions } from "./routes/chat";
 import { completions } from "./routes/completions";
 import { fimCompletions } from "./routes/fim";
@@ -124,7 +123,7 @@ const jsonBodiesOnPost: RequestHandler = (req, res, next) => (req.method === "PO
 /** Refuses, before a route runs, a body that is not a JSON object. */
 const jsonObjectBody: RequestHandler = (req, res, next) => {
   try {
-    parseBody(z.looseObject({}), jsonBody(req));
+    jsonObject(jsonBody(req));
     next();
   } catch (err) {
     sendError(res, toApiError(err));

@@ -28,13 +28,19 @@ export function jsonBody(req: Request, emptyIsObject = false): unknown {
   return req.body;
 }
 
-/** The body checked against `schema`, or a 400 saying what is wrong with it. */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown, word: MemberWord = "parameter"): z.output<T> {
+/** The body when it is a JSON object, or a 400 saying what came instead. */
+export function jsonObject(body: unknown): object {
   // express.json leaves no body as undefined; a JSON string or array parses but is no request.
   if (body === undefined) throw new ApiError(400, "The request has no body: send a JSON object.", { code: "invalid_body" });
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ApiError(400, "The request body must be a JSON object.", { code: "invalid_body" });
   }
+  return body;
+}
+
+/** The body checked against `schema`, or a 400 saying what is wrong with it. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown, word: MemberWord = "parameter"): z.output<T> {
+  jsonObject(body);
   const result = schema.safeParse(body, { error: describe, reportInput: true });
   if (result.success) return result.data;
   const issue = mostSpecific(result.error.issues[0]!);
