@@ -29,7 +29,7 @@ const ALLOWED: Record<string, string[]> = {
     "core/models", "core/natives", "core/trust", "core/protocol", "core/util",
   ],
   "core/service": [
-    "core/server", "core/engine", "core/selection", "core/store", "core/catalog", "core/hardware",
+    "core/server", "core/engine", "core/backends", "core/selection", "core/store", "core/catalog", "core/hardware",
     "core/models", "core/trust", "core/protocol", "core/util",
   ],
   cli: [

@@ -3,6 +3,7 @@
 // models each role starts with, and the power watch that follows the battery. `squeeze serve`
 // builds the settings from its arguments; an editor runs it through that command, in a process
 // of its own.
+import { configureThreadPool } from "../backends/llamacpp/llamaRuntime";
 import { EngineHost } from "../engine/engineHost";
 import { ModelPool, type ModelRole } from "../engine/modelPool";
 import { probeHardware } from "../hardware/probe";
@@ -57,6 +58,7 @@ export class SqueezeService {
 
   /** The parts, not yet serving; `onUnused` is called when the keep-alive has passed with no window. */
   static async create(settings: ServiceSettings, onUnused: () => void): Promise<SqueezeService> {
+    configureThreadPool(); // before anything here reads a file
     const pool = new ModelPool({
       createEngine: () => new EngineHost({ maxQueue: settings.maxQueue }),
       maxLoaded: settings.maxLoaded,

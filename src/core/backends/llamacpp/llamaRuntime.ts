@@ -23,6 +23,21 @@ export function configureOpenMp(): void {
   process.env.GOMP_SPINCOUNT ??= "3000000";
 }
 
+/**
+ * Where the local OpenMP build runs the models, the serving process's libuv pool gets one thread
+ * (a user's UV_THREADPOOL_SIZE wins), so every llama.cpp evaluation runs on the same thread, as
+ * llama-server runs its decodes on one. Each pool thread that evaluates leads an OpenMP team of
+ * its own, and libuv hands work to the thread that has waited longest: with its four threads each
+ * decode found a cold team while the previous one's helpers still spun (one chat 0.79-0.85x
+ * llama-server's speed; with one thread 0.91x, same runs). The models share the CPU's cores anyway,
+ * so their evaluations take turns instead of splitting them; the pool's other work (file reads,
+ * model loads) waits for at most the evaluation in progress. libuv reads the variable when the pool
+ * first starts: call this before the process uses it.
+ */
+export function configureThreadPool(): void {
+  if (hasLocalBuild()) process.env.UV_THREADPOOL_SIZE ??= "1";
+}
+
 /** Where node-llama-cpp records the build that `source download`/`source build` made last. */
 function lastBuildRecord(): string | undefined {
   try {
