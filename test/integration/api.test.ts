@@ -30,6 +30,16 @@ for (const tiny of TINY_MODELS) {
       assert.equal((await client.models.retrieve(model)).id, model);
     });
 
+    it("says each model's context: what a request may use, and the longest the model was trained for", async function () {
+      const res = await fetch(`${squeeze.url}/v1/models`);
+      const [entry] = ((await res.json()) as { data: { context_length: number; max_context_length: number; squeeze: { context_size: number } }[] }).data;
+      assert.equal(entry!.context_length, entry!.squeeze.context_size);
+      assert.ok(entry!.max_context_length >= entry!.context_length, JSON.stringify(entry));
+      const show = await fetch(`${squeeze.url}/api/show`, { method: "POST", body: JSON.stringify({ model }) });
+      const info = ((await show.json()) as { model_info: Record<string, unknown> }).model_info;
+      assert.equal(info[`${String(info["general.architecture"])}.context_length`], entry!.max_context_length, "Ollama's show gives the trained context");
+    });
+
     it("answers a chat as plain JSON with usage", async function () {
       const r = await client.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0 });
       assert.equal(r.object, "chat.completion");

@@ -29,6 +29,7 @@ const ROUTES: Array<{ method: string; path: string; body?: Record<string, unknow
   { method: "POST", path: "/v1/completions", body: { model: MODEL, prompt: "def f(", suffix: "\n", max_tokens: 4 } },
   { method: "POST", path: "/v1/fim/completions", body: { model: MODEL, prompt: "def f(", suffix: "\n", max_tokens: 4 } },
   { method: "POST", path: "/v1/tokenize", body: { model: MODEL, content: "Hello" } },
+  { method: "POST", path: "/infill", body: { input_prefix: "def f(", input_suffix: "\n", input_extra: [{ filename: "a.py", text: "x = 1\n", time: 1 }], prompt: "", n_predict: 4 } },
   { method: "GET", path: "/v1/models" },
   { method: "GET", path: `/v1/models/${MODEL}` },
   { method: "GET", path: "/v1/health" },
@@ -57,7 +58,7 @@ const ROUTES: Array<{ method: string; path: string; body?: Record<string, unknow
 const FIELDS = [
   "model", "messages", "prompt", "suffix", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature",
   "top_p", "top_k", "seed", "stop", "n", "tools", "tool_choice", "response_format", "presence_penalty", "frequency_penalty",
-  "repeat_penalty", "logprobs", "content", "model_name", "ctx_size", "pinned", "options", "keep_alive", "format", "raw",
+  "repeat_penalty", "logprobs", "input_prefix", "input_suffix", "n_predict", "content", "model_name", "ctx_size", "pinned", "options", "keep_alive", "format", "raw",
   "system", "template", "images", "think", "input_extra", "t_max_predict_ms", "user",
 ];
 

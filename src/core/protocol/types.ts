@@ -134,7 +134,10 @@ export interface ModelInfo {
   path: string;
   backend: BackendName;
   architecture: string;
+  /** Tokens one request may use: the context each sequence was given at load. */
   contextSize: number;
+  /** The longest context the model was trained for (its GGUF or genai_config says), which a load may give it. */
+  trainedContextSize: number;
   /** The GPU API in use ("cuda", "vulkan", "metal", "dml" ...), or false on the CPU. */
   gpu: string | false;
   /** How the runtime runs it, in a few words for logs (threads, attention, execution provider). */

@@ -8,6 +8,7 @@ import { chatCompletions } from "./routes/chat";
 import { completions } from "./routes/completions";
 import { fimCompletions } from "./routes/fim";
 import { health } from "./routes/health";
+import { infill } from "./routes/infill";
 import { modelsRouter } from "./routes/models";
 import { stats } from "./routes/stats";
 import { tokenize } from "./routes/tokenize";
@@ -100,6 +101,8 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
   app.use("/api", ollamaRouter(models, options.version, maxBodyBytes));
   app.get("/health", health(pool, options.version, life));
+  // Where llama.cpp's clients (llama.vscode, llama.vim) send it: the server's root.
+  app.post("/infill", jsonObjectBody, infill(models));
   app.use(notFound);
   app.use(lastResort);
   return app;
@@ -111,6 +114,7 @@ function apiRouter(models: ModelProvider, version: string, started: number, life
   router.post("/chat/completions", jsonObjectBody, chatCompletions(models));
   router.post("/completions", jsonObjectBody, completions(models));
   router.post("/fim/completions", jsonObjectBody, fimCompletions(models));
+  router.post("/infill", jsonObjectBody, infill(models));
   router.post("/tokenize", jsonObjectBody, tokenize(models));
   router.use(modelsRouter(pool, started));
   router.get("/health", health(pool, version, life));

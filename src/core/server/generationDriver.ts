@@ -1,6 +1,8 @@
 // Drives one engine stream into an HTTP response, streamed or whole, for every API: headers wait
 // for the first event (so a refusal such as a full queue or a prompt too long keeps its real
-// status instead of becoming an in-stream error), text and tool calls go out as they come, a
+// status instead of becoming an in-stream error) for a second, then go out with comments until it
+// comes (a long prompt evaluation on a CPU or NPU, or a wait in the queue, must not look like a
+// dead server to clients with idle timeouts), text and tool calls go out as they come, a
 // client that hangs up (a closed editor, a cancelled completion) frees the engine at once, and a
 // failure is told in the API's own shape. What differs between APIs, OpenAI's SSE chunks and
 // Ollama's NDJSON lines, is a GenerationFormat.
@@ -30,7 +32,16 @@ export interface StreamWriter {
   close(): void;
   /** Headers are sent already, so a failure can only be told inside the stream. */
   fail(err: ApiError): void;
+  /** Tells a waiting client the stream is alive without an event (an SSE comment); absent where the format has no such thing. */
+  keepAlive?(): Promise<void>;
 }
+
+/** How long a stream's headers wait for its first event before they go out anyway. */
+export const FIRST_EVENT_WAIT_MS = 1_000;
+/** How often a stream still waiting for its first event tells the client it is alive. */
+export const KEEPALIVE_MS = 2_000;
+
+const IDLE = Symbol("idle");
 
 /** One API's shape of a generation, made per request (ids and times are the request's). */
 export interface GenerationFormat {
@@ -64,11 +75,17 @@ export async function driveGeneration(res: Response, job: DrivenGeneration, form
   let writer: StreamWriter | undefined;
   try {
     const events = job.start(controller.signal)[Symbol.asyncIterator]();
-    const first = await events.next();
+    const next = events.next();
     // The first event comes once the prompt is evaluated and a token sampled.
+    const first = job.stream
+      ? await whileWaiting(next, async () => {
+          writer ??= format.open(res);
+          await writer.keepAlive?.();
+        })
+      : await next;
     const firstAt = process.hrtime.bigint();
     if (job.stream) {
-      writer = format.open(res);
+      writer ??= format.open(res);
       for (const chunk of format.opening()) await writer.send(chunk);
     }
     let text = "";
@@ -103,5 +120,20 @@ export async function driveGeneration(res: Response, job: DrivenGeneration, form
     const apiError = toApiError(err, job.promptParam);
     if (writer) writer.fail(apiError);
     else format.sendError(res, apiError);
+  }
+}
+
+/** `next`'s value; `idle` runs after FIRST_EVENT_WAIT_MS without it, then every KEEPALIVE_MS. */
+async function whileWaiting<T>(next: Promise<T>, idle: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    for (let wait = FIRST_EVENT_WAIT_MS; ; wait = KEEPALIVE_MS) {
+      const elapsed = new Promise<typeof IDLE>((resolve) => (timer = setTimeout(resolve, wait, IDLE)));
+      const winner = await Promise.race([next, elapsed]);
+      if (winner !== IDLE) return winner as T;
+      await idle();
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -3,7 +3,7 @@
 // (the pool unloads the least recently used one when it must); one that is not downloaded gets a
 // 404 saying how to pull it, as Ollama answers. Names from clients are ids only: a request never
 // opens a file it names.
-import type { LoadedModel, LoadOptions, ModelPool } from "../engine/modelPool";
+import type { LoadedModel, LoadOptions, ModelPool, ModelRole } from "../engine/modelPool";
 import { EngineError } from "../protocol/errors";
 import { ModelSourceError } from "../catalog/userCatalog";
 import { loadFirst, type LoadFirstOptions } from "../selection/loadFirst";
@@ -44,9 +44,9 @@ export class ModelProvider {
     return this.pool.get(id) ?? this.load(id, undefined, param);
   }
 
-  /** The chat model, for requests that name none (llama.cpp's /tokenize). */
-  loadedForChat(): LoadedModel {
-    const model = this.pool.forRole("chat");
+  /** The model serving `role`, for requests that name none (llama.cpp's /tokenize and /infill). */
+  loadedFor(role: ModelRole): LoadedModel {
+    const model = this.pool.forRole(role);
     if (!model) throw toApiError(new EngineError("no_model", "no model is loaded"));
     return this.pool.get(model.info.id)!;
   }

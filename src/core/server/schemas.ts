@@ -2,7 +2,7 @@
 // Objects are loose because real clients send fields we do not use (`user`, `logit_bias`,
 // `parallel_tool_calls`...): those are ignored, not refused.
 import { z } from "zod";
-import type { ChatMessage, GenerationOptions, ResponseFormat, ToolChoice, TokenizeInput, ToolSpec } from "../protocol/types";
+import type { ChatMessage, ExtraChunk, GenerationOptions, ResponseFormat, ToolChoice, TokenizeInput, ToolSpec } from "../protocol/types";
 import { ApiError } from "./errors";
 import { parseBody, show } from "./requestBody";
 
@@ -103,10 +103,8 @@ const stop = z.union(
 );
 
 // Optional fields accept null too: several clients send `"temperature": null` for "unset".
-const sampling = {
-  model: z.string().min(1),
-  max_tokens: z.int().min(1).nullish(),
-  max_completion_tokens: z.int().min(1).nullish(),
+/** The sampler's fields, named alike by OpenAI and llama.cpp's server. */
+export const samplerFields = {
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   // Not OpenAI; llama.cpp's server and Ollama accept them, and some clients send them.
@@ -115,6 +113,13 @@ const sampling = {
   seed: z.int().nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
+};
+
+const sampling = {
+  model: z.string().min(1),
+  max_tokens: z.int().min(1).nullish(),
+  max_completion_tokens: z.int().min(1).nullish(),
+  ...samplerFields,
   stop: stop.nullish(),
   // llama.cpp's name: a time budget for generation, from the first token (editors' completions).
   t_max_predict_ms: z.int().min(1).max(600_000).nullish(),
@@ -131,6 +136,19 @@ const chatBody = z.looseObject({
   response_format: responseFormat.nullish(),
 });
 
+/**
+ * llama.cpp's /infill field: parts of other files, as context for fill-in-the-middle. Loose, as
+ * llama.vscode sends each chunk with the `time` it was picked; llama.cpp's own default name stands in
+ * for a missing filename.
+ */
+export const inputExtra = z
+  .array(
+    z.looseObject({ filename: z.string().max(1024).nullish().transform((f) => f ?? "tmp"), text: z.string().max(65_536) }),
+    { error: "must be an array of {filename, text}" },
+  )
+  .max(64)
+  .nullish();
+
 const completionBody = z.looseObject({
   ...sampling,
   prompt: z.union(
@@ -144,11 +162,7 @@ const completionBody = z.looseObject({
   ),
   // A string (even "") asks for fill-in-the-middle: the text goes between prompt and suffix.
   suffix: z.string().nullish(),
-  // llama.cpp's /infill field: parts of other files, as context for fill-in-the-middle.
-  input_extra: z
-    .array(z.strictObject({ filename: z.string().max(1024), text: z.string().max(65_536) }), { error: "must be an array of {filename, text}" })
-    .max(64)
-    .nullish(),
+  input_extra: inputExtra,
   echo: z.literal(false, { error: "echo is not supported" }).nullish(),
 });
 
@@ -211,10 +225,15 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
   const request = generationRequest(parsed);
   return {
     ...request,
-    ...(parsed.input_extra?.length && { options: { ...request.options, inputExtra: parsed.input_extra } }),
+    ...(parsed.input_extra?.length && { options: { ...request.options, inputExtra: extraChunks(parsed.input_extra) } }),
     prompt,
     ...(parsed.suffix != null && { suffix: parsed.suffix }),
   };
+}
+
+/** Only the fields the engine reads cross to it. */
+export function extraChunks(chunks: z.infer<typeof inputExtra> & object): ExtraChunk[] {
+  return chunks.map(({ filename, text }) => ({ filename, text }));
 }
 
 export function toolSpecs(tools: z.infer<typeof tool>[] | null | undefined): ToolSpec[] {
@@ -258,8 +277,24 @@ export function parseTokenizeRequest(body: unknown): { input: TokenizeInput; mod
 function generationRequest(body: SamplingFields): GenerationRequest {
   // max_completion_tokens is OpenAI's newer name; it wins when both are sent.
   const maxTokensParam = body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
-  const options: GenerationOptions = {
+  const options = definedOptions({
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+    ...samplerOptions(body),
+    stop: typeof body.stop === "string" ? [body.stop] : body.stop?.length ? body.stop : undefined,
+    maxPredictMs: body.t_max_predict_ms ?? undefined,
+  });
+  return {
+    model: body.model,
+    options,
+    maxTokensParam,
+    stream: body.stream ?? false,
+    includeUsage: body.stream_options?.include_usage ?? false,
+  };
+}
+
+/** The engine's names for the sampler's fields. */
+export function samplerOptions(body: z.infer<z.ZodObject<typeof samplerFields>>): GenerationOptions {
+  return {
     temperature: body.temperature ?? undefined,
     topP: body.top_p ?? undefined,
     topK: body.top_k ?? undefined,
@@ -267,15 +302,10 @@ function generationRequest(body: SamplingFields): GenerationRequest {
     repeatPenalty: body.repeat_penalty ?? undefined,
     presencePenalty: body.presence_penalty ?? undefined,
     frequencyPenalty: body.frequency_penalty ?? undefined,
-    stop: typeof body.stop === "string" ? [body.stop] : body.stop?.length ? body.stop : undefined,
-    maxPredictMs: body.t_max_predict_ms ?? undefined,
   };
-  return {
-    model: body.model,
-    // Unset options are left out so the engine's defaults apply and nothing undefined crosses to the worker.
-    options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GenerationOptions,
-    maxTokensParam,
-    stream: body.stream ?? false,
-    includeUsage: body.stream_options?.include_usage ?? false,
-  };
+}
+
+/** Unset options left out, so that the engine's defaults apply and nothing undefined crosses to the worker. */
+export function definedOptions(options: GenerationOptions): GenerationOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GenerationOptions;
 }

@@ -1,6 +1,7 @@
 // Server-sent events in the OpenAI dialect: `data: <json>\n\n` events, ended by `data: [DONE]`.
 import type { Response } from "express";
 import { errorBody, type ApiError } from "./errors";
+import type { StreamWriter } from "./generationDriver";
 
 export class SseWriter {
   private closed = false;
@@ -39,6 +40,12 @@ export class SseWriter {
     if (!this.res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)) await drainedOrClosed(this.res);
   }
 
+  /** A comment line, which SSE clients skip: the stream is alive, with nothing to say yet. */
+  async comment(text: string): Promise<void> {
+    if (this.isClosed) return;
+    if (!this.res.write(`: ${text}\n\n`)) await drainedOrClosed(this.res);
+  }
+
   /** Ends the stream without OpenAI's [DONE] marker. */
   end(): void {
     if (!this.isClosed) this.res.end();
@@ -52,6 +59,17 @@ export class SseWriter {
   error(err: ApiError): void {
     if (!this.isClosed) this.res.end(`data: ${JSON.stringify(errorBody(err))}\n\n`);
   }
+}
+
+/** A generation's SSE stream, ended by OpenAI's [DONE], or by nothing as llama.cpp's routes end theirs. */
+export function sseStreamWriter(res: Response, ending: "done" | "none"): StreamWriter {
+  const sse = new SseWriter(res);
+  return {
+    send: (data) => sse.send(data),
+    close: () => (ending === "done" ? sse.done() : sse.end()),
+    fail: (err) => sse.error(err),
+    keepAlive: () => sse.comment("waiting for the first token"),
+  };
 }
 
 /**

@@ -99,6 +99,7 @@ export class LlamaCppBackend implements Backend {
         backend: "llama.cpp",
         architecture: String(metadata.general.architecture),
         contextSize: context.contextSize,
+        trainedContextSize: model.trainContextSize,
         gpu: model.gpuLayers > 0 ? llama.gpu : false,
         runtime: `${context.idealThreads} threads, flash attention ${flashAttentionText(context.flashAttention)}`,
         chatTemplate: template.source,

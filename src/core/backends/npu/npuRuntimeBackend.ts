@@ -71,6 +71,7 @@ export class NpuRuntimeBackend implements Backend {
       backend: this.runtime.backend,
       architecture: model.architecture,
       contextSize: model.contextSize,
+      trainedContextSize: model.trainedContextSize,
       gpu: false,
       runtime: this.runtime.runtime,
       // The runtime renders chats with the model's own template.

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_CONTEXT } from "../defaults";
 export interface RuntimeModel {
   architecture: string;
   contextSize: number;
+  trainedContextSize: number;
   tokenizer: FolderTokenizer | undefined;
 }
 
@@ -38,7 +39,7 @@ export const RYZENAI_SERVER: RuntimeDescriptor = {
     });
     const { model, search } = config;
     const contextSize = Math.min(model.context_length, search.max_length ?? Infinity, spec.contextSize ?? DEFAULT_MAX_CONTEXT);
-    return { architecture: model.type, contextSize, tokenizer };
+    return { architecture: model.type, contextSize, trainedContextSize: model.context_length, tokenizer };
   },
   // As in Lemonade, no --mode: the folder's genai_config.json says where it runs (NPU or hybrid).
   // ryzenai-server binds 127.0.0.1 unless told otherwise.
@@ -57,8 +58,9 @@ export const FLM: RuntimeDescriptor = {
     } catch (err) {
       throw modelError(err);
     }
-    // flm knows each model's context limit and keeps within it.
-    return { architecture: spec.path.split(":")[0]!, contextSize: spec.contextSize ?? DEFAULT_MAX_CONTEXT, tokenizer: undefined };
+    // flm knows each model's context limit and keeps within it, but does not say it: the context asked for stands in.
+    const contextSize = spec.contextSize ?? DEFAULT_MAX_CONTEXT;
+    return { architecture: spec.path.split(":")[0]!, contextSize, trainedContextSize: contextSize, tokenizer: undefined };
   },
   args: (tag, port, contextSize) => ["serve", tag, "--ctx-len", String(contextSize), "--port", String(port), "--host", "127.0.0.1", "--quiet"],
   // flm has no health route; its model list answers once it serves.

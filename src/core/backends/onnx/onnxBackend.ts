@@ -54,6 +54,7 @@ export class OnnxBackend implements Backend {
       backend: "onnx",
       architecture: model.type,
       contextSize,
+      trainedContextSize: model.context_length,
       gpu: session.provider === "cpu" ? false : session.provider,
       runtime: `onnxruntime ${session.provider} execution provider, KV cache ${session.cache.shared ? "in shared buffers" : "copied each step"}`,
       chatTemplate: template.source,

@@ -5,7 +5,7 @@ import type { Response } from "express";
 import type { FinishReason, ToolCall } from "../../protocol/types";
 import { sendError } from "../errors";
 import { driveGeneration, type DrivenGeneration, type GenerationFormat, type GenerationResult } from "../generationDriver";
-import { SseWriter } from "../sse";
+import { sseStreamWriter } from "../sse";
 
 type ChoiceFields = Record<string, unknown>;
 
@@ -59,10 +59,7 @@ function openAiFormat({ shape, model, includeUsage }: GenerationJob): Generation
     prompt_tokens_details: { cached_tokens: u.cachedTokens },
   });
   return {
-    open(res) {
-      const sse = new SseWriter(res);
-      return { send: (data) => sse.send(data), close: () => sse.done(), fail: (err) => sse.error(err) };
-    },
+    open: (res) => sseStreamWriter(res, "done"),
     opening: () => (shape.opening ? [chunk(shape.opening)] : []),
     piece: (text) => chunk(shape.piece(text)),
     toolCall: (call, index) => (shape.toolCall?.(call, index) ?? []).map(chunk),

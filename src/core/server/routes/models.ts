@@ -6,8 +6,17 @@ import { modelStatus } from "./modelStatus";
 
 /** `created` is when the server started: the engine does not record when its model was loaded. */
 export function modelsRouter(pool: ModelPool, created: number): Router {
-  // OpenAI's fields, and Squeeze's state of the model under its own key.
-  const describe = (model: LoadedModel) => ({ id: model.info.id, object: "model", created, owned_by: "squeeze", squeeze: modelStatus(model) });
+  // OpenAI's fields; the context a request may use and the model's longest (as LM Studio names
+  // them), by which clients size their prompts; and Squeeze's state of the model under its own key.
+  const describe = (model: LoadedModel) => ({
+    id: model.info.id,
+    object: "model",
+    created,
+    owned_by: "squeeze",
+    context_length: model.info.contextSize,
+    max_context_length: model.info.trainedContextSize,
+    squeeze: modelStatus(model),
+  });
   const router = Router();
 
   router.get("/models", (_req, res) => {

@@ -38,7 +38,7 @@ export function storeRouter(store: ModelStore, pool: ModelPool, created: number)
   router.get("/models", async (req, res) => {
     const showAll = req.query.show_all === "true" || req.query.show_all === "1";
     const stored = await store.list();
-    const data = stored.map((m) => describeStored(m, created));
+    const data = stored.map((m) => describeStored(m, created, pool));
     if (showAll) data.push(...(await store.catalogEntries()).filter((e) => !e.downloaded).map((e) => describeEntry(e, created)));
     res.json({ object: "list", data } satisfies StoreModelList);
   });
@@ -49,7 +49,7 @@ export function storeRouter(store: ModelStore, pool: ModelPool, created: number)
     const found = await store.find(id).catch((err: unknown) => {
       throw storeApiError(err) ?? err;
     });
-    if (found) return void res.json(describeStored(found, created));
+    if (found) return void res.json(describeStored(found, created, pool));
     const entry = (await store.catalogEntries()).find((e) => e.id === id);
     if (!entry) throw new ApiError(404, `The model '${id}' is neither downloaded nor in the catalog.`, { param: "model", code: "model_not_found" });
     res.json(describeEntry(entry, created));
@@ -63,7 +63,7 @@ export function storeRouter(store: ModelStore, pool: ModelPool, created: number)
     if (req.body.stream === true) return pullStreaming(store, name, res, cancel.signal);
     try {
       const model = await store.pull(name, { signal: cancel.signal });
-      res.json({ status: "success", message: `Installed model: ${model.id}`, model: describeStored(model, created) } satisfies ActionResult & { model: StoreModel });
+      res.json({ status: "success", message: `Installed model: ${model.id}`, model: describeStored(model, created, pool) } satisfies ActionResult & { model: StoreModel });
     } catch (err) {
       throw storeApiError(err) ?? err;
     }
@@ -139,8 +139,11 @@ function lemonadeModel(created: number, fields: Omit<StoreModel, "object" | "cre
   return { id, object: "model", created, owned_by: "squeeze", ...rest };
 }
 
-function describeStored(m: StoredModel, created: number) {
+/** A loaded model's longest context is known from its file; one on disk only is not read for it. */
+function describeStored(m: StoredModel, created: number, pool: ModelPool) {
+  const loaded = pool.list().find((l) => l.info.path === m.path)?.info;
   return lemonadeModel(created, {
+    ...(loaded && { max_context_window: loaded.trainedContextSize }),
     id: m.id,
     checkpoint: m.repo ?? m.path,
     recipe: m.recipe,

@@ -9,7 +9,7 @@ import type { ModelProvider } from "../modelProvider";
 export function tokenize(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseTokenizeRequest(req.body);
-    const { engine } = request.model !== undefined ? await models.require(request.model) : models.loadedForChat();
+    const { engine } = request.model !== undefined ? await models.require(request.model) : models.loadedFor("chat");
     res.json({ tokens: await engine.tokenize(request.input) });
   };
 }

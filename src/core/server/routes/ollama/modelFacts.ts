@@ -73,7 +73,7 @@ async function readFacts(model: ModelInfo): Promise<ModelFacts> {
     },
     modelInfo: {
       "general.architecture": family,
-      [`${family}.context_length`]: model.contextSize,
+      [`${family}.context_length`]: model.trainedContextSize,
       ...file?.modelInfo,
     },
     template: file?.template ?? "",
