@@ -29,6 +29,9 @@ const ROUTES: Array<{ method: string; path: string; body?: Record<string, unknow
   { method: "POST", path: "/v1/completions", body: { model: MODEL, prompt: "def f(", suffix: "\n", max_tokens: 4 } },
   { method: "POST", path: "/v1/fim/completions", body: { model: MODEL, prompt: "def f(", suffix: "\n", max_tokens: 4 } },
   { method: "POST", path: "/v1/tokenize", body: { model: MODEL, content: "Hello" } },
+  { method: "POST", path: "/v1/messages", body: { model: MODEL, max_tokens: 4, system: "Be brief.", messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }] } },
+  { method: "POST", path: "/v1/messages", body: { model: MODEL, max_tokens: 4, stream: true, messages: [{ role: "user", content: "Hi" }], tools: [{ name: "f", input_schema: { type: "object" } }] } },
+  { method: "POST", path: "/v1/messages/count_tokens", body: { model: MODEL, messages: [{ role: "user", content: "Hi" }] } },
   { method: "POST", path: "/infill", body: { input_prefix: "def f(", input_suffix: "\n", input_extra: [{ filename: "a.py", text: "x = 1\n", time: 1 }], prompt: "", n_predict: 4 } },
   { method: "GET", path: "/v1/models" },
   { method: "GET", path: `/v1/models/${MODEL}` },
@@ -59,7 +62,7 @@ const FIELDS = [
   "model", "messages", "prompt", "suffix", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature",
   "top_p", "top_k", "seed", "stop", "n", "tools", "tool_choice", "response_format", "presence_penalty", "frequency_penalty",
   "repeat_penalty", "logprobs", "input_prefix", "input_suffix", "n_predict", "content", "model_name", "ctx_size", "pinned", "options", "keep_alive", "format", "raw",
-  "system", "template", "images", "think", "input_extra", "t_max_predict_ms", "user",
+  "system", "stop_sequences", "input_schema", "tool_use_id", "template", "images", "think", "input_extra", "t_max_predict_ms", "user",
 ];
 
 /** Values that are nearly right as often as plainly wrong. */

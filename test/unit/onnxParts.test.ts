@@ -46,7 +46,7 @@ describe("stop sequences", function () {
     assert.deepEqual(stops.push("hello E"), { text: "hello ", stopped: false });
     assert.deepEqual(stops.push("N"), { text: "", stopped: false });
     assert.deepEqual(stops.push("X #"), { text: "ENX ", stopped: false });
-    assert.deepEqual(stops.push("# and END"), { text: "", stopped: true });
+    assert.deepEqual(stops.push("# and END"), { text: "", stopped: true, sequence: "##" }, "the first one in the text, which it names");
   });
 
   it("releases held text at the end when no stop came", function () {

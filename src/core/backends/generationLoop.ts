@@ -36,6 +36,7 @@ export async function* generationEvents<T extends number>(tokens: AsyncIterator<
   let unreported = 0;
   let finishReason: FinishReason = "length";
   let stopped = false;
+  let stopSequence: string | undefined;
   try {
     while (completionTokens < settings.maxTokens && !budget.spent) {
       signal.throwIfAborted();
@@ -56,6 +57,7 @@ export async function* generationEvents<T extends number>(tokens: AsyncIterator<
       }
       if (piece.stopped) {
         stopped = true;
+        stopSequence = piece.sequence;
         break;
       }
     }
@@ -68,13 +70,14 @@ export async function* generationEvents<T extends number>(tokens: AsyncIterator<
     // Release what was held back: a partial character at the very end, or a partial stop sequence.
     const last = stops.push(text.flush());
     stopped = last.stopped;
+    stopSequence = last.sequence;
     rest = stopped ? last.text : last.text + stops.flush();
   }
   rest = tail.end(rest);
   // Sent even when empty, so that every generated token is counted once.
   if (rest || unreported) yield { type: "text", text: rest, tokens: unreported };
   if (stopped) finishReason = "stop";
-  yield { type: "done", finishReason, usage: { ...settings.usage, completionTokens } };
+  yield { type: "done", finishReason, usage: { ...settings.usage, completionTokens }, ...(stopSequence !== undefined && { stopSequence }) };
 }
 
 /** Holds whitespace back until more text follows it, so that trailing whitespace can be dropped at the end. */

@@ -6,17 +6,18 @@ export class StopSequences {
 
   constructor(private readonly stops: readonly string[]) {}
 
-  /** Returns the text that is safe to release, and whether a stop sequence was reached. */
-  push(text: string): { text: string; stopped: boolean } {
+  /** Returns the text that is safe to release, and whether a stop sequence was reached (and which). */
+  push(text: string): { text: string; stopped: boolean; sequence?: string } {
     const all = this.held + text;
     let cut = -1;
+    let sequence = "";
     for (const stop of this.stops) {
       const at = all.indexOf(stop);
-      if (at !== -1 && (cut === -1 || at < cut)) cut = at;
+      if (at !== -1 && (cut === -1 || at < cut)) [cut, sequence] = [at, stop];
     }
     if (cut !== -1) {
       this.held = "";
-      return { text: all.slice(0, cut), stopped: true };
+      return { text: all.slice(0, cut), stopped: true, sequence };
     }
     const keep = this.partialMatchLength(all);
     this.held = all.slice(all.length - keep);

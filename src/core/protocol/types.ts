@@ -90,7 +90,8 @@ export interface Usage {
 export type GenerationEvent =
   /** `tokens` is how many generated tokens this text stands for (0 when text was held back earlier). */
   | { type: "text"; text: string; tokens: number }
-  | { type: "done"; finishReason: FinishReason; usage: Usage };
+  /** `stopSequence`: the stop sequence (of the request's, or a grammar's) that ended the answer, where one did. */
+  | { type: "done"; finishReason: FinishReason; usage: Usage; stopSequence?: string };
 
 /**
  * llama.cpp runs GGUF files; onnx runs ONNX Runtime GenAI model folders on onnxruntime-node;
@@ -151,7 +152,7 @@ export interface ModelInfo {
  * What /tokenize counts: a text, always as plain text (marker spellings in it are ordinary
  * characters), or a chat as the model sees it, its template's special tokens included.
  */
-export type TokenizeInput = { text: string } | { messages: ChatMessage[] };
+export type TokenizeInput = { text: string } | { messages: ChatMessage[]; tools?: ToolSpec[] };
 
 /** One model runtime. Lives inside the engine worker; the host never calls it directly. */
 export interface Backend {

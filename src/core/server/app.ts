@@ -3,7 +3,7 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
 import type { ModelPool } from "../engine/modelPool";
 import { ApiError, sendError, toApiError } from "./errors";
-import { jsonBody, jsonObject } from "./requestBody";
+import { bodyParserError, jsonBody, jsonObject } from "./requestBody";
 import { chatCompletions } from "./routes/chat";
 import { completions } from "./routes/completions";
 import { fimCompletions } from "./routes/fim";
@@ -23,6 +23,8 @@ import type { UserSecret } from "../trust/userSecret";
 import { prove } from "./routes/prove";
 import { ServerLife } from "./serverLife";
 import { attach } from "./routes/attach";
+import { anthropicRouter } from "./routes/anthropic/messages";
+import { anthropicErrors } from "./routes/anthropic/errors";
 
 export interface ServerOptions {
   /** Address to listen on; default "127.0.0.1". */
@@ -60,6 +62,8 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const MANAGEMENT_ROUTES = ["/api/v1/pull", "/api/v1/delete", "/api/v1/load", "/api/v1/unload", "/api/v1/pin"];
 
+const ANTHROPIC_PATHS = ["/v1/messages", "/api/v1/messages"];
+
 const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]"]);
 
 export function createApp(pool: ModelPool, options: ServerOptions): express.Application {
@@ -87,6 +91,8 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   app.use(express.json({ limit: maxBodyBytes, strict: false }));
   // Ollama's clients read its error shape, body errors included (Lemonade's /api/v1 keeps OpenAI's).
   app.use("/api", ((err, req, res, next) => (req.path.startsWith("/v1/") || req.path === "/v1" ? next(err) : ollamaErrors(err, req, res, next))) as ErrorRequestHandler);
+  // Anthropic's clients read its error shape, body errors included.
+  app.use(ANTHROPIC_PATHS, anthropicErrors);
   app.use(bodyErrors);
   const started = Math.floor(Date.now() / 1000);
   // First: its unload takes a POST with no body, which the store's body check would refuse.
@@ -97,6 +103,7 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   app.use("/api/v1", lemonadeRouter(models, { version: options.version, life }));
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
   if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, pool, started));
+  app.use(["/v1", "/api/v1"], anthropicRouter(models));
   app.use(["/v1", "/api/v1"], apiRouter(models, options.version, started, life));
   // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
   app.use("/api", ollamaRouter(models, options.version, maxBodyBytes));
@@ -135,14 +142,10 @@ const jsonObjectBody: RequestHandler = (req, res, next) => {
 };
 
 /** body-parser's failures, in OpenAI's shape. */
-const bodyErrors: ErrorRequestHandler = (err: { type?: unknown; message?: unknown; limit?: unknown }, _req, res, next) => {
-  if (err.type === "entity.parse.failed") {
-    return sendError(res, new ApiError(400, `The request body is not valid JSON: ${String(err.message)}`, { code: "invalid_json" }));
-  }
-  if (err.type === "entity.too.large") {
-    return sendError(res, new ApiError(413, `The request body is larger than the server's limit of ${String(err.limit)} bytes.`, { code: "request_too_large" }));
-  }
-  next(err);
+const bodyErrors: ErrorRequestHandler = (err: unknown, _req, res, next) => {
+  const failure = bodyParserError(err);
+  if (failure) sendError(res, failure);
+  else next(err);
 };
 
 const notFound: RequestHandler = (req, res) => {
@@ -153,12 +156,5 @@ const notFound: RequestHandler = (req, res) => {
 const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   // Too late for a JSON error: cut the connection so the client sees a failure, not a truncated success.
   if (res.headersSent) return void res.destroy();
-  sendError(res, err instanceof ApiError ? err : (httpError(err) ?? toApiError(err)));
+  sendError(res, err instanceof ApiError ? err : (bodyParserError(err) ?? toApiError(err)));
 };
-
-/** Client errors raised by Express and body-parser (bad URL encoding, unsupported charset). */
-function httpError(err: unknown): ApiError | undefined {
-  const { status, message } = (err ?? {}) as { status?: unknown; message?: unknown };
-  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, String(message));
-  return undefined;
-}

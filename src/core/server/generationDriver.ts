@@ -20,6 +20,8 @@ export interface GenerationResult {
   calls: ToolCall[];
   streamed: boolean;
   finishReason: FinishReason;
+  /** The stop sequence that ended the answer, where one did. */
+  stopSequence?: string;
   usage: Usage;
   /** process.hrtime.bigint() at the request's start, its first event and its end. */
   timing: { started: bigint; first: bigint; ended: bigint };
@@ -48,7 +50,8 @@ export interface GenerationFormat {
   open(res: Response): StreamWriter;
   /** Sent first in a stream (OpenAI's chat: the assistant role). */
   opening(): unknown[];
-  piece(text: string): unknown;
+  /** The chunks carrying a piece of text (Anthropic's first one also opens a content block). */
+  piece(text: string): unknown[];
   /** The chunks announcing one tool call in a stream; `index` counts the calls before it. */
   toolCall(call: ToolCall, index: number): unknown[];
   /** The chunks that end a stream. */
@@ -98,7 +101,7 @@ export async function driveGeneration(res: Response, job: DrivenGeneration, form
         if (writer) for (const chunk of format.toolCall(event.call, calls.length)) await writer.send(chunk);
         calls.push(event.call);
       } else if (!writer) text += event.text;
-      else if (event.text) await writer.send(format.piece(event.text));
+      else if (event.text) for (const chunk of format.piece(event.text)) await writer.send(chunk);
     }
     if (!done) throw new EngineError("internal", "the generation ended without a result");
     const result: GenerationResult = {
@@ -106,6 +109,7 @@ export async function driveGeneration(res: Response, job: DrivenGeneration, form
       calls,
       streamed: writer !== undefined,
       finishReason: done.finishReason,
+      ...(done.stopSequence !== undefined && { stopSequence: done.stopSequence }),
       usage: done.usage,
       timing: { started, first: firstAt, ended: process.hrtime.bigint() },
     };

@@ -195,12 +195,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
   const tools = toolSpecs(parsed.tools);
   const choice = parsed.tool_choice;
   const toolChoice: ToolChoice | undefined = typeof choice === "object" && choice !== null ? { name: choice.function.name } : (choice ?? undefined);
-  if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none" && tools.length === 0) {
-    throw new ApiError(400, "Invalid 'tool_choice': it asks for a tool call, but 'tools' is empty.", { param: "tool_choice", code: "invalid_value" });
-  }
-  if (typeof toolChoice === "object" && !tools.some((t) => t.name === toolChoice.name)) {
-    throw new ApiError(400, `Invalid 'tool_choice': there is no tool named '${toolChoice.name}' in 'tools'.`, { param: "tool_choice", code: "invalid_value" });
-  }
+  checkToolChoice(toolChoice, tools);
   const format = parsed.response_format;
   const responseFormat: ResponseFormat | undefined =
     format?.type === "json_object" ? { type: "json_object" } : format?.type === "json_schema" ? { type: "json_schema", name: format.json_schema.name, schema: format.json_schema.schema } : undefined;
@@ -229,6 +224,16 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
     prompt,
     ...(parsed.suffix != null && { suffix: parsed.suffix }),
   };
+}
+
+/** A tool choice that asks for a call needs tools, and a named one a tool of that name. */
+export function checkToolChoice(toolChoice: ToolChoice | undefined, tools: ToolSpec[]): void {
+  if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none" && tools.length === 0) {
+    throw new ApiError(400, "Invalid 'tool_choice': it asks for a tool call, but 'tools' is empty.", { param: "tool_choice", code: "invalid_value" });
+  }
+  if (typeof toolChoice === "object" && !tools.some((t) => t.name === toolChoice.name)) {
+    throw new ApiError(400, `Invalid 'tool_choice': there is no tool named '${toolChoice.name}' in 'tools'.`, { param: "tool_choice", code: "invalid_value" });
+  }
 }
 
 /** Only the fields the engine reads cross to it. */

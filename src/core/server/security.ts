@@ -66,7 +66,7 @@ export function security(options: SecurityOptions): RequestHandler {
     if (keyDigest && !OPEN_PATHS.has(normalizedPath(req.path)) && !user) {
       res.set("WWW-Authenticate", 'Bearer realm="Squeeze"');
       return sendError(res, new ApiError(401,
-        req.headers.authorization
+        req.headers.authorization || req.headers["x-api-key"]
           ? "Incorrect API key. Send the key configured in Squeeze as 'Authorization: Bearer <key>'."
           : "Missing API key. Send the key configured in Squeeze as 'Authorization: Bearer <key>'.",
         { code: "invalid_api_key" }));
@@ -105,8 +105,10 @@ function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
+/** The key a client sends: as a bearer token, or in `x-api-key` as Anthropic's clients send it. */
 function bearerOf(req: Request): string | undefined {
-  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]!.trim();
+  const apiKey = req.headers["x-api-key"];
+  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]!.trim() ?? (typeof apiKey === "string" && apiKey.trim() ? apiKey.trim() : undefined);
 }
 
 /** Whether the request came from the user (the API key or the user's token): for routes that manage models. */

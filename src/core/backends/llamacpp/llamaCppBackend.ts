@@ -129,7 +129,7 @@ export class LlamaCppBackend implements Backend {
 
   async tokenize(input: TokenizeInput): Promise<number[]> {
     const loaded = this.require();
-    return "text" in input ? loaded.model.tokenize(input.text, false) : promptTokens(loaded.model, loaded.template.render(input.messages));
+    return "text" in input ? loaded.model.tokenize(input.text, false) : promptTokens(loaded.model, loaded.template.render(input.messages, { tools: input.tools }));
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

@@ -76,7 +76,7 @@ export class OnnxBackend implements Backend {
 
   async tokenize(input: TokenizeInput): Promise<number[]> {
     const { tokenizer, template } = this.require();
-    return "text" in input ? tokenizer.encodeText(input.text) : tokenizer.encodeParts(template.render(input.messages));
+    return "text" in input ? tokenizer.encodeText(input.text) : tokenizer.encodeParts(template.render(input.messages, { tools: input.tools }));
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

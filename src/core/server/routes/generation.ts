@@ -61,7 +61,7 @@ function openAiFormat({ shape, model, includeUsage }: GenerationJob): Generation
   return {
     open: (res) => sseStreamWriter(res, "done"),
     opening: () => (shape.opening ? [chunk(shape.opening)] : []),
-    piece: (text) => chunk(shape.piece(text)),
+    piece: (text) => [chunk(shape.piece(text))],
     toolCall: (call, index) => (shape.toolCall?.(call, index) ?? []).map(chunk),
     last: (result) => [chunk(shape.last(finishReason(result))), ...(includeUsage ? [{ ...envelope(shape.chunkObject, []), usage: usage(result) }] : [])],
     whole: (result) => ({ ...envelope(shape.object, [choice(shape.whole(result.text, finishReason(result), result.calls))]), usage: usage(result) }),

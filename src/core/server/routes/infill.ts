@@ -89,7 +89,7 @@ function llamaCppFormat(model: string, warmUp: boolean): GenerationFormat {
   return {
     open: (res) => sseStreamWriter(res, "none"),
     opening: () => [],
-    piece: (text) => ({ index: 0, content: warmUp ? "" : text, stop: false }),
+    piece: (text) => (warmUp ? [] : [{ index: 0, content: text, stop: false }]),
     toolCall: () => [],
     last: (result) => [final(result)],
     whole: final,

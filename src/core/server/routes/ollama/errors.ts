@@ -2,6 +2,7 @@
 // messages come from the OpenAI side's ApiError, so both APIs report a failure alike.
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { ApiError, publicMessage, toApiError } from "../../errors";
+import { bodyParserError } from "../../requestBody";
 
 /** Writes `err` as a complete JSON response. Only valid before any header was sent. */
 export function sendOllamaError(res: Response, err: ApiError): void {
@@ -25,12 +26,3 @@ export const ollamaErrors: ErrorRequestHandler = (err: unknown, _req, res, _next
   if (res.headersSent) return void res.destroy();
   sendOllamaError(res, err instanceof ApiError ? err : (bodyParserError(err) ?? toApiError(err)));
 };
-
-function bodyParserError(err: unknown): ApiError | undefined {
-  const { type, status, message, limit } = (err ?? {}) as { type?: unknown; status?: unknown; message?: unknown; limit?: unknown };
-  if (type === "entity.parse.failed") return new ApiError(400, `The request body is not valid JSON: ${String(message)}`);
-  if (type === "entity.too.large") return new ApiError(413, `The request body is larger than the server's limit of ${String(limit)} bytes.`);
-  // Bad URL encoding, an unsupported charset ...
-  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, String(message));
-  return undefined;
-}

@@ -72,7 +72,7 @@ function ollamaFormat({ model, text }: OllamaJob): GenerationFormat {
       return { send: (data) => ndjson.send(data), close: () => ndjson.close(), fail: (err) => ndjson.end({ error: err.message }) };
     },
     opening: () => [],
-    piece: (piece) => line(text(piece), false),
+    piece: (piece) => [line(text(piece), false)],
     toolCall: (call) => [line(text("", [call]), false)],
     last: (result) => [final(result)],
     whole: final,
