@@ -25,6 +25,7 @@ import { ServerLife } from "./serverLife";
 import { attach } from "./routes/attach";
 import { anthropicRouter } from "./routes/anthropic/messages";
 import { anthropicErrors } from "./routes/anthropic/errors";
+import { responsesRouter } from "./routes/responses/responses";
 
 export interface ServerOptions {
   /** Address to listen on; default "127.0.0.1". */
@@ -103,7 +104,7 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   app.use("/api/v1", lemonadeRouter(models, { version: options.version, life }));
   // Before the shared router: under /api/v1, "models" lists what is on disk, as Lemonade does.
   if (options.store) app.use("/api/v1", jsonBodiesOnPost, storeRouter(options.store, pool, started));
-  app.use(["/v1", "/api/v1"], anthropicRouter(models));
+  app.use(["/v1", "/api/v1"], anthropicRouter(models), responsesRouter(models));
   app.use(["/v1", "/api/v1"], apiRouter(models, options.version, started, life));
   // Ollama's routes (/api/tags, /api/chat ...); after /api/v1 so its paths never shadow those.
   app.use("/api", ollamaRouter(models, options.version, maxBodyBytes));

@@ -251,7 +251,7 @@ export function toolSpecs(tools: z.infer<typeof tool>[] | null | undefined): Too
 }
 
 /** A token budget larger than the whole context is a client mistake, not a reason to run until the context fills. */
-export function checkMaxTokens(request: GenerationRequest, contextSize: number): void {
+export function checkMaxTokens(request: { options: GenerationOptions; maxTokensParam: string }, contextSize: number): void {
   const { maxTokens } = request.options;
   if (maxTokens !== undefined && maxTokens > contextSize) {
     throw new ApiError(

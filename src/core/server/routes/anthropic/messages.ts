@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { Router, type RequestHandler } from "express";
 import { parseArguments } from "../../../backends/tools/hermesFormat";
 import type { ToolCall } from "../../../protocol/types";
-import { ApiError } from "../../errors";
 import { driveGeneration, type GenerationFormat, type GenerationResult } from "../../generationDriver";
 import type { ModelProvider } from "../../modelProvider";
+import { checkMaxTokens } from "../../schemas";
 import { SseWriter } from "../../sse";
 import { withRequestedToolCalls } from "../../toolCalls";
 import { anthropicError, anthropicErrors, sendAnthropicError } from "./errors";
@@ -27,9 +27,7 @@ function messages(models: ModelProvider): RequestHandler {
   return async (req, res) => {
     const request = parseMessagesRequest(req.body);
     const { info: model, engine } = await models.require(request.model);
-    if (request.options.maxTokens! > model.contextSize) {
-      throw new ApiError(400, `max_tokens: ${request.options.maxTokens} is more than the loaded model's context of ${model.contextSize} tokens (prompt included).`, { param: "max_tokens", code: "invalid_value" });
-    }
+    checkMaxTokens({ options: request.options, maxTokensParam: "max_tokens" }, model.contextSize);
     await driveGeneration(
       res,
       { stream: request.stream, promptParam: "messages", start: (signal) => withRequestedToolCalls(engine.chat(request.messages, request.options, signal), request.options) },
