@@ -73,6 +73,21 @@ export function sseStreamWriter(res: Response, ending: "done" | "none"): StreamW
 }
 
 /**
+ * A generation's stream of named events (`event: <type>`), as Anthropic's and the Responses API's
+ * are: each chunk names itself in `type`; a failure and a keep-alive are events of the API's own.
+ */
+export function namedEventStreamWriter(res: Response, events: { failure(err: ApiError): { type: string }; keepAlive(): { type: string } }): StreamWriter {
+  const sse = new SseWriter(res);
+  const send = (data: unknown) => sse.sendEvent((data as { type: string }).type, data);
+  return {
+    send,
+    close: () => sse.end(),
+    fail: (err) => void send(events.failure(err)).then(() => sse.end()),
+    keepAlive: () => send(events.keepAlive()),
+  };
+}
+
+/**
  * How long a client may leave a stream unread once the socket's buffers are full: then it is cut,
  * which cancels its generation, rather than held open for a reader that is gone.
  */

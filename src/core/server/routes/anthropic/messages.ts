@@ -10,7 +10,7 @@ import type { ToolCall } from "../../../protocol/types";
 import { driveGeneration, type GenerationFormat, type GenerationResult } from "../../generationDriver";
 import type { ModelProvider } from "../../modelProvider";
 import { checkMaxTokens } from "../../schemas";
-import { SseWriter } from "../../sse";
+import { namedEventStreamWriter } from "../../sse";
 import { withRequestedToolCalls } from "../../toolCalls";
 import { anthropicError, anthropicErrors, sendAnthropicError } from "./errors";
 import { parseCountRequest, parseMessagesRequest } from "./schemas";
@@ -70,15 +70,7 @@ function messageFormat(model: string, stops: readonly string[]): GenerationForma
   });
   const toolUse = (call: ToolCall) => ({ type: "tool_use", id: call.id, name: call.name, input: parseArguments(call.arguments) });
   return {
-    open(res) {
-      const sse = new SseWriter(res);
-      return {
-        send: (event) => sse.sendEvent((event as { type: string }).type, event),
-        close: () => sse.end(),
-        fail: (err) => void sse.sendEvent("error", anthropicError(err)).then(() => sse.end()),
-        keepAlive: () => sse.sendEvent("ping", { type: "ping" }),
-      };
-    },
+    open: (res) => namedEventStreamWriter(res, { failure: anthropicError, keepAlive: () => ({ type: "ping" }) }),
     opening: () => [
       {
         type: "message_start",

@@ -10,7 +10,7 @@ import { ApiError, errorBody, sendError } from "../../errors";
 import { driveGeneration, type GenerationFormat, type GenerationResult } from "../../generationDriver";
 import type { ModelProvider } from "../../modelProvider";
 import { checkMaxTokens } from "../../schemas";
-import { SseWriter } from "../../sse";
+import { namedEventStreamWriter } from "../../sse";
 import { withRequestedToolCalls } from "../../toolCalls";
 import { ResponseStore } from "./responseStore";
 import { parseResponsesRequest, type ResponsesRequest } from "./schemas";
@@ -120,15 +120,7 @@ function responseFormat(model: string, request: ResponsesRequest, keep: (respons
     return done;
   };
   return {
-    open(res) {
-      const sse = new SseWriter(res);
-      return {
-        send: (data) => sse.sendEvent((data as { type: string }).type, data),
-        close: () => sse.end(),
-        fail: (err) => void sse.sendEvent("error", event("error", { ...errorBody(err).error })).then(() => sse.end()),
-        keepAlive: () => sse.sendEvent("keepalive", event("keepalive", {})),
-      };
-    },
+    open: (res) => namedEventStreamWriter(res, { failure: (err) => event("error", { ...errorBody(err).error }), keepAlive: () => event("keepalive", {}) }),
     opening: () => [event("response.created", { response: envelope("in_progress", []) }), event("response.in_progress", { response: envelope("in_progress", []) })],
     piece(piece) {
       const opened = [];
