@@ -35,6 +35,9 @@ const ROUTES: Array<{ method: string; path: string; body?: Record<string, unknow
   { method: "POST", path: "/v1/responses", body: { model: MODEL, input: [{ role: "user", content: [{ type: "input_text", text: "Hi" }] }, { type: "function_call_output", call_id: "c1", output: "x" }], instructions: "Be brief.", max_output_tokens: 4 } },
   { method: "POST", path: "/v1/responses", body: { model: MODEL, input: "Hi", stream: true, max_output_tokens: 4, tools: [{ type: "function", name: "f", parameters: { type: "object" } }] } },
   { method: "GET", path: "/v1/responses/resp_0" },
+  { method: "POST", path: "/v1/embeddings", body: { model: MODEL, input: ["a", "b"], encoding_format: "base64", dimensions: 8 } },
+  { method: "POST", path: "/v1/rerank", body: { model: MODEL, query: "q", documents: ["a", { text: "b" }], top_n: 1, return_documents: true } },
+  { method: "POST", path: "/api/embed", body: { model: MODEL, input: "a", truncate: false } },
   { method: "POST", path: "/infill", body: { input_prefix: "def f(", input_suffix: "\n", input_extra: [{ filename: "a.py", text: "x = 1\n", time: 1 }], prompt: "", n_predict: 4 } },
   { method: "GET", path: "/v1/models" },
   { method: "GET", path: `/v1/models/${MODEL}` },
@@ -65,7 +68,7 @@ const FIELDS = [
   "model", "messages", "prompt", "suffix", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature",
   "top_p", "top_k", "seed", "stop", "n", "tools", "tool_choice", "response_format", "presence_penalty", "frequency_penalty",
   "repeat_penalty", "logprobs", "input_prefix", "input_suffix", "n_predict", "content", "model_name", "ctx_size", "pinned", "options", "keep_alive", "format", "raw",
-  "system", "input", "instructions", "previous_response_id", "max_output_tokens", "text", "store", "stop_sequences", "input_schema", "tool_use_id", "template", "images", "think", "input_extra", "t_max_predict_ms", "user",
+  "system", "encoding_format", "dimensions", "query", "documents", "top_n", "truncate", "input", "instructions", "previous_response_id", "max_output_tokens", "text", "store", "stop_sequences", "input_schema", "tool_use_id", "template", "images", "think", "input_extra", "t_max_predict_ms", "user",
 ];
 
 /** Values that are nearly right as often as plainly wrong. */

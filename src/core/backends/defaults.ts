@@ -69,3 +69,8 @@ export function promptTooLong(tokens: number, limit: number, what = "context"): 
     `the prompt is ${tokens} tokens, more than this model's ${what} of ${limit} tokens allows`,
   );
 }
+
+/** The backends that only generate text answer embedding and reranking requests with this. */
+export function textOnly(runtime: string): EngineError {
+  return new EngineError("invalid_request", `${runtime} models here generate text; embeddings and reranking need a GGUF embedding or reranking model on llama.cpp`);
+}

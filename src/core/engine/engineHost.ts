@@ -22,7 +22,7 @@ import {
   type WorkerMessage,
 } from "../protocol/wire";
 import { type Release, Scheduler } from "./scheduler";
-import type { ChatMessage, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo, TokenizeInput } from "../protocol/types";
+import type { ChatMessage, EmbedInput, EmbedOptions, Embeddings, GenerationEvent, GenerationOptions, GenerationRequest, LoadSpec, ModelInfo, Ranking, TokenizeInput } from "../protocol/types";
 
 export interface EngineHostOptions {
   /** The bundled worker script; defaults to worker.js beside this bundle. */
@@ -145,6 +145,25 @@ export class EngineHost implements Engine {
       return await this.call({ op: "tokenize", input });
     } finally {
       this.tokenizing--;
+    }
+  }
+
+  embed(inputs: EmbedInput[], options: EmbedOptions, signal?: AbortSignal): Promise<Embeddings> {
+    return this.compute({ op: "embed", inputs, options }, signal);
+  }
+
+  rank(query: string, documents: string[], options: EmbedOptions, signal?: AbortSignal): Promise<Ranking> {
+    return this.compute({ op: "rank", query, documents, options }, signal);
+  }
+
+  /** Embeddings and rankings take a generation slot, waiting in the same bounded queue, and answer once. */
+  private async compute<K extends "embed" | "rank">(request: Extract<CallRequest, { op: K }>, signal?: AbortSignal): Promise<CallResults[K]> {
+    if (!this.spec) throw new EngineError("no_model", "no model is loaded");
+    const release = await this.queue.enter("generation", signal);
+    try {
+      return await this.call<K>(request);
+    } finally {
+      release();
     }
   }
 

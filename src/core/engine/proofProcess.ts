@@ -1,5 +1,5 @@
 // Entry point of the throwaway process that proves a model file harmless (see modelProofs.ts):
-// it loads the model with the backend that will run it, evaluates one token, and says so on
+// it loads the model with the backend that will run it, evaluates it once, and says so on
 // stdout as one JSON line. If the native runtime aborts on the file, only this process dies.
 import { createBackend } from "../backends";
 import { EngineError } from "../protocol/errors";
@@ -10,10 +10,12 @@ export type ProofAnswer = { ok: true } | { ok: false; code: EngineError["code"];
 
 async function prove(spec: LoadSpec): Promise<void> {
   const backend = createBackend(spec.backend);
-  await backend.load(spec);
+  const { task } = await backend.load(spec);
   try {
-    const controller = new AbortController();
-    for await (const event of backend.complete("Hello", { maxTokens: 1, temperature: 0 }, controller.signal)) void event;
+    // The model's own kind of evaluation: a token generated, a text embedded, a document ranked.
+    if (task === "embed") await backend.embed(["Hello"], { truncate: true });
+    else if (task === "rank") await backend.rank("Hello", ["Hello"], { truncate: true });
+    else for await (const event of backend.complete("Hello", { maxTokens: 1, temperature: 0 }, new AbortController().signal)) void event;
   } finally {
     await backend.unload();
   }

@@ -1,7 +1,7 @@
 // An Engine that times each generation it passes through, for Lemonade's /stats ("the last
 // request"), and counts those being read. A decorator, so the routes and the worker stay unaware of it.
 import type { Engine, EngineHealth, EngineStats } from "../protocol/engine";
-import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, TokenizeInput } from "../protocol/types";
+import type { ChatMessage, EmbedInput, EmbedOptions, Embeddings, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, Ranking, TokenizeInput } from "../protocol/types";
 
 export interface RequestTimings {
   /** Seconds from the call (queue wait included) to the first text. */
@@ -51,6 +51,14 @@ export class TimedEngine implements Engine {
 
   tokenize(input: TokenizeInput): Promise<number[]> {
     return this.inner.tokenize(input);
+  }
+
+  embed(inputs: EmbedInput[], options: EmbedOptions, signal?: AbortSignal): Promise<Embeddings> {
+    return this.inner.embed(inputs, options, signal);
+  }
+
+  rank(query: string, documents: string[], options: EmbedOptions, signal?: AbortSignal): Promise<Ranking> {
+    return this.inner.rank(query, documents, options, signal);
   }
 
   // The inner call runs now, so queue_full and no_model are still thrown at once, not on reading.

@@ -58,6 +58,10 @@ async function call(request: CallRequest): Promise<unknown> {
       return backend?.instance.unload();
     case "tokenize":
       return loaded().tokenize(request.input);
+    case "embed":
+      return loaded().embed(request.inputs, request.options);
+    case "rank":
+      return loaded().rank(request.query, request.documents, request.options);
     case "ping":
       return undefined;
     case "shutdown":

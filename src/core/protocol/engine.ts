@@ -1,5 +1,5 @@
 // The engine as its callers (server, CLI, benchmarks) see it: the host side of the worker.
-import type { ChatMessage, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, TokenizeInput } from "./types";
+import type { ChatMessage, EmbedInput, EmbedOptions, Embeddings, GenerationEvent, GenerationOptions, LoadSpec, ModelInfo, Ranking, TokenizeInput } from "./types";
 
 export interface EngineStats {
   /** Requests waiting for a slot of the model. */
@@ -40,6 +40,10 @@ export interface Engine {
   chat(messages: ChatMessage[], options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
   complete(prompt: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
   infill(prefix: string, suffix: string, options: GenerationOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
+  /** One vector per text; an embedding model's call, which waits for a slot like a generation. */
+  embed(inputs: EmbedInput[], options: EmbedOptions, signal?: AbortSignal): Promise<Embeddings>;
+  /** Each document's relevance to the query, from a reranking model. */
+  rank(query: string, documents: string[], options: EmbedOptions, signal?: AbortSignal): Promise<Ranking>;
   stats(): EngineStats;
   health(): EngineHealth;
   dispose(): Promise<void>;

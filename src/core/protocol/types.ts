@@ -130,8 +130,33 @@ export interface ModelSlots {
   fim: number;
 }
 
+/** What a model computes: text (chats, completions), embeddings, or relevance scores for reranking. */
+export type ModelTask = "generate" | "embed" | "rank";
+
+/** A text to embed, or its token ids. */
+export type EmbedInput = string | number[];
+
+export interface EmbedOptions {
+  /** A text longer than the model's context is cut to fit, instead of refused. */
+  truncate: boolean;
+}
+
+export interface Embeddings {
+  /** One unit-length vector per text, in the texts' order. */
+  vectors: number[][];
+  /** Tokens evaluated over all texts. */
+  tokens: number;
+}
+
+export interface Ranking {
+  /** Each document's relevance to the query in [0, 1], in the documents' order. */
+  scores: number[];
+  tokens: number;
+}
+
 export interface ModelInfo {
   id: string;
+  task: ModelTask;
   path: string;
   backend: BackendName;
   architecture: string;
@@ -163,4 +188,6 @@ export interface Backend {
   chat(messages: ChatMessage[], options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent>;
+  embed(inputs: EmbedInput[], options: EmbedOptions): Promise<Embeddings>;
+  rank(query: string, documents: string[], options: EmbedOptions): Promise<Ranking>;
 }

@@ -1,12 +1,14 @@
 // The typed message protocol between the engine host and its worker thread.
 import type { EngineErrorCode } from "./errors";
-import type { GenerationEvent, GenerationRequest, LoadSpec, ModelInfo, TokenizeInput } from "./types";
+import type { EmbedInput, EmbedOptions, Embeddings, GenerationEvent, GenerationRequest, LoadSpec, ModelInfo, Ranking, TokenizeInput } from "./types";
 
 /** Calls that answer once. */
 export type CallRequest =
   | { op: "load"; spec: LoadSpec }
   | { op: "unload" }
   | { op: "tokenize"; input: TokenizeInput }
+  | { op: "embed"; inputs: EmbedInput[]; options: EmbedOptions }
+  | { op: "rank"; query: string; documents: string[]; options: EmbedOptions }
   /** Answered at once: the watchdog's question whether the worker still answers. */
   | { op: "ping" }
   /** Cancel everything and free the model: the worker may then be terminated safely. */
@@ -16,6 +18,8 @@ export interface CallResults {
   load: ModelInfo;
   unload: void;
   tokenize: number[];
+  embed: Embeddings;
+  rank: Ranking;
   ping: void;
   shutdown: void;
 }

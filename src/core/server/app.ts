@@ -9,6 +9,8 @@ import { completions } from "./routes/completions";
 import { fimCompletions } from "./routes/fim";
 import { health } from "./routes/health";
 import { infill } from "./routes/infill";
+import { embeddings } from "./routes/embeddings";
+import { rerank } from "./routes/rerank";
 import { modelsRouter } from "./routes/models";
 import { stats } from "./routes/stats";
 import { tokenize } from "./routes/tokenize";
@@ -111,6 +113,7 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   app.get("/health", health(pool, options.version, life));
   // Where llama.cpp's clients (llama.vscode, llama.vim) send it: the server's root.
   app.post("/infill", jsonObjectBody, infill(models));
+  app.post(["/rerank", "/reranking"], jsonObjectBody, rerank(models));
   app.use(notFound);
   app.use(lastResort);
   return app;
@@ -124,6 +127,8 @@ function apiRouter(models: ModelProvider, version: string, started: number, life
   router.post("/fim/completions", jsonObjectBody, fimCompletions(models));
   router.post("/infill", jsonObjectBody, infill(models));
   router.post("/tokenize", jsonObjectBody, tokenize(models));
+  router.post("/embeddings", jsonObjectBody, embeddings(models));
+  router.post(["/rerank", "/reranking"], jsonObjectBody, rerank(models));
   router.use(modelsRouter(pool, started));
   router.get("/health", health(pool, version, life));
   router.get("/stats", stats(pool));

@@ -13,10 +13,14 @@ import { EngineError } from "../../protocol/errors";
 import type {
   Backend,
   ChatMessage,
+  EmbedInput,
+  EmbedOptions,
+  Embeddings,
   GenerationEvent,
   GenerationOptions,
   LoadSpec,
   ModelInfo,
+  Ranking,
   TokenizeInput,
 } from "../../protocol/types";
 import { ChatTemplate, type PromptPart } from "../chatTemplate";
@@ -29,6 +33,7 @@ import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
 import { jsonSchemaGrammar } from "./jsonGrammar";
 import { openLlama } from "./llamaRuntime";
+import { LlamaEncoder, modelTask } from "./llamaEncoder";
 import { loadNodeLlamaCpp } from "../../natives/nodeLlamaCpp";
 
 /** Sampling defaults of llama.cpp's own server, used where a request says nothing. */
@@ -65,11 +70,15 @@ interface Loaded {
 export class LlamaCppBackend implements Backend {
   private llama: { gpu: LoadSpec["gpu"]; instance: Llama } | undefined;
   private loaded: Loaded | undefined;
+  /** An embedding or reranking model, loaded instead of a generating one. */
+  private encoder: { info: ModelInfo; model: LlamaModel; encoder: LlamaEncoder } | undefined;
 
   async load(spec: LoadSpec): Promise<ModelInfo> {
     await this.unload();
     const llama = await this.runtime(spec.gpu ?? "auto");
     const model = await this.loadModel(llama, spec.path);
+    const task = modelTask(model);
+    if (task !== "generate") return this.loadEncoder(spec, llama, model, task);
     const fimFormat = FimFormat.of(model);
     const parallel = spec.parallel ?? DEFAULT_PARALLEL;
     const fimSequences = fimFormat ? FIM_SEQUENCES : 0;
@@ -95,6 +104,7 @@ export class LlamaCppBackend implements Backend {
       });
       const info: ModelInfo = {
         id: spec.id,
+        task,
         path: spec.path,
         backend: "llama.cpp",
         architecture: String(metadata.general.architecture),
@@ -113,7 +123,52 @@ export class LlamaCppBackend implements Backend {
     }
   }
 
+  private async loadEncoder(spec: LoadSpec, llama: Llama, model: LlamaModel, task: "embed" | "rank"): Promise<ModelInfo> {
+    try {
+      const encoder = await LlamaEncoder.load(model, task, { contextSize: spec.contextSize, threads: llama.cpuMathCores });
+      const info: ModelInfo = {
+        id: spec.id,
+        task,
+        path: spec.path,
+        backend: "llama.cpp",
+        architecture: String(model.fileInfo.metadata.general.architecture),
+        contextSize: encoder.contextSize,
+        trainedContextSize: model.trainContextSize,
+        gpu: model.gpuLayers > 0 ? llama.gpu : false,
+        runtime: `${task === "embed" ? "embeddings" : "reranking"}, ${llama.cpuMathCores} threads`,
+        chatTemplate: "model",
+        // One call at a time: each evaluates its texts whole.
+        slots: { generation: 1, fim: 0 },
+      };
+      this.encoder = { info, model, encoder };
+      return info;
+    } catch (err) {
+      await model.dispose();
+      throw new EngineError("invalid_model", `llama.cpp could not run ${spec.path} as ${task === "embed" ? "an embedding" : "a reranking"} model: ${(err as Error).message}`);
+    }
+  }
+
+  async embed(inputs: EmbedInput[], options: EmbedOptions): Promise<Embeddings> {
+    return this.requireEncoder("embed").embed(inputs, options);
+  }
+
+  async rank(query: string, documents: string[], options: EmbedOptions): Promise<Ranking> {
+    return this.requireEncoder("rank").rank(query, documents, options);
+  }
+
+  private requireEncoder(task: "embed" | "rank"): LlamaEncoder {
+    if (this.encoder) return this.encoder.encoder;
+    this.require();
+    throw new EngineError("invalid_request", `${this.loaded!.info.id} generates text; ${task === "embed" ? "embeddings need an embedding model (nomic-embed-text, bge, Qwen3-Embedding)" : "reranking needs a reranking model (bge-reranker)"}`);
+  }
+
   async unload(): Promise<void> {
+    const encoder = this.encoder;
+    this.encoder = undefined;
+    if (encoder) {
+      await encoder.encoder.dispose();
+      await encoder.model.dispose();
+    }
     const loaded = this.loaded;
     this.loaded = undefined;
     if (!loaded) return;
@@ -124,10 +179,11 @@ export class LlamaCppBackend implements Backend {
   }
 
   info(): ModelInfo | undefined {
-    return this.loaded?.info;
+    return this.loaded?.info ?? this.encoder?.info;
   }
 
   async tokenize(input: TokenizeInput): Promise<number[]> {
+    if (this.encoder && "text" in input) return this.encoder.model.tokenize(input.text, false);
     const loaded = this.require();
     return "text" in input ? loaded.model.tokenize(input.text, false) : promptTokens(loaded.model, loaded.template.render(input.messages, { tools: input.tools }));
   }
@@ -218,6 +274,9 @@ export class LlamaCppBackend implements Backend {
   }
 
   private require(): Loaded {
+    if (this.encoder) {
+      throw new EngineError("invalid_request", `${this.encoder.info.id} is ${this.encoder.info.task === "embed" ? "an embedding model (/v1/embeddings)" : "a reranking model (/v1/rerank)"}: it does not generate text`);
+    }
     if (!this.loaded) throw new EngineError("no_model", "no model is loaded");
     return this.loaded;
   }

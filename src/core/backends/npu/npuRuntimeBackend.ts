@@ -7,16 +7,18 @@ import { EngineError } from "../../protocol/errors";
 import type {
   Backend,
   ChatMessage,
+  Embeddings,
   GenerationEvent,
   GenerationOptions,
   LoadSpec,
   ModelInfo,
+  Ranking,
   TokenizeInput,
   Usage,
 } from "../../protocol/types";
 import { requireNpuRuntime } from "../../hardware/npuRuntimes";
 import { delay } from "../../util/delay";
-import { fimPrompt, noFimTokens, ONE_AT_A_TIME } from "../defaults";
+import { fimPrompt, noFimTokens, ONE_AT_A_TIME, textOnly } from "../defaults";
 import { refuseConstrainedOutput } from "../tools/constraints";
 import { messagesWithToolsInText } from "../tools/hermesFormat";
 import { HfTokenizer } from "../onnx/hfTokenizer";
@@ -68,6 +70,7 @@ export class NpuRuntimeBackend implements Backend {
     const info: ModelInfo = {
       id: spec.id,
       path: spec.path,
+      task: "generate",
       backend: this.runtime.backend,
       architecture: model.architecture,
       contextSize: model.contextSize,
@@ -121,6 +124,14 @@ export class NpuRuntimeBackend implements Backend {
 
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     return this.generate("/v1/completions", { prompt }, options, signal);
+  }
+
+  async embed(): Promise<Embeddings> {
+    throw textOnly(this.runtime.runtime);
+  }
+
+  async rank(): Promise<Ranking> {
+    throw textOnly(this.runtime.runtime);
   }
 
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

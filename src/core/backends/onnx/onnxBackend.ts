@@ -5,17 +5,19 @@ import { EngineError } from "../../protocol/errors";
 import type {
   Backend,
   ChatMessage,
+  Embeddings,
   GenerationEvent,
   GenerationOptions,
   LoadSpec,
   ModelInfo,
+  Ranking,
   TokenizeInput,
 } from "../../protocol/types";
 import { eosTokenIds, type GenaiConfig } from "../../models/onnx/genaiConfig";
 import { inspectGenaiFolder, type GenaiFolder } from "../../models/onnx/genaiFolder";
 import { ChatTemplate } from "../chatTemplate";
 import { refuseConstrainedOutput } from "../tools/constraints";
-import { checkPrompt, DEFAULT_MAX_CONTEXT, FILE_SEPARATOR, fimPrompt, noFimTokens, ONE_AT_A_TIME, PENALTY_WINDOW, promptTooLong, withExtraContext } from "../defaults";
+import { checkPrompt, DEFAULT_MAX_CONTEXT, FILE_SEPARATOR, fimPrompt, noFimTokens, ONE_AT_A_TIME, PENALTY_WINDOW, promptTooLong, textOnly, withExtraContext } from "../defaults";
 import { generationEvents } from "../generationLoop";
 import { DecoderSession } from "./decoderSession";
 import { HfTokenizer } from "./hfTokenizer";
@@ -51,6 +53,7 @@ export class OnnxBackend implements Backend {
     const info: ModelInfo = {
       id: spec.id,
       path: spec.path,
+      task: "generate",
       backend: "onnx",
       architecture: model.type,
       contextSize,
@@ -88,6 +91,14 @@ export class OnnxBackend implements Backend {
   complete(prompt: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
     return this.generate(loaded, loaded.tokenizer.encodePrompt(prompt), options, signal);
+  }
+
+  async embed(): Promise<Embeddings> {
+    throw textOnly("onnxruntime");
+  }
+
+  async rank(): Promise<Ranking> {
+    throw textOnly("onnxruntime");
   }
 
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {

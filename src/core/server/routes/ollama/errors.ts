@@ -15,7 +15,7 @@ export function modelNotFound(name: string): ApiError {
   return new ApiError(404, `model "${name}" not found, try pulling it first`, { param: "model", code: "model_not_found" });
 }
 
-/** Ollama routes Squeeze does not serve (pull, create, embed ...): in Ollama's shape, so clients show the message. */
+/** Ollama routes Squeeze does not serve (pull, create, copy ...): in Ollama's shape, so clients show the message. */
 export const unknownOllamaRoute: RequestHandler = (req, res) => {
   sendOllamaError(res, new ApiError(404, `Squeeze does not serve Ollama's ${req.method} ${req.baseUrl}${req.path}.`));
 };

@@ -5,6 +5,7 @@ import type { ModelProvider } from "../../modelProvider";
 import { chat } from "./chat";
 import { ollamaErrors, unknownOllamaRoute } from "./errors";
 import { generate } from "./generate";
+import { embed, embeddings } from "./embed";
 import { ps, show, tags } from "./models";
 
 /** The Ollama API version reported: clients compare it to enable features, and this one has what is served here. */
@@ -27,6 +28,8 @@ export function ollamaRouter(models: ModelProvider, version: string, maxBodyByte
   router.post("/show", show(models));
   router.post("/chat", chat(models));
   router.post("/generate", generate(models));
+  router.post("/embed", embed(models));
+  router.post("/embeddings", embeddings(models));
   // /api/v1/... stays with the OpenAI and Lemonade routers' 404.
   router.all(/^\/(?!v1(\/|$))/, unknownOllamaRoute);
   router.use(ollamaErrors);
