@@ -32,6 +32,9 @@ Options:
       --completion-model <m>  the model that serves completions, beside --model's
       --chat-model <m>     the model that serves chat; completions get this machine's
                            pick unless --completion-model names one
+      --embedding-model <m>  an embedding model to load at start, for /v1/embeddings
+                           (otherwise one loads when a request names it)
+      --rerank-model <m>   a reranking model to load at start, for /v1/rerank
       --role <r>           without --model: load only the pick for "chat" or "completion"
       --alias <name>       model id clients use for --model's (default: the file, folder
                            or catalog name)
@@ -70,6 +73,8 @@ export async function serve(argv: string[]): Promise<void> {
       model: { type: "string", short: "m", multiple: true },
       "completion-model": { type: "string" },
       "chat-model": { type: "string" },
+      "embedding-model": { type: "string" },
+      "rerank-model": { type: "string" },
       device: { type: "string" },
       "battery-policy": { type: "string" },
       "keep-alive": { type: "string" },
@@ -126,14 +131,22 @@ export async function serve(argv: string[]): Promise<void> {
     }
     log(`listening on ${values.host}: other machines on the network can reach this server${apiKey ? " (with the API key)" : ", and no API key is required"}`);
   }
-  for (const model of [...given, completionModel, chatModel]) {
+  const embeddingModel = values["embedding-model"];
+  const rerankModel = values["rerank-model"];
+  for (const model of [...given, completionModel, chatModel, embeddingModel, rerankModel]) {
     if (model && looksLikePath(model) && !existsSync(model)) throw new UsageError(`no such model file or folder: ${model}`);
   }
-  const roles: ModelRole[] = role ? [role] : ["chat", "completion"];
+  // Embedding and reranking models load at start only when named: most clients never ask for them.
+  const encoders = { ...(embeddingModel && { embedding: embeddingModel }), ...(rerankModel && { rerank: rerankModel }) };
+  const generating: ModelRole[] = role ? [role] : ["chat", "completion"];
+  const roles: ModelRole[] = [...generating, ...(embeddingModel ? (["embedding"] as const) : []), ...(rerankModel ? (["rerank"] as const) : [])];
   // One model named with --model: it serves both roles.
-  const models = given[0]
-    ? { chat: given[0], completion: completionModel ?? given[0] }
-    : { ...(chatModel && { chat: chatModel }), ...(completionModel && { completion: completionModel }) };
+  const models = {
+    ...(given[0]
+      ? { chat: given[0], completion: completionModel ?? given[0] }
+      : { ...(chatModel && { chat: chatModel }), ...(completionModel && { completion: completionModel }) }),
+    ...encoders,
+  };
 
   let stopping = false;
   const stop = async (reason: string) => {

@@ -77,7 +77,7 @@ async function selectModel(ctx: Ctx, model?: string, role?: ModelRole): Promise<
     role ??= await pickRole(ctx);
     if (!role) return undefined;
     const title = `Squeeze: model for ${role === "chat" ? "chat" : "inline completions"}`;
-    const picked = await pickModel(ctx.host.client, await ctx.machine.get(), { title, show: "all", browse: true });
+    const picked = await pickModel(ctx.host.client, await ctx.machine.get(), { title, show: "all", browse: true, generating: true });
     if (!picked) return undefined;
     if (picked.kind === "path") model = picked.path;
     else if (picked.model.downloaded) model = picked.model.id;

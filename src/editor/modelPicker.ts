@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { StoreModel } from "../core/protocol/api";
 import type { ApiClient } from "./apiClient";
 import { fits, type Machine } from "./machine";
+import { SELECTION_ROLES } from "../core/selection/types";
 
 export type PickedModel = { kind: "model"; model: StoreModel } | { kind: "path"; path: string };
 
@@ -17,12 +18,16 @@ export interface PickOptions {
   show: "all" | "downloaded" | "catalog";
   /** Offer a GGUF file or ONNX folder from disk as well. */
   browse?: boolean;
+  /** Offer only models that generate text (for the chat or completion role): no embedding or reranking models. */
+  generating?: boolean;
 }
 
+const ENCODER_LABELS = new Set(["embedding", "reranking"]);
+
 export async function pickModel(client: ApiClient, machine: Machine, options: PickOptions): Promise<PickedModel | undefined> {
-  const models = await client.models(options.show !== "downloaded");
+  const models = (await client.models(options.show !== "downloaded")).filter((m) => !options.generating || !m.labels.some((l) => ENCODER_LABELS.has(l)));
   const reasons = new Map<string, string>();
-  for (const role of ["chat", "completion"] as const) {
+  for (const role of SELECTION_ROLES) {
     const best = machine.selection[role][0];
     if (best && !reasons.has(best.id)) reasons.set(best.id, `$(star-full) Recommended for ${role}: ${best.reasons[0]}`);
   }

@@ -166,3 +166,25 @@ describe("embeddings and reranking (openai, ollama, LangChain, llama.cpp's reran
     assert.equal(stillChats.status, 200, "the chat model serves beside them");
   });
 });
+
+describe("embedding and reranking models loaded at start (serve --embedding-model, --rerank-model)", function () {
+  this.timeout(120_000);
+  let squeeze: SqueezeProcess;
+  before(async () => {
+    squeeze = await startSqueeze(["--model", TINY, "--embedding-model", BERT_EMBED, "--rerank-model", BERT_RERANK]);
+  });
+  after(() => squeeze?.stop());
+
+  it("loads them beside the chat model, each in its role, as /v1/models and /health say", async () => {
+    const models = (await (await fetch(`${squeeze.url}/v1/models`)).json()) as { data: { id: string; squeeze: { roles: string[] } }[] };
+    const roles = Object.fromEntries(models.data.map((m) => [m.id, m.squeeze.roles]));
+    assert.deepEqual(Object.values(roles).sort(), [["chat", "completion"], ["embedding"], ["rerank"]].sort(), JSON.stringify(roles));
+    const health = (await (await fetch(`${squeeze.url}/health`)).json()) as { roles: Record<string, string | null> };
+    assert.equal(roles[health.roles.embedding!]?.[0], "embedding");
+    assert.equal(roles[health.roles.rerank!]?.[0], "rerank");
+    const embedded = await postJson(squeeze.url, "/v1/embeddings", { model: health.roles.embedding, input: "the cat" });
+    assert.equal(embedded.status, 200, embedded.body);
+    const ranked = await postJson(squeeze.url, "/v1/rerank", { model: health.roles.rerank, query: "the cat", documents: ["the cat sat", "sea"] });
+    assert.equal(ranked.status, 200, ranked.body);
+  });
+});

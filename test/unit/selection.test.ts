@@ -172,6 +172,24 @@ describe("model selection on recorded machines", function () {
     }
   }
 
+  it("picks embedding and reranking models of their own on every machine, never as chat or completion models", function () {
+    for (const machine of Object.keys(EXPECTED)) {
+      for (const onBattery of [false, true]) {
+        const selection = select(profile(machine), onBattery);
+        const what = `${machine}${onBattery ? " on battery" : ""}`;
+        assert.ok(["nomic-embed-text-v1.5", "qwen3-embedding-0.6b"].includes(selection.embedding[0]?.modelId ?? ""), `${what}: ${summary(selection.embedding[0])}`);
+        assert.equal(selection.rerank[0]?.modelId, "bge-reranker-v2-m3", what);
+        assert.match(selection.embedding[0]!.reasons.join("\n"), /turns texts into vectors/);
+        const encoders = new Set([...selection.embedding, ...selection.rerank].map((c) => c.modelId));
+        assert.ok(![...selection.chat, ...selection.completion].some((c) => encoders.has(c.modelId)), what);
+        // The NPU runtimes run generating models only: these run on llama.cpp.
+        assert.ok([...selection.embedding, ...selection.rerank].every((c) => c.backend === "llama.cpp"), what);
+      }
+    }
+    assert.equal(select(profile("ryzen-7-7840u-laptop"), true).embedding[0]?.modelId, "nomic-embed-text-v1.5", "on battery, the smallest");
+    assert.equal(select(profile("ryzen-7-7840u-laptop"), false).embedding[0]?.modelId, "qwen3-embedding-0.6b", "on AC, the better one");
+  });
+
   it("every machine explains the hardware it cannot use", function () {
     const notes = (name: string) => select(profile(name), false).notes.join("\n");
     assert.match(notes("ryzen-7-7840u-laptop"), /XDNA NPU .* need an XDNA2 NPU/);

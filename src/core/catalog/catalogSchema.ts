@@ -24,7 +24,7 @@ export const RECIPE_BACKEND: Record<Recipe, BackendName> = {
   flm: "flm",
 };
 
-export const CAPABILITIES = ["chat", "fim", "tool-calling", "reasoning"] as const;
+export const CAPABILITIES = ["chat", "fim", "tool-calling", "reasoning", "embedding", "reranking"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** owner/name as Hugging Face spells repository ids: no "..", no leading dot or dash. */

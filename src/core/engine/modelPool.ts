@@ -7,9 +7,9 @@ import { modelDiskFacts } from "../models/modelDiskFacts";
 import type { Engine, EngineStats } from "../protocol/engine";
 import { EngineError } from "../protocol/errors";
 import { TimedEngine, RequestTimer } from "./timedEngine";
-import { isNpuBackend, type LoadSpec, type ModelInfo } from "../protocol/types";
+import { isNpuBackend, type LoadSpec, type ModelInfo, type ModelRole, ROLE_TASK } from "../protocol/types";
 
-export type ModelRole = "chat" | "completion";
+export type { ModelRole } from "../protocol/types";
 
 export interface ModelPoolOptions {
   /** Makes the engine for one more model (an EngineHost with its worker). */
@@ -84,9 +84,9 @@ export class ModelPool {
     return view(entry);
   }
 
-  /** The model serving `role`: the one given that role, else the most recently used. Not marked as used. */
+  /** The model serving `role`: the one given that role, else the most recently used that computes what the role needs. Not marked as used. */
   forRole(role: ModelRole): LoadedModel | undefined {
-    const entries = [...this.entries.values()];
+    const entries = [...this.entries.values()].filter((e) => e.info.task === ROLE_TASK[role]);
     const entry = entries.find((e) => e.roles.has(role)) ?? entries.sort((a, b) => b.lastUsed - a.lastUsed)[0];
     return entry && view(entry);
   }

@@ -5,12 +5,12 @@
 // window may meet a server an older version of Squeeze started; fields a schema does not name are
 // dropped when parsing, so an older client reads a newer server.
 import { z } from "zod";
-import { BACKENDS } from "./types";
+import { BACKENDS, MODEL_ROLES } from "./types";
 
 /** A loaded model's state, as each API's model entry carries it under `squeeze`. */
 export const modelStatusSchema = z.object({
   loaded: z.literal(true),
-  roles: z.array(z.enum(["chat", "completion"])),
+  roles: z.array(z.enum(MODEL_ROLES)),
   pinned: z.boolean(),
   backend: z.enum(BACKENDS),
   device: z.enum(["npu", "gpu", "cpu"]),
@@ -41,7 +41,8 @@ export const healthFieldsSchema = z.object({
   gpu: z.union([z.string(), z.literal(false)]).nullable(),
   models: z.array(z.string()).optional(),
   /** The model serving each role. */
-  roles: z.object({ chat: z.string().nullable(), completion: z.string().nullable() }).optional(),
+  /** Each role's model; embedding and rerank only when one is loaded for them. */
+  roles: z.object({ chat: z.string().nullable(), completion: z.string().nullable(), embedding: z.string().optional(), rerank: z.string().optional() }).optional(),
   pid: z.number().optional(),
   /** Still loading the models it starts with: no model yet does not mean none will come. */
   starting: z.boolean().optional(),

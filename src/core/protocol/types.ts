@@ -133,6 +133,17 @@ export interface ModelSlots {
 /** What a model computes: text (chats, completions), embeddings, or relevance scores for reranking. */
 export type ModelTask = "generate" | "embed" | "rank";
 
+/**
+ * What a model is loaded for: completion wants a small fill-in-the-middle coder that answers fast;
+ * chat the best model that runs well; embedding a model that turns texts into vectors (code
+ * search, Continue's index); rerank one that scores documents against a query.
+ */
+export const MODEL_ROLES = ["chat", "completion", "embedding", "rerank"] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
+/** The task a model must compute to serve a role. */
+export const ROLE_TASK: Record<ModelRole, ModelTask> = { chat: "generate", completion: "generate", embedding: "embed", rerank: "rank" };
+
 /** A text to embed, or its token ids. */
 export type EmbedInput = string | number[];
 

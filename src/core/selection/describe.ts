@@ -11,6 +11,8 @@ export function describeSelection(profile: HardwareProfile, selection: Selection
     `Ranked ${power.onBattery ? "on battery" : "on AC power"}:`,
     ...describeChoices("Chat", selection.chat, top),
     ...describeChoices("Completion", selection.completion, top),
+    ...describeChoices("Embedding", selection.embedding, top),
+    ...describeChoices("Rerank", selection.rerank, top),
   ];
   if (selection.notes.length > 0) lines.push("", "Notes:", ...selection.notes.map((n) => `  - ${n}`));
   return lines;

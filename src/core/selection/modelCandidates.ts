@@ -11,7 +11,7 @@ import { StoreError } from "../store/storeError";
 import { pathExists } from "../util/pathExists";
 import { fetchHint, localChoices } from "./localChoices";
 import { machineSelection } from "./machineSelection";
-import type { Choice, Preferences, SelectionRole } from "./types";
+import { type Choice, type Preferences, SELECTION_ROLES, type SelectionRole } from "./types";
 
 export interface Candidate {
   /** Default public id. */
@@ -76,7 +76,7 @@ async function downloaded(request: CandidateRequest, ref: Exclude<ModelRef, { ki
 async function chosen(request: CandidateRequest, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
   const { profile, selection } = await machineSelection(request.preferences);
   // A catalog id may name a model of either role; the machine's own pick follows the role asked.
-  const ranked = (request.model ? [...selection.chat, ...selection.completion] : selection[request.role]).filter(wanted);
+  const ranked = (request.model ? SELECTION_ROLES.flatMap((role) => selection[role]) : selection[request.role]).filter(wanted);
   const flm = profile.runtimes.npu.find((r) => r.runtime === "flm");
   const flmTags = flm && ranked.some((c) => c.recipe === "flm") ? await installedFlmTags(flm.path) : new Set<string>();
   const local = await localChoices(ranked, request.store.cacheDir, flmTags);

@@ -33,13 +33,16 @@ const STRONG_CPU_CORES = 8;
 type Caps = Record<SelectionRole, { ac: number; battery: number }>;
 
 /** Largest model, in billions of parameters, each device class runs at a usable speed. */
+// Embedding and reranking models run over whole documents (an index of a codebase, every search
+// result): small ones everywhere, so that indexing does not take the machine.
+const SMALL_ENCODERS = { embedding: { ac: 1, battery: 0.3 }, rerank: { ac: 1, battery: 0.6 } };
 const CAPS: Record<DeviceClass | "weak-cpu", Caps> = {
-  npu: { chat: { ac: 4.5, battery: 4.5 }, completion: { ac: 4.5, battery: 4.5 } },
-  dgpu: { chat: { ac: Infinity, battery: Infinity }, completion: { ac: 8, battery: 8 } },
-  "unified-gpu": { chat: { ac: Infinity, battery: 4.5 }, completion: { ac: 3.5, battery: 1.6 } },
-  igpu: { chat: { ac: 4.5, battery: 2 }, completion: { ac: 1.6, battery: 0.6 } },
-  cpu: { chat: { ac: 4.5, battery: 2 }, completion: { ac: 1.6, battery: 0.6 } },
-  "weak-cpu": { chat: { ac: 2, battery: 1 }, completion: { ac: 0.6, battery: 0.6 } },
+  npu: { chat: { ac: 4.5, battery: 4.5 }, completion: { ac: 4.5, battery: 4.5 }, ...SMALL_ENCODERS },
+  dgpu: { chat: { ac: Infinity, battery: Infinity }, completion: { ac: 8, battery: 8 }, embedding: { ac: 8, battery: 8 }, rerank: { ac: 8, battery: 8 } },
+  "unified-gpu": { chat: { ac: Infinity, battery: 4.5 }, completion: { ac: 3.5, battery: 1.6 }, ...SMALL_ENCODERS },
+  igpu: { chat: { ac: 4.5, battery: 2 }, completion: { ac: 1.6, battery: 0.6 }, ...SMALL_ENCODERS },
+  cpu: { chat: { ac: 4.5, battery: 2 }, completion: { ac: 1.6, battery: 0.6 }, ...SMALL_ENCODERS },
+  "weak-cpu": { chat: { ac: 2, battery: 1 }, completion: { ac: 0.6, battery: 0.6 }, ...SMALL_ENCODERS },
 };
 
 /** Lower is preferred. On AC the NPU still leads among devices that run the same size class. */
@@ -53,7 +56,7 @@ function sizeClass(parameters: number): number {
   return parameters <= 1 ? 1 : parameters <= 2 ? 2 : parameters <= 4.5 ? 3 : 4;
 }
 
-const ROLE_CAPABILITY = { chat: "chat", completion: "fim" } as const;
+const ROLE_CAPABILITY = { chat: "chat", completion: "fim", embedding: "embedding", rerank: "reranking" } as const;
 
 interface Candidate {
   choice: Choice;
@@ -85,7 +88,10 @@ export function selectModels(input: SelectionInput): Selection {
   if (chatOnNpu && completion.length > 0) {
     completion[0].reasons.push("the NPU runs one model at a time and holds the chat model");
   }
-  return { completion, chat, notes };
+  // Beside the others, on the devices they leave free: the NPU runtimes run generating models only.
+  const embedding = rank("embedding", () => false);
+  const rerank = rank("rerank", () => false);
+  return { completion, chat, embedding, rerank, notes };
 }
 
 function candidates(input: SelectionInput, role: SelectionRole, devices: Device[], onBattery: boolean): Candidate[] {
@@ -145,6 +151,8 @@ function choice(
     `${variant.sizeGB} GB on disk, within the ${memoryGb(device.memoryBytes)} the device can use and 80% of ${memoryGb(ram)} of RAM`,
   ];
   if (role === "completion") reasons.push("trained for fill-in-the-middle, which inline completion needs");
+  if (role === "embedding") reasons.push("an embedding model: it turns texts into vectors, for code search and indexing");
+  if (role === "rerank") reasons.push("a reranking model: it scores documents against a query, for search results");
   if (Number.isFinite(cap)) {
     const limit = `models up to about ${cap}B parameters`;
     reasons.push(
@@ -152,7 +160,9 @@ function choice(
         ? `on battery: ${limit} on this device keep the power draw low`
         : role === "completion"
           ? `completion must keep up with typing: ${limit} on this device`
-          : `${limit} answer at a readable speed on this device`,
+          : role === "chat"
+            ? `${limit} answer at a readable speed on this device`
+            : `${limit} get through whole documents quickly on this device`,
     );
   }
   if (onBattery) reasons.push(BATTERY_WHY[device.class]);

@@ -2,10 +2,11 @@
 // prints them, and tests and other tools check that output against it.
 import { z } from "zod";
 import { RECIPES, variantSchema } from "../catalog/catalogSchema";
-import { BACKENDS } from "../protocol/types";
+import { BACKENDS, MODEL_ROLES, type ModelRole } from "../protocol/types";
 
-/** Completion wants a small fill-in-the-middle coder that answers fast; chat the best model that runs well. */
-export type SelectionRole = "completion" | "chat";
+/** Selection ranks models for each role a model is loaded for. */
+export const SELECTION_ROLES = MODEL_ROLES;
+export type SelectionRole = ModelRole;
 
 export const preferencesSchema = z
   .object({
@@ -27,7 +28,7 @@ export type PowerState = z.infer<typeof powerStateSchema>;
 
 export const choiceSchema = z
   .object({
-    role: z.enum(["completion", "chat"]),
+    role: z.enum(SELECTION_ROLES),
     /** The store's id of this variant ("model:variant"), what `squeeze pull` takes. */
     id: z.string(),
     modelId: z.string(),
@@ -50,6 +51,8 @@ export const selectionSchema = z
     /** Best first; empty when nothing fits. */
     completion: z.array(choiceSchema),
     chat: z.array(choiceSchema),
+    embedding: z.array(choiceSchema),
+    rerank: z.array(choiceSchema),
     /** Facts about the machine that shaped every choice (an NPU Squeeze cannot use, and why). */
     notes: z.array(z.string()),
   })

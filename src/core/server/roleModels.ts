@@ -1,7 +1,9 @@
 // The models a server starts with, one per role: the chat model and the completion model, each
-// the one the user named or the machine's pick for that role on the device selection chose for it.
-// When both roles come to the same model it is loaded once and serves both.
+// the one the user named or the machine's pick for that role on the device selection chose for it,
+// and the embedding and reranking models the user named. When two roles come to the same model it
+// is loaded once and serves both.
 import type { LoadedModel, ModelPool, ModelRole } from "../engine/modelPool";
+import { MODEL_ROLES } from "../protocol/types";
 import { loadFirst } from "../selection/loadFirst";
 import { modelCandidates, ModelNotAvailableError } from "../selection/modelCandidates";
 import type { Preferences } from "../selection/types";
@@ -41,7 +43,7 @@ export interface RoleModels {
 export async function loadRoleModels(pool: ModelPool, request: RoleModelsRequest): Promise<RoleModels> {
   const result: RoleModels = { loaded: {}, failed: {} };
   const hadRoles = pool.list().filter((m) => m.roles.size > 0);
-  for (const role of (["chat", "completion"] as const).filter((r) => request.roles.includes(r))) {
+  for (const role of MODEL_ROLES.filter((r) => request.roles.includes(r))) {
     const named = request.models[role];
     const loaded = await loadRole(pool, request, role, named).catch((err: Error) => {
       if (!request.keepGoing) throw err;

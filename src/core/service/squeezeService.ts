@@ -157,6 +157,7 @@ export class SqueezeService {
     }
     const other = loaded.completion?.info.id;
     const completions = other && other !== served.info.id ? ` and "${other}" for completions` : "";
+    for (const role of ["embedding", "rerank"] as const) if (loaded[role]) log(`${role}: ${loaded[role].info.id}`);
     log(`Squeeze ${VERSION} serving "${served.info.id}"${completions} at ${url}/v1 (Ctrl+C to stop)`);
   }
 }

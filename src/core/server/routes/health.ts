@@ -1,6 +1,6 @@
 // GET /health: liveness plus what is loaded. Also how a second server recognises a running Squeeze.
 import type { RequestHandler } from "express";
-import type { ModelPool } from "../../engine/modelPool";
+import type { ModelPool, ModelRole } from "../../engine/modelPool";
 import type { HealthFields } from "../../protocol/api";
 import type { ServerLife } from "../serverLife";
 
@@ -16,7 +16,7 @@ export function health(pool: ModelPool, version: string, life: ServerLife): Requ
  */
 export function healthFields(pool: ModelPool, version: string, life: ServerLife): HealthFields {
   const model = pool.forRole("chat")?.info;
-  const role = (name: "chat" | "completion") => pool.list().find((m) => m.roles.has(name))?.info.id ?? null;
+  const role = (name: ModelRole) => pool.list().find((m) => m.roles.has(name))?.info.id ?? null;
   // "degraded" while a model's engine is down: it died or stopped answering, and comes back with the next request.
   const down = pool.list().some((m) => m.engine.health().state === "stopped");
   return {
@@ -28,7 +28,11 @@ export function healthFields(pool: ModelPool, version: string, life: ServerLife)
     context_size: model?.contextSize ?? null,
     gpu: model ? model.gpu : null,
     models: pool.list().map((m) => m.info.id),
-    roles: { chat: role("chat") ?? model?.id ?? null, completion: role("completion") ?? model?.id ?? null },
+    roles: {
+      chat: role("chat") ?? model?.id ?? null,
+      completion: role("completion") ?? model?.id ?? null,
+      ...Object.fromEntries((["embedding", "rerank"] as const).flatMap((r) => (role(r) ? [[r, role(r)]] : []))),
+    },
     pid: process.pid,
     starting: life.starting,
     notice: life.notice ?? null,
