@@ -64,8 +64,9 @@ describe("llama.cpp's /infill, as llama.vscode sends it", function () {
     assert.equal(answer.timings.prompt_n, answer.tokens_evaluated - answer.tokens_cached);
   });
 
-  it("is the completion path: the same text as /v1/completions with a suffix, and its KV reuse while the user types", async () => {
-    const greedy = { ...vscodeRequest(prefix, "  return s", "\n}\n", 8), temperature: 0 };
+  it("is the completion path: the same text as /v1/completions with a suffix", async () => {
+    // With the cursor's line in input_prefix and no prompt, the layout is /v1/completions' own.
+    const greedy = { ...vscodeRequest(`${prefix}  return s`, "", "\n}\n", 8), temperature: 0 };
     const answer = await post("/v1/infill", greedy);
     const res = await postJson(squeeze.url, "/v1/completions", {
       model: squeeze.modelId,
@@ -77,9 +78,15 @@ describe("llama.cpp's /infill, as llama.vscode sends it", function () {
     });
     assert.equal(res.status, 200, res.body);
     assert.equal(answer.content, (JSON.parse(res.body) as { choices: { text: string }[] }).choices[0]!.text);
-    const typed = await post("/infill", { ...greedy, prompt: "  return su" });
-    assert.ok(typed.tokens_cached > 100, `${typed.tokens_cached} prompt tokens reused`);
-    assert.ok(typed.timings.prompt_n <= 8, `${typed.timings.prompt_n} of ${typed.tokens_evaluated} prompt tokens evaluated after one more character`);
+  });
+
+  it("puts prompt (the cursor's line so far) after the middle marker, as llama.cpp does: typing along it evaluates only the typed characters", async () => {
+    const long = `${prefix}${"  total = total + 1;\n".repeat(20)}`;
+    const request = { ...vscodeRequest(prefix, "  return s", `\n${long}}\n`, 4), temperature: 0 };
+    const first = await post("/infill", request);
+    const typed = await post("/infill", { ...request, prompt: "  return su" });
+    assert.ok(typed.tokens_cached >= first.tokens_evaluated - 2, `${typed.tokens_cached} of ${first.tokens_evaluated} prompt tokens reused, the suffix's included`);
+    assert.ok(typed.timings.prompt_n <= 4, `${typed.timings.prompt_n} of ${typed.tokens_evaluated} prompt tokens evaluated after one more character`);
   });
 
   it("warms the cache with n_predict 0 (llama.vscode's ring-buffer update), generating nothing", async () => {

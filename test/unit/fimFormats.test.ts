@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { FimFormat } from "../../src/core/backends/llamacpp/fimFormat";
+import { openLlama } from "../../src/core/backends/llamacpp/llamaRuntime";
 import { EngineHost } from "../../src/core/engine/engineHost";
 import { TINY as TINY_CONFIG, writeGgufModel } from "../fixtures/models";
 import type { FimTexts } from "../fixtures/tokenizer";
@@ -39,8 +40,9 @@ describe("fill-in-the-middle formats per model family", function () {
   const textTokens = { prefix: 0, suffix: 0 };
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "squeeze-fim-"));
-    const { getLlama } = await import("node-llama-cpp");
-    const model = await (await getLlama({ gpu: false, build: "never" })).loadModel({ modelPath: TINY });
+    // The binaries the engine's worker loads in this same process: two builds of llama.cpp in one
+    // process share one libggml-base.so, and the second then crashes it.
+    const model = await (await openLlama(false)).loadModel({ modelPath: TINY });
     textTokens.prefix = model.tokenize(PREFIX).length;
     textTokens.suffix = model.tokenize(SUFFIX).length;
     await model.dispose();
@@ -59,9 +61,7 @@ describe("fill-in-the-middle formats per model family", function () {
         omitKeys: family.layout === "spm-no-middle" ? ["tokenizer.ggml.fim_mid_token_id"] : [],
       });
 
-      const { getLlama } = await import("node-llama-cpp");
-      const llama = await getLlama({ gpu: false, build: "never" });
-      const model = await llama.loadModel({ modelPath: file });
+      const model = await (await openLlama(false)).loadModel({ modelPath: file });
       try {
         const { prefix, suffix, middle } = family.fim;
         const expected = {
@@ -99,8 +99,9 @@ describe("fill-in-the-middle formats per model family", function () {
   }
 
   it("puts other files first, each after the model's file separator, then the current file", async () => {
-    const { getLlama } = await import("node-llama-cpp");
-    const model = await (await getLlama({ gpu: false, build: "never" })).loadModel({ modelPath: TINY });
+    // The binaries the engine's worker loads in this same process: two builds of llama.cpp in one
+    // process share one libggml-base.so, and the second then crashes it.
+    const model = await (await openLlama(false)).loadModel({ modelPath: TINY });
     try {
       const extra = [{ filename: "geometry/constants.py", text: "PI = 3.14159" }];
       assert.equal(

@@ -1,5 +1,6 @@
 // The ONNX Runtime GenAI fixture folders against their GGUF twins: llama.cpp and ONNX Runtime
 // decode the same greedy tokens, and both tokenizers give the same ids.
+import { openLlama } from "../../src/core/backends/llamacpp/llamaRuntime";
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -83,8 +84,9 @@ describe("ONNX fixture folders", function () {
   let tokenizer: Tokenizer;
 
   before(async function () {
-    const { getLlama } = await import("node-llama-cpp");
-    llama = await getLlama({ gpu: false, build: "never", progressLogs: false });
+    // The binaries the engine's workers load in this same mocha process (two builds of llama.cpp in
+    // one process share one libggml-base.so, and the second crashes it).
+    llama = await openLlama(false);
     tinyGguf = await llama.loadModel({ modelPath: TINY });
     tinyOnnx = await InferenceSession.create(path.join(TINY_DIR, MODEL_FILE), ORT_OPTIONS);
     tokenizer = new Tokenizer(readJson(TINY_DIR, "tokenizer.json"), readJson(TINY_DIR, "tokenizer_config.json"));

@@ -32,11 +32,14 @@ export function suffixFirstTrained(prefixSpelling: string): boolean {
  * The infill prompt. Suffix first wherever the model knows it: typing then changes only the
  * prompt's end, so each keystroke evaluates a token or two. Prefix first (PSM) keeps the code
  * above the cursor cached, but the suffix after it is evaluated again on every request.
+ * `middle`, the start of the answer already typed (llama.cpp's /infill `prompt`, the cursor's
+ * line so far), goes last in every layout, as llama.cpp puts it: typing along a line then changes
+ * only the prompt's end even prefix first.
  */
-export function fimPrompt<T>(fim: FimMarkers<T>, before: T[], after: T[]): T[] {
-  if (fim.middle == null) return [fim.suffix, ...after, fim.prefix, ...before];
-  if (fim.suffixFirst) return [fim.prefix, fim.suffix, ...after, fim.middle, ...before];
-  return [fim.prefix, ...before, fim.suffix, ...after, fim.middle];
+export function fimPrompt<T>(fim: FimMarkers<T>, before: T[], after: T[], middle: T[] = []): T[] {
+  if (fim.middle == null) return [fim.suffix, ...after, fim.prefix, ...before, ...middle];
+  if (fim.suffixFirst) return [fim.prefix, fim.suffix, ...after, fim.middle, ...before, ...middle];
+  return [fim.prefix, ...before, fim.suffix, ...after, fim.middle, ...middle];
 }
 
 /** The token that separates files in a model's repository format (Qwen2.5-Coder's). */

@@ -59,6 +59,8 @@ export interface GenerationOptions {
   maxPredictMs?: number;
   /** Fill-in-the-middle only: chunks of other files placed before the prompt (llama.cpp's input_extra). */
   inputExtra?: ExtraChunk[];
+  /** Fill-in-the-middle: the start of the answer already typed, after the model's middle marker (llama.cpp's /infill `prompt`). */
+  middle?: string;
   /**
    * Who sends it (an editor window, from the X-Squeeze-Client header): each client's completions
    * keep a KV sequence of their own, and a client's newer completion cancels its older one.

@@ -21,10 +21,10 @@ export class FimFormat {
     return new FimFormat(model, { prefix, suffix, middle, suffixFirst }, specialToken(model, FILE_SEPARATOR));
   }
 
-  prompt(prefix: string, suffix: string, extra?: ExtraChunk[]): Token[] {
+  prompt(prefix: string, suffix: string, extra?: ExtraChunk[], middle = ""): Token[] {
     // Code is text: FIM markers typed in it must not become special tokens.
     const text = (t: string) => this.model.tokenize(t);
-    return withExtraContext(fimPrompt(this.markers, text(prefix), text(suffix)), extra, text, this.fileSeparator);
+    return withExtraContext(fimPrompt(this.markers, text(prefix), text(suffix), middle ? text(middle) : []), extra, text, this.fileSeparator);
   }
 }
 

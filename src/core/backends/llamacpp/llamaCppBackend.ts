@@ -219,7 +219,7 @@ export class LlamaCppBackend implements Backend {
   infill(prefix: string, suffix: string, options: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const loaded = this.require();
     if (!loaded.fim) throw noFimTokens();
-    return this.generate(loaded, loaded.fim.pool, loaded.fim.format.prompt(prefix, suffix, options.inputExtra), options, signal);
+    return this.generate(loaded, loaded.fim.pool, loaded.fim.format.prompt(prefix, suffix, options.inputExtra, options.middle), options, signal);
   }
 
   private prompt(loaded: Loaded, parts: PromptPart[], options: GenerationOptions, signal: AbortSignal, grammar?: LlamaGrammar): AsyncIterable<GenerationEvent> {

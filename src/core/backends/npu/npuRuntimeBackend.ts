@@ -140,7 +140,7 @@ export class NpuRuntimeBackend implements Backend {
     if (!tokenizer || !fim) throw noFimTokens();
     // The runtime takes text: the FIM markers go in spelled out, and it tokenizes them back.
     const spell = (id: number) => tokenizer.raw.id_to_token(id)!;
-    const prompt = fimPrompt({ ...fim, prefix: spell(fim.prefix), suffix: spell(fim.suffix), middle: spell(fim.middle) }, [prefix], [suffix]).join("");
+    const prompt = fimPrompt({ ...fim, prefix: spell(fim.prefix), suffix: spell(fim.suffix), middle: spell(fim.middle) }, [prefix], [suffix], options.middle ? [options.middle] : []).join("");
     return this.generate("/v1/completions", { prompt }, options, signal);
   }
 

@@ -107,7 +107,7 @@ export class OnnxBackend implements Backend {
     if (!tokenizer.fim) throw noFimTokens();
     // Code is text: FIM markers typed in it must not become special tokens.
     const encode = (text: string) => tokenizer.encodeText(text);
-    const tokens = withExtraContext(fimPrompt(tokenizer.fim, encode(prefix), encode(suffix)), options.inputExtra, encode, tokenizer.tokenId(FILE_SEPARATOR));
+    const tokens = withExtraContext(fimPrompt(tokenizer.fim, encode(prefix), encode(suffix), options.middle ? encode(options.middle) : []), options.inputExtra, encode, tokenizer.tokenId(FILE_SEPARATOR));
     return this.generate(loaded, tokens, options, signal);
   }
 

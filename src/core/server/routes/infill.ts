@@ -1,8 +1,9 @@
 // POST /infill: llama.cpp's fill-in-the-middle, as llama.vscode and llama.vim send it (input_prefix,
 // input_suffix, input_extra, prompt, n_predict, t_max_predict_ms) and read it back (content,
 // tokens_cached, timings). It runs the completion path of /completions with `suffix`: the same
-// per-client KV sequences, time budget and extra context. llama.cpp puts `prompt` after its
-// middle marker; here it ends the prefix, which is the same text before the cursor.
+// per-client KV sequences, time budget and extra context. `prompt` (the cursor's line so far) goes
+// after the model's middle marker, as llama.cpp puts it, so typing along a line evaluates only the
+// typed characters again.
 import type { RequestHandler } from "express";
 import { z } from "zod";
 import { clientId } from "../clientId";
@@ -46,12 +47,12 @@ export function infill(models: ModelProvider): RequestHandler {
       ...samplerOptions(body),
       stop: body.stop?.length ? body.stop : undefined,
       inputExtra: body.input_extra?.length ? extraChunks(body.input_extra) : undefined,
+      middle: body.prompt || undefined,
       client: clientId(req),
     });
-    const prefix = body.input_prefix + body.prompt;
     await driveGeneration(
       res,
-      { stream: body.stream ?? false, promptParam: "prompt", start: (signal) => engine.infill(prefix, body.input_suffix, options, signal) },
+      { stream: body.stream ?? false, promptParam: "prompt", start: (signal) => engine.infill(body.input_prefix, body.input_suffix, options, signal) },
       llamaCppFormat(model.id, warmUp),
     );
   };
