@@ -162,6 +162,8 @@ describe("embeddings and reranking (openai, ollama, LangChain, llama.cpp's reran
       assert.equal(res.status, 400, `${route}: ${res.body}`);
       assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, code, res.body);
     }
+    const show = await postJson(squeeze.url, "/api/show", { model: EMBED });
+    assert.deepEqual((JSON.parse(show.body) as { capabilities: string[] }).capabilities, ["embedding"], "Ollama's word for it");
     const stillChats = await postJson(squeeze.url, "/v1/chat/completions", { model: squeeze.modelId, messages: [{ role: "user", content: "Hi" }], max_tokens: 2 });
     assert.equal(stillChats.status, 200, "the chat model serves beside them");
   });

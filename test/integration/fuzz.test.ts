@@ -161,6 +161,15 @@ function isOpenAiError(res: RawResponse): boolean {
   }
 }
 
+function isAnthropicError(res: RawResponse): boolean {
+  try {
+    const body = res.json() as { type?: unknown; error?: { message?: unknown; type?: unknown } };
+    return body.type === "error" && typeof body.error?.message === "string" && typeof body.error.type === "string";
+  } catch {
+    return false;
+  }
+}
+
 function isOllamaError(res: RawResponse): boolean {
   try {
     return typeof (res.json() as { error?: unknown }).error === "string";
@@ -213,9 +222,12 @@ describe("fuzzing every route of squeeze serve", function () {
     });
     assert.ok(res.status >= 200 && res.status < 600, `status ${res.status}: ${what}`);
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-    if (res.status >= 500) {
-      const ollama = c.path.startsWith("/api/") && !c.path.startsWith("/api/v1");
-      assert.ok(ollama ? isOllamaError(res) || isOpenAiError(res) : isOpenAiError(res), `${res.status} outside the error shape: ${res.body.slice(0, 300)}: ${what}`);
+    // Every refusal and failure in the shape of the API the path belongs to.
+    if (res.status >= 400 && c.method !== "HEAD") {
+      const path = c.path.split("?")[0]!.replace(/\/+$/, "");
+      const api = /^\/(api\/)?v1\/messages(\/|$)/.test(path) ? "Anthropic" : path.startsWith("/api/") && !/^\/api\/v1(\/|$)/.test(path) ? "Ollama" : "OpenAI";
+      const shaped = { Anthropic: isAnthropicError, Ollama: isOllamaError, OpenAI: isOpenAiError }[api](res);
+      assert.ok(shaped, `${res.status} outside ${api}'s error shape: ${res.body.slice(0, 300)}: ${what}`);
     }
     assert.equal(squeeze.child.exitCode, null, `the server exited after: ${what}`);
   }

@@ -15,7 +15,7 @@ import { modelsRouter } from "./routes/models";
 import { stats } from "./routes/stats";
 import { tokenize } from "./routes/tokenize";
 import { lemonadeRouter } from "./routes/lemonade";
-import { ollamaErrors } from "./routes/ollama/errors";
+import { LEMONADE_PREFIX, ollamaErrors } from "./routes/ollama/errors";
 import { ollamaRouter } from "./routes/ollama/ollamaRouter";
 import { storeRouter } from "./routes/store";
 import type { ModelStore } from "../store/modelStore";
@@ -93,7 +93,7 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   app.use(express.json({ limit: maxBodyBytes, strict: false }));
   // Ollama's clients read its error shape, body errors included (Lemonade's /api/v1 keeps OpenAI's).
-  app.use("/api", ((err, req, res, next) => (req.path.startsWith("/v1/") || req.path === "/v1" ? next(err) : ollamaErrors(err, req, res, next))) as ErrorRequestHandler);
+  app.use("/api", ((err, req, res, next) => (LEMONADE_PREFIX.test(req.path) ? next(err) : ollamaErrors(err, req, res, next))) as ErrorRequestHandler);
   // Anthropic's clients read its error shape, body errors included.
   app.use(ANTHROPIC_PATHS, anthropicErrors);
   app.use(bodyErrors);

@@ -2,10 +2,11 @@
 // requests there: the Host check stops DNS rebinding, the Origin check stops cross-site requests,
 // and the optional API key stops other local programs. Managing models needs the user: the API
 // key, or the token only the user's own clients can derive from the per-user secret.
+// A refusal goes to the error handlers, so each API (OpenAI, Ollama, Anthropic) tells it in its own shape.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import type { UserSecret } from "../trust/userSecret";
-import { ApiError, sendError } from "./errors";
+import { ApiError } from "./errors";
 
 export interface SecurityOptions {
   /** Extra Host names to accept besides localhost, 127.0.0.1 and [::1]; "*" accepts any. */
@@ -38,7 +39,7 @@ export function security(options: SecurityOptions): RequestHandler {
     const host = req.headers.host;
     // Browsers always send Host, so a request without one cannot be a rebinding attack.
     if (host !== undefined && !hosts.has("*") && !hosts.has(hostname(host))) {
-      return sendError(res, new ApiError(403,
+      return next(new ApiError(403,
         `Requests for host '${host}' are refused: this server only answers requests addressed to localhost. ` +
           "Add the host to the allowed hosts to accept it.",
         { code: "host_not_allowed" }));
@@ -48,7 +49,7 @@ export function security(options: SecurityOptions): RequestHandler {
     if (origin !== undefined) {
       const sameOrigin = host !== undefined && namedHosts.has(hostname(host)) && origin.toLowerCase() === `http://${host.toLowerCase()}`;
       if (!sameOrigin && !origins.has("*") && !origins.has(origin)) {
-        return sendError(res, new ApiError(403,
+        return next(new ApiError(403,
           `Cross-origin requests from '${origin}' are refused. Add the origin to the allowed origins to accept it.`,
           { code: "origin_not_allowed" }));
       }
@@ -65,7 +66,7 @@ export function security(options: SecurityOptions): RequestHandler {
     res.locals.user = user;
     if (keyDigest && !OPEN_PATHS.has(normalizedPath(req.path)) && !user) {
       res.set("WWW-Authenticate", 'Bearer realm="Squeeze"');
-      return sendError(res, new ApiError(401,
+      return next(new ApiError(401,
         req.headers.authorization || req.headers["x-api-key"]
           ? "Incorrect API key. Send the key configured in Squeeze as 'Authorization: Bearer <key>'."
           : "Missing API key. Send the key configured in Squeeze as 'Authorization: Bearer <key>'.",
@@ -127,5 +128,5 @@ export function userRequired(what: string): ApiError {
 export const userOnly: RequestHandler = (req, res, next) => {
   if (fromUser(res)) return next();
   res.set("WWW-Authenticate", 'Bearer realm="Squeeze"');
-  sendError(res, userRequired(`${req.method} ${req.baseUrl}${req.path}`));
+  next(userRequired(`${req.method} ${req.baseUrl}${req.path}`));
 };

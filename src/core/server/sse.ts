@@ -14,7 +14,6 @@ export class SseWriter {
     res.status(200).set({
       "Content-Type": "text/event-stream",
       "Cache-Control": "no-cache",
-      Connection: "keep-alive",
       // Stops nginx-style reverse proxies from buffering the stream.
       "X-Accel-Buffering": "no",
     });

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { Router, type RequestHandler } from "express";
 import { parseArguments } from "../../../backends/tools/hermesFormat";
 import type { ToolCall } from "../../../protocol/types";
+import { ApiError } from "../../errors";
 import { driveGeneration, type GenerationFormat, type GenerationResult } from "../../generationDriver";
 import type { ModelProvider } from "../../modelProvider";
 import { checkMaxTokens } from "../../schemas";
@@ -19,6 +20,10 @@ export function anthropicRouter(models: ModelProvider): Router {
   const router = Router();
   router.post("/messages", messages(models));
   router.post("/messages/count_tokens", countTokens(models));
+  // Anything else under /messages is still Anthropic's, and told so in its shape.
+  router.all(["/messages", "/messages/*rest"], (req) => {
+    throw new ApiError(404, `There is no endpoint ${req.method} ${req.baseUrl}${req.path}.`, { code: "unknown_url" });
+  });
   router.use("/messages", anthropicErrors);
   return router;
 }

@@ -4,6 +4,9 @@ import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { ApiError, publicMessage, toApiError } from "../../errors";
 import { bodyParserError } from "../../requestBody";
 
+/** Under /api, Lemonade's prefix (OpenAI-shaped) rather than Ollama's routes; paths match in any case, as Express routes them. */
+export const LEMONADE_PREFIX = /^\/v1(\/|$)/i;
+
 /** Writes `err` as a complete JSON response. Only valid before any header was sent. */
 export function sendOllamaError(res: Response, err: ApiError): void {
   if (err.retryAfterSeconds !== undefined) res.set("Retry-After", String(err.retryAfterSeconds));

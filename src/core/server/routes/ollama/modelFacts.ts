@@ -77,7 +77,8 @@ async function readFacts(model: ModelInfo): Promise<ModelFacts> {
       ...file?.modelInfo,
     },
     template: file?.template ?? "",
-    capabilities: file?.fim ? ["completion", "insert"] : ["completion"],
+    // Ollama's words: an embedding model "embedding" (a reranker computes no text either).
+    capabilities: model.task !== "generate" ? ["embedding"] : file?.fim ? ["completion", "insert"] : ["completion"],
   };
 }
 

@@ -3,7 +3,7 @@
 import express, { Router } from "express";
 import type { ModelProvider } from "../../modelProvider";
 import { chat } from "./chat";
-import { ollamaErrors, unknownOllamaRoute } from "./errors";
+import { LEMONADE_PREFIX, ollamaErrors, unknownOllamaRoute } from "./errors";
 import { generate } from "./generate";
 import { embed, embeddings } from "./embed";
 import { ps, show, tags } from "./models";
@@ -14,6 +14,8 @@ export const OLLAMA_API_VERSION = "0.6.0";
 export function ollamaRouter(models: ModelProvider, version: string, maxBodyBytes: number): Router {
   const { pool } = models;
   const router = Router();
+  // /api/v1 is Lemonade's (OpenAI-shaped) prefix: its requests leave this router untouched, bodies and errors included.
+  router.use((req, _res, next) => (LEMONADE_PREFIX.test(req.path) ? next("router") : next()));
   // Ollama reads every body as JSON whatever its Content-Type, and its documented curl examples
   // send none (so curl says form-urlencoded): parse what the app-wide JSON parser left unread.
   const json = express.json({ type: () => true, strict: false, limit: maxBodyBytes });
@@ -30,8 +32,7 @@ export function ollamaRouter(models: ModelProvider, version: string, maxBodyByte
   router.post("/generate", generate(models));
   router.post("/embed", embed(models));
   router.post("/embeddings", embeddings(models));
-  // /api/v1/... stays with the OpenAI and Lemonade routers' 404.
-  router.all(/^\/(?!v1(\/|$))/, unknownOllamaRoute);
+  router.all(/.*/, unknownOllamaRoute);
   router.use(ollamaErrors);
   return router;
 }
