@@ -8,12 +8,14 @@ import {
   actionResultSchema,
   errorBodySchema,
   healthSchema,
+  loadedModelListSchema,
   pullCompleteSchema,
   pullProgressEventSchema,
   serverIdentitySchema,
   statsSchema,
   storeModelListSchema,
   type Health,
+  type LoadedModelList,
   type PullProgressEvent,
   type ServerIdentity,
   type Stats,
@@ -54,15 +56,21 @@ export interface InfillResult {
   completionTokens: number;
 }
 
-/** A message of a chat request. */
-export interface ChatRequestMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
+/** A message of a chat request: text, an assistant's tool calls, or a tool's result. */
+export type ChatRequestMessage =
+  | { role: "system" | "user" | "assistant"; content: string; tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[] }
+  | { role: "tool"; content: string; tool_call_id: string };
+
+/** Tools offered to the model, OpenAI's way; `required` makes it call one. */
+export interface ChatTools {
+  tools: { type: "function"; function: { name: string; description?: string; parameters?: object } }[];
+  toolChoice: "auto" | "required";
 }
 
-/** What a streaming chat answer yields: text as it comes, then how it ended and what it cost. */
+/** What a streaming chat answer yields: text as it comes, each tool call once whole, then how it ended and what it cost. */
 export type ChatStreamEvent =
   | { type: "text"; text: string }
+  | { type: "toolCall"; id: string; name: string; arguments: string }
   | { type: "finish"; reason: string }
   | { type: "usage"; promptTokens: number; completionTokens: number };
 
@@ -154,30 +162,49 @@ export class ApiClient {
    * Streams a chat answer with its usage; aborting `signal` stops the generation (the server frees
    * the model as soon as the connection closes).
    */
-  async *chat(model: string, messages: ChatRequestMessage[], signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
-    const body = { model, messages, stream: true, stream_options: { include_usage: true } };
+  async *chat(model: string, messages: ChatRequestMessage[], signal: AbortSignal, tools?: ChatTools): AsyncGenerator<ChatStreamEvent> {
+    const body = { model, messages, stream: true, stream_options: { include_usage: true }, ...(tools && { tools: tools.tools, tool_choice: tools.toolChoice }) };
     const res = await this.request("POST", "/v1/chat/completions", body, signal, false);
+    // Tool calls stream as deltas by index (id and name first, then the arguments in pieces).
+    const calls: { id: string; name: string; arguments: string }[] = [];
     for await (const event of this.events(res, signal)) {
       if (event.data === "[DONE]") return;
       const chunk = JSON.parse(event.data) as {
         error?: unknown;
-        choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+        choices?: {
+          delta?: { content?: string | null; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
+          finish_reason?: string | null;
+        }[];
         usage?: { prompt_tokens: number; completion_tokens: number } | null;
       };
       // A failure after the first token arrives in the stream, as OpenAI sends it.
       if (chunk.error) throw errorFromBody(500, chunk);
       const choice = chunk.choices?.[0];
       if (choice?.delta?.content) yield { type: "text", text: choice.delta.content };
-      if (choice?.finish_reason) yield { type: "finish", reason: choice.finish_reason };
+      for (const delta of choice?.delta?.tool_calls ?? []) {
+        const call = (calls[delta.index] ??= { id: "", name: "", arguments: "" });
+        call.id ||= delta.id ?? "";
+        call.name ||= delta.function?.name ?? "";
+        call.arguments += delta.function?.arguments ?? "";
+      }
+      if (choice?.finish_reason) {
+        for (const call of calls) yield { type: "toolCall", ...call };
+        yield { type: "finish", reason: choice.finish_reason };
+      }
       if (chunk.usage) yield { type: "usage", promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
     }
     throw new ApiRequestError(502, "the answer stopped before the server finished it", null);
   }
 
-  /** How many tokens the loaded model makes of `text`. */
-  async countTokens(text: string, signal?: AbortSignal): Promise<number> {
-    const body = await this.json(tokenizeSchema, "POST", "/api/v1/tokenize", { content: text }, signal);
+  /** How many tokens the chat model (or `model`, loaded on demand) makes of `text`. */
+  async countTokens(text: string, signal?: AbortSignal, model?: string): Promise<number> {
+    const body = await this.json(tokenizeSchema, "POST", "/api/v1/tokenize", { content: text, ...(model && { model }) }, signal);
     return body.tokens.length;
+  }
+
+  /** The models loaded now, each with its context. */
+  async loadedModels(signal?: AbortSignal): Promise<LoadedModelList["data"]> {
+    return (await this.json(loadedModelListSchema, "GET", "/v1/models", undefined, signal)).data;
   }
 
   async remove(model: string): Promise<void> {

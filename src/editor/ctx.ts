@@ -10,6 +10,7 @@ import { ApiKeyStore } from "./apiKey";
 import { ChatHistory } from "./chat/chatHistory";
 import { ChatSession } from "./chat/chatSession";
 import { ChatViewProvider } from "./chat/chatViewProvider";
+import { LanguageModels, VENDOR } from "./languageModels";
 import { noticeFor } from "./chat/problems";
 import { Completer, type CompletionReport } from "./completions/completer";
 import { CompletionProvider } from "./completions/completionProvider";
@@ -32,6 +33,9 @@ export class Ctx implements vscode.Disposable {
   readonly machine: MachineInfo;
   readonly completer: Completer;
   readonly chat: ChatViewProvider;
+  /** The server's models in VS Code's chat and `vscode.lm`. */
+  readonly languageModels: LanguageModels;
+  private servedModels = "";
   private readonly monitor: ServerMonitor;
   private readonly power: PowerState;
   private lastCompletion: CompletionReport | undefined;
@@ -68,12 +72,18 @@ export class Ctx implements vscode.Disposable {
       log: (message) => this.log.warn(message),
     });
     this.chat = new ChatViewProvider(extension.extensionUri, session, this.log);
+    this.languageModels = new LanguageModels(() => this.host.client);
+    // Older editors have no language model providers; everything else works there.
+    if (typeof vscode.lm?.registerLanguageModelChatProvider === "function") {
+      this.disposables.push(vscode.lm.registerLanguageModelChatProvider(VENDOR, this.languageModels));
+    }
     const provider = new CompletionProvider(this.completer, (languageId) => completionsEnabled(this.configNow, languageId));
     this.disposables.push(
       this.power,
       provider,
       vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
       this.chat,
+      this.languageModels,
       this.log,
       this.statusBar,
       this.serverLog,
@@ -89,6 +99,9 @@ export class Ctx implements vscode.Disposable {
           if (served) provider.warmUp();
         }
         this.servedModel = served;
+        const models = snapshot.health?.models?.join("\n") ?? "";
+        if (models !== this.servedModels) this.languageModels.refresh();
+        this.servedModels = models;
         this.render();
         this.noticeProblem();
       }),

@@ -10,6 +10,8 @@ import { BACKENDS, MODEL_ROLES } from "./types";
 /** A loaded model's state, as each API's model entry carries it under `squeeze`. */
 export const modelStatusSchema = z.object({
   loaded: z.literal(true),
+  /** What it computes: text, embeddings, or reranking scores. */
+  task: z.enum(["generate", "embed", "rank"]).optional(),
   roles: z.array(z.enum(MODEL_ROLES)),
   pinned: z.boolean(),
   backend: z.enum(BACKENDS),
@@ -28,6 +30,12 @@ export const modelStatusSchema = z.object({
 });
 export type ModelStatus = z.infer<typeof modelStatusSchema>;
 
+/** GET /v1/models: the loaded models, with the context a request may use and the model's longest. */
+export const loadedModelListSchema = z.object({
+  data: z.array(z.object({ id: z.string(), context_length: z.number().optional(), max_context_length: z.number().optional(), squeeze: modelStatusSchema })),
+});
+export type LoadedModelList = z.infer<typeof loadedModelListSchema>;
+
 /** GET /health, and Squeeze's fields of /api/v1/health: how another Squeeze process recognises a server. */
 export const healthFieldsSchema = z.object({
   /** "degraded" while a model's engine is down. */
@@ -40,7 +48,6 @@ export const healthFieldsSchema = z.object({
   context_size: z.number().nullable(),
   gpu: z.union([z.string(), z.literal(false)]).nullable(),
   models: z.array(z.string()).optional(),
-  /** The model serving each role. */
   /** Each role's model; embedding and rerank only when one is loaded for them. */
   roles: z.object({ chat: z.string().nullable(), completion: z.string().nullable(), embedding: z.string().optional(), rerank: z.string().optional() }).optional(),
   pid: z.number().optional(),

@@ -138,7 +138,7 @@ export class ChatSession extends EventEmitter<Events> {
           reply.text += event.text;
           this.emit("append", reply.id, event.text);
         } else if (event.type === "finish") reply.finishReason = event.reason;
-        else reply.tokens = event.completionTokens;
+        else if (event.type === "usage") reply.tokens = event.completionTokens;
       }
       reply.state = "done";
     } catch (err) {

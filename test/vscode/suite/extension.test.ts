@@ -66,6 +66,45 @@ describe("Squeeze in VS Code", function () {
     assert.match(status.text, /tok\/s/);
   });
 
+  it("offers the loaded model to every extension through vscode.lm: an answer streams, a tool is called and its result answered, tokens are counted", async () => {
+    await waitForStatus(api, ready("tiny"));
+    const models = await eventually(async () => {
+      const found = await vscode.lm.selectChatModels({ vendor: "squeeze" });
+      return found.length > 0 ? found : undefined;
+    }, "Squeeze's models in vscode.lm");
+    const model = models.find((m) => m.id === "tiny")!;
+    const served = await getJson(`${url()}/v1/models`);
+    assert.equal(model.maxInputTokens, served.body.data[0].context_length, "the real context as maxInputTokens");
+    const token = new vscode.CancellationTokenSource().token;
+    const ask = vscode.LanguageModelChatMessage.User("What is the weather in Paris?");
+
+    const answer = await model.sendRequest([ask], {}, token);
+    let text = "";
+    for await (const piece of answer.text) text += piece;
+    assert.ok(text.length > 0, "an answer streamed");
+
+    const tools: vscode.LanguageModelChatTool[] = [{
+      name: "get_weather",
+      description: "Weather for a city",
+      inputSchema: { type: "object", properties: { city: { type: "string", enum: ["Paris", "Oslo"] } }, required: ["city"], additionalProperties: false },
+    }];
+    const called = await model.sendRequest([ask], { tools, toolMode: vscode.LanguageModelChatToolMode.Required }, token);
+    const calls: vscode.LanguageModelToolCallPart[] = [];
+    for await (const part of called.stream) if (part instanceof vscode.LanguageModelToolCallPart) calls.push(part);
+    assert.equal(calls.length, 1, "one tool call");
+    assert.equal(calls[0]!.name, "get_weather");
+    assert.ok(["Paris", "Oslo"].includes((calls[0]!.input as { city: string }).city), JSON.stringify(calls[0]!.input));
+    const result = new vscode.LanguageModelToolResultPart(calls[0]!.callId, [new vscode.LanguageModelTextPart("Sunny, 21 C")]);
+    const followUp = await model.sendRequest([ask, vscode.LanguageModelChatMessage.Assistant([calls[0]!]), vscode.LanguageModelChatMessage.User([result])], { tools }, token);
+    let answered = "";
+    for await (const piece of followUp.text) answered += piece;
+    assert.ok(answered.length > 0, "the tool's result answered in text");
+
+    const counted = await model.countTokens("What is the weather in Paris?");
+    const tokenized = await fetch(`${url()}/v1/tokenize`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tiny", content: "What is the weather in Paris?" }) });
+    assert.equal(counted, ((await tokenized.json()) as { tokens: number[] }).tokens.length, "the model's own tokenizer");
+  });
+
   it("registers every command that package.json contributes", async () => {
     const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
     const registered = new Set(await vscode.commands.getCommands(true));

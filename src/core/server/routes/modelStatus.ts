@@ -15,6 +15,7 @@ export function modelStatus({ info, engine, roles, pinned, expiresAt }: LoadedMo
   const { state, lastFailure } = engine.health();
   return {
     loaded: true,
+    task: info.task,
     roles: [...roles].sort(),
     pinned,
     backend: info.backend,
