@@ -129,6 +129,7 @@ describe("FIM and Lemonade's management routes (squeeze serve)", function () {
           backend: "llama.cpp",
           squeeze: {
             loaded: true,
+            task: "generate",
             roles: ["chat", "completion"],
             pinned: false,
             backend: "llama.cpp",

@@ -114,7 +114,8 @@ function loadedModel(model: ModelInfo) {
   return {
     model_name: model.id,
     checkpoint: checkpoint(model),
-    type: "llm",
+    // Lemonade's model types.
+    type: { generate: "llm", embed: "embedding", rank: "reranking" }[model.task],
     device: deviceOf(model),
     recipe: RECIPE[model.backend](model),
     recipe_options: { ctx_size: model.contextSize },
