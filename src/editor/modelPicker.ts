@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { StoreModel } from "../core/protocol/api";
 import type { ApiClient } from "./apiClient";
 import { fits, type Machine } from "./machine";
-import { SELECTION_ROLES } from "../core/selection/types";
+import { MODEL_ROLES } from "../core/protocol/types";
 
 export type PickedModel = { kind: "model"; model: StoreModel } | { kind: "path"; path: string };
 
@@ -27,7 +27,7 @@ const ENCODER_LABELS = new Set(["embedding", "reranking"]);
 export async function pickModel(client: ApiClient, machine: Machine, options: PickOptions): Promise<PickedModel | undefined> {
   const models = (await client.models(options.show !== "downloaded")).filter((m) => !options.generating || !m.labels.some((l) => ENCODER_LABELS.has(l)));
   const reasons = new Map<string, string>();
-  for (const role of SELECTION_ROLES) {
+  for (const role of MODEL_ROLES) {
     const best = machine.selection[role][0];
     if (best && !reasons.has(best.id)) reasons.set(best.id, `$(star-full) Recommended for ${role}: ${best.reasons[0]}`);
   }

@@ -3,7 +3,7 @@
 // by the store alone, so `serve --model` accepts exactly what `pull` and `rm` accept.
 import { RECIPE_BACKEND } from "../catalog/catalogSchema";
 import { ModelSourceError } from "../catalog/userCatalog";
-import type { BackendName } from "../protocol/types";
+import { type BackendName, MODEL_ROLES } from "../protocol/types";
 import { FLM_PREFIX, locateModel } from "../models/modelLocation";
 import { installedFlmTags } from "../store/flmModels";
 import type { ModelRef, ModelStore } from "../store/modelStore";
@@ -11,7 +11,7 @@ import { StoreError } from "../store/storeError";
 import { pathExists } from "../util/pathExists";
 import { fetchHint, localChoices } from "./localChoices";
 import { machineSelection } from "./machineSelection";
-import { type Choice, type Preferences, SELECTION_ROLES, type SelectionRole } from "./types";
+import type { Choice, Preferences, SelectionRole } from "./types";
 
 export interface Candidate {
   /** Default public id. */
@@ -76,7 +76,7 @@ async function downloaded(request: CandidateRequest, ref: Exclude<ModelRef, { ki
 async function chosen(request: CandidateRequest, wanted: (c: Choice) => boolean, what: string): Promise<Candidate[]> {
   const { profile, selection } = await machineSelection(request.preferences);
   // A catalog id may name a model of either role; the machine's own pick follows the role asked.
-  const ranked = (request.model ? SELECTION_ROLES.flatMap((role) => selection[role]) : selection[request.role]).filter(wanted);
+  const ranked = (request.model ? MODEL_ROLES.flatMap((role) => selection[role]) : selection[request.role]).filter(wanted);
   const flm = profile.runtimes.npu.find((r) => r.runtime === "flm");
   const flmTags = flm && ranked.some((c) => c.recipe === "flm") ? await installedFlmTags(flm.path) : new Set<string>();
   const local = await localChoices(ranked, request.store.cacheDir, flmTags);

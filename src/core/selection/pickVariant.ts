@@ -3,11 +3,11 @@
 import type { CatalogModel } from "../catalog/catalogSchema";
 import type { VariantPicker } from "../store/modelStore";
 import { machineSelection } from "./machineSelection";
-import { SELECTION_ROLES } from "./types";
+import { MODEL_ROLES } from "../protocol/types";
 
 export const pickVariantForMachine: VariantPicker = async (model: CatalogModel) => {
   const { selection } = await machineSelection();
-  const choice = SELECTION_ROLES.flatMap((role) => selection[role]).find((c) => c.modelId === model.id && c.variant.repo !== undefined);
+  const choice = MODEL_ROLES.flatMap((role) => selection[role]).find((c) => c.modelId === model.id && c.variant.repo !== undefined);
   if (choice) {
     return { variant: choice.variant, why: `${choice.variant.id} for the ${choice.device.kind.toUpperCase()} (${choice.device.name}): ${choice.reasons[0]}` };
   }

@@ -5,7 +5,6 @@ import { RECIPES, variantSchema } from "../catalog/catalogSchema";
 import { BACKENDS, MODEL_ROLES, type ModelRole } from "../protocol/types";
 
 /** Selection ranks models for each role a model is loaded for. */
-export const SELECTION_ROLES = MODEL_ROLES;
 export type SelectionRole = ModelRole;
 
 export const preferencesSchema = z
@@ -28,7 +27,7 @@ export type PowerState = z.infer<typeof powerStateSchema>;
 
 export const choiceSchema = z
   .object({
-    role: z.enum(SELECTION_ROLES),
+    role: z.enum(MODEL_ROLES),
     /** The store's id of this variant ("model:variant"), what `squeeze pull` takes. */
     id: z.string(),
     modelId: z.string(),

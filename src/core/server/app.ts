@@ -3,7 +3,7 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
 import type { ModelPool } from "../engine/modelPool";
 import { ApiError, sendError, toApiError } from "./errors";
-import { bodyParserError, jsonBody, jsonObject } from "./requestBody";
+import { jsonBody, jsonObject } from "./requestBody";
 import { chatCompletions } from "./routes/chat";
 import { completions } from "./routes/completions";
 import { fimCompletions } from "./routes/fim";
@@ -96,7 +96,6 @@ export function createApp(pool: ModelPool, options: ServerOptions): express.Appl
   app.use("/api", ((err, req, res, next) => (LEMONADE_PREFIX.test(req.path) ? next(err) : ollamaErrors(err, req, res, next))) as ErrorRequestHandler);
   // Anthropic's clients read its error shape, body errors included.
   app.use(ANTHROPIC_PATHS, anthropicErrors);
-  app.use(bodyErrors);
   const started = Math.floor(Date.now() / 1000);
   // First: its unload takes a POST with no body, which the store's body check would refuse.
   // Requests name their model: a downloaded one that is not loaded is loaded for them.
@@ -147,20 +146,13 @@ const jsonObjectBody: RequestHandler = (req, res, next) => {
   }
 };
 
-/** body-parser's failures, in OpenAI's shape. */
-const bodyErrors: ErrorRequestHandler = (err: unknown, _req, res, next) => {
-  const failure = bodyParserError(err);
-  if (failure) sendError(res, failure);
-  else next(err);
-};
-
 const notFound: RequestHandler = (req, res) => {
   sendError(res, new ApiError(404, `There is no endpoint ${req.method} ${req.path}.`, { code: "unknown_url" }));
 };
 
-/** Catches everything else; a stack never reaches the client and the process keeps serving. */
+/** Catches everything else, body-parser's refusals among them; a stack never reaches the client and the process keeps serving. */
 const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   // Too late for a JSON error: cut the connection so the client sees a failure, not a truncated success.
   if (res.headersSent) return void res.destroy();
-  sendError(res, err instanceof ApiError ? err : (bodyParserError(err) ?? toApiError(err)));
+  sendError(res, toApiError(err));
 };

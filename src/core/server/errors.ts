@@ -77,6 +77,8 @@ const QUEUE_RETRY_AFTER_SECONDS = 1;
  */
 export function toApiError(err: unknown, promptParam: "messages" | "prompt" = "messages"): ApiError {
   if (err instanceof ApiError) return err;
+  const client = clientError(err);
+  if (client) return client;
   if (!(err instanceof EngineError)) {
     // A bug in the server, not a failure the engine reported: log it, never leak its details.
     console.error("[squeeze] unexpected server error:", err);
@@ -109,4 +111,13 @@ export function toApiError(err: unknown, promptParam: "messages" | "prompt" = "m
     case "internal":
       return new ApiError(500, `Inference failed: ${err.message}`, { code: "internal_error" });
   }
+}
+
+/** body-parser's and Express's refusals (malformed JSON, a body over the limit, bad URL encoding, an unsupported charset). */
+function clientError(err: unknown): ApiError | undefined {
+  const { type, status, message, limit } = (err ?? {}) as { type?: unknown; status?: unknown; message?: unknown; limit?: unknown };
+  if (type === "entity.parse.failed") return new ApiError(400, `The request body is not valid JSON: ${String(message)}`, { code: "invalid_json" });
+  if (type === "entity.too.large") return new ApiError(413, `The request body is larger than the server's limit of ${String(limit)} bytes.`, { code: "request_too_large" });
+  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, String(message));
+  return undefined;
 }

@@ -107,13 +107,3 @@ export function show(value: unknown): string {
   return String(value);
 }
 
-/** body-parser's and Express's client errors (malformed JSON, a body over the limit, bad URL encoding, an unsupported charset), and the server's own ApiErrors, for every API's error shape. */
-export function bodyParserError(err: unknown): ApiError | undefined {
-  // The server's own refusals (security's among them) keep their codes.
-  if (err instanceof ApiError) return err;
-  const { type, status, message, limit } = (err ?? {}) as { type?: unknown; status?: unknown; message?: unknown; limit?: unknown };
-  if (type === "entity.parse.failed") return new ApiError(400, `The request body is not valid JSON: ${String(message)}`, { code: "invalid_json" });
-  if (type === "entity.too.large") return new ApiError(413, `The request body is larger than the server's limit of ${String(limit)} bytes.`, { code: "request_too_large" });
-  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, String(message));
-  return undefined;
-}

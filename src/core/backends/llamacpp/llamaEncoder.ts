@@ -25,6 +25,8 @@ export class LlamaEncoder {
     private readonly model: LlamaModel,
     private readonly context: { embed: LlamaEmbeddingContext } | { rank: LlamaRankingContext },
     readonly contextSize: number,
+    /** Tokens in the vocabulary, which a client's token ids must stay below. */
+    private readonly vocabularySize = (model.fileInfo.metadata.tokenizer.ggml.tokens as unknown[]).length,
   ) {}
 
   static async load(model: LlamaModel, task: "embed" | "rank", options: { contextSize?: number; threads: number }): Promise<LlamaEncoder> {
@@ -65,9 +67,8 @@ export class LlamaEncoder {
 
   /** Token ids from a client: one outside the vocabulary would make llama.cpp abort. */
   private checkedTokens(ids: number[]): Token[] {
-    const size = (this.model.fileInfo.metadata.tokenizer.ggml.tokens as unknown[]).length;
-    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= size);
-    if (bad !== undefined) throw new EngineError("invalid_request", `token id ${bad} is not in the model's vocabulary of ${size} tokens`);
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocabularySize);
+    if (bad !== undefined) throw new EngineError("invalid_request", `token id ${bad} is not in the model's vocabulary of ${this.vocabularySize} tokens`);
     return ids as Token[];
   }
 

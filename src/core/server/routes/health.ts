@@ -31,7 +31,7 @@ export function healthFields(pool: ModelPool, version: string, life: ServerLife)
     roles: {
       chat: role("chat") ?? model?.id ?? null,
       completion: role("completion") ?? model?.id ?? null,
-      ...Object.fromEntries((["embedding", "rerank"] as const).flatMap((r) => (role(r) ? [[r, role(r)]] : []))),
+      ...Object.fromEntries((["embedding", "rerank"] as const).map((r) => [r, role(r)]).filter(([, id]) => id)),
     },
     pid: process.pid,
     starting: life.starting,

@@ -3,7 +3,6 @@
 // every API reports a failure alike; body-parser's failures on these routes are told this way too.
 import type { ErrorRequestHandler, Response } from "express";
 import { ApiError, publicMessage, toApiError } from "../../errors";
-import { bodyParserError } from "../../requestBody";
 
 /** Anthropic's error type for a status. */
 function errorType(status: number): string {
@@ -29,5 +28,5 @@ export function sendAnthropicError(res: Response, err: ApiError): void {
 /** Everything the Messages routes throw, body-parser's failures included. */
 export const anthropicErrors: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   if (res.headersSent) return void res.destroy();
-  sendAnthropicError(res, err instanceof ApiError ? err : (bodyParserError(err) ?? toApiError(err)));
+  sendAnthropicError(res, toApiError(err));
 };

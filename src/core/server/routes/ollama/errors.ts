@@ -2,7 +2,6 @@
 // messages come from the OpenAI side's ApiError, so both APIs report a failure alike.
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { ApiError, publicMessage, toApiError } from "../../errors";
-import { bodyParserError } from "../../requestBody";
 
 /** Under /api, Lemonade's prefix (OpenAI-shaped) rather than Ollama's routes; paths match in any case, as Express routes them. */
 export const LEMONADE_PREFIX = /^\/v1(\/|$)/i;
@@ -27,5 +26,5 @@ export const unknownOllamaRoute: RequestHandler = (req, res) => {
 export const ollamaErrors: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   // Too late for a JSON error: cut the connection so the client sees a failure, not a truncated success.
   if (res.headersSent) return void res.destroy();
-  sendOllamaError(res, err instanceof ApiError ? err : (bodyParserError(err) ?? toApiError(err)));
+  sendOllamaError(res, toApiError(err));
 };
