@@ -41,7 +41,8 @@ function messageOf(button: HTMLButtonElement): FromWebview | undefined {
   if (actionId) return { type: "action", id: actionId as ActionId };
   switch (action) {
     case "copy":
-    case "insert": {
+    case "insert":
+    case "apply": {
       const code = transcript.codeOf(button);
       return code === undefined ? undefined : { type: action, code };
     }

@@ -67,6 +67,7 @@ const fence: RendererRule = (tokens, idx, _options, env) => {
     `<div class="code-block"><div class="code-toolbar"><span class="code-language">${escapeHtml(language)}</span>` +
     button("copy", "Copy", "Copy code") +
     button("insert", "Insert", "Insert code at cursor") +
+    button("apply", "Apply", "Apply code to the file, as a diff to review") +
     `</div><pre><code class="hljs">${body}</code></pre></div>\n`
   );
 };

@@ -35,6 +35,11 @@ export function completionModel(health: Health | undefined): string | undefined 
   return health?.roles?.completion ?? health?.model ?? undefined;
 }
 
+/** The model chat and edits use. */
+export function chatModel(health: Health | undefined): string | undefined {
+  return health?.roles?.chat ?? health?.model ?? undefined;
+}
+
 /** A fill-in-the-middle request to /v1/completions. */
 export interface InfillRequest {
   model: string;
@@ -46,6 +51,8 @@ export interface InfillRequest {
   stop: string[];
   /** Parts of other files, as context. */
   extra: { filename: string; text: string }[];
+  /** Sampling for an alternative suggestion; without it the answer is greedy. */
+  sample?: { temperature: number; seed: number };
 }
 
 export interface InfillResult {
@@ -65,6 +72,14 @@ export type ChatRequestMessage =
 export interface ChatTools {
   tools: { type: "function"; function: { name: string; description?: string; parameters?: object } }[];
   toolChoice: "auto" | "required";
+}
+
+/** How a chat request is answered, beyond its messages. */
+export interface ChatOptions {
+  tools?: ChatTools;
+  /** The answer's longest length; without it, until the model stops or the context is full. */
+  maxTokens?: number;
+  temperature?: number;
 }
 
 /** What a streaming chat answer yields: text as it comes, each tool call once whole, then how it ended and what it cost. */
@@ -132,7 +147,10 @@ export class ApiClient {
     return body.data;
   }
 
-  /** Greedy, so the same place always gets the same suggestion; aborting `signal` stops the generation. */
+  /**
+   * Greedy unless `sample` says otherwise, so the same place always gets the same first suggestion;
+   * aborting `signal` stops the generation.
+   */
   async infill(request: InfillRequest, signal: AbortSignal): Promise<InfillResult> {
     const body = await this.json(
       completionSchema,
@@ -145,7 +163,8 @@ export class ApiClient {
         max_tokens: request.maxTokens,
         t_max_predict_ms: request.maxPredictMs,
         stop: request.stop,
-        temperature: 0,
+        temperature: request.sample?.temperature ?? 0,
+        ...(request.sample && { seed: request.sample.seed }),
         ...(request.extra.length > 0 && { input_extra: request.extra }),
       },
       signal,
@@ -162,8 +181,16 @@ export class ApiClient {
    * Streams a chat answer with its usage; aborting `signal` stops the generation (the server frees
    * the model as soon as the connection closes).
    */
-  async *chat(model: string, messages: ChatRequestMessage[], signal: AbortSignal, tools?: ChatTools): AsyncGenerator<ChatStreamEvent> {
-    const body = { model, messages, stream: true, stream_options: { include_usage: true }, ...(tools && { tools: tools.tools, tool_choice: tools.toolChoice }) };
+  async *chat(model: string, messages: ChatRequestMessage[], signal: AbortSignal, { tools, maxTokens, temperature }: ChatOptions = {}): AsyncGenerator<ChatStreamEvent> {
+    const body = {
+      model,
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(tools && { tools: tools.tools, tool_choice: tools.toolChoice }),
+      ...(maxTokens !== undefined && { max_tokens: maxTokens }),
+      ...(temperature !== undefined && { temperature }),
+    };
     const res = await this.request("POST", "/v1/chat/completions", body, signal, false);
     // Tool calls stream as deltas by index (id and name first, then the arguments in pieces).
     const calls: { id: string; name: string; arguments: string }[] = [];

@@ -8,6 +8,7 @@ import { continueBlock, continueConfigPath, mergeContinueConfig } from "./contin
 import type { Ctx } from "./ctx";
 import { downloadWithProgress } from "./downloads";
 import { pickModel } from "./modelPicker";
+import { completionsEnabled } from "./config";
 import { updateSetting } from "./settings";
 
 type Handler = (ctx: Ctx, ...args: never[]) => unknown;
@@ -26,6 +27,10 @@ const COMMANDS = {
   "squeeze.setupContinue": setupContinue,
   "squeeze.setApiKey": setApiKey,
   "squeeze.toggleCompletions": toggleCompletions,
+  "squeeze.suggestCompletion": suggestCompletion,
+  "squeeze.editWithInstruction": editWithInstruction,
+  "squeeze.acceptEdit": (ctx: Ctx, uri?: vscode.Uri) => ctx.edits.accept(uri),
+  "squeeze.rejectEdit": (ctx: Ctx, uri?: vscode.Uri) => ctx.edits.reject(uri),
   "squeeze.openChat": (ctx: Ctx) => ctx.chat.reveal(),
   "squeeze.newChat": (ctx: Ctx) => ctx.chat.session.newChat(),
   "squeeze.addSelectionToChat": (ctx: Ctx) => addToChat(ctx, "selection"),
@@ -229,11 +234,37 @@ async function setApiKey(ctx: Ctx, action?: "generate" | "clear"): Promise<void>
 }
 
 /** Turns inline completions on or off for every language without an entry of its own. */
-async function toggleCompletions(ctx: Ctx): Promise<boolean> {
-  const on = !(ctx.config.completionsEnabled["*"] ?? true);
-  await updateSetting("completions.enable", { ...ctx.config.completionsEnabled, "*": on });
-  void vscode.window.setStatusBarMessage(`Squeeze: inline completions ${on ? "on" : "off"}`, 3000);
+/**
+ * Turns inline completions off or on for a language: `languageId`, else the active editor's, else
+ * every language ("*"). Returns whether they are on for it now.
+ */
+async function toggleCompletions(ctx: Ctx, languageId?: string): Promise<boolean> {
+  const language = languageId ?? vscode.window.activeTextEditor?.document.languageId ?? "*";
+  const on = !completionsEnabled(ctx.config, language);
+  await updateSetting("completions.enable", { ...ctx.config.completionsEnabled, [language]: on });
+  const where = language === "*" ? "" : ` for ${language}`;
+  void vscode.window.setStatusBarMessage(`Squeeze: inline completions ${on ? "on" : "off"}${where}`, 3000);
   return on;
+}
+
+/** Asks for a suggestion at the cursor now, without waiting for typing to pause. */
+async function suggestCompletion(): Promise<void> {
+  await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+}
+
+/**
+ * Rewrites the selection, or the function or line at the cursor, as `instruction` says (asked for
+ * when not given); the rewrite streams into a diff to accept or reject.
+ */
+async function editWithInstruction(ctx: Ctx, instruction?: string): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return void vscode.window.showInformationMessage("Squeeze: open a file to edit, and select the code to change.");
+  const what = editor.selection.isEmpty ? "the function or line at the cursor" : "the selection";
+  const asked =
+    instruction ??
+    (await vscode.window.showInputBox({ title: "Squeeze: Edit with Instruction", prompt: `How should Squeeze change ${what}?`, placeHolder: "for example: handle the empty list", ignoreFocusOut: true }));
+  if (!asked?.trim()) return;
+  await ctx.edits.editByInstruction(editor, asked.trim());
 }
 
 /** Attaches the editor's selection or file to the next chat message, showing the chat. */

@@ -5,15 +5,17 @@
 import path from "node:path";
 import * as vscode from "vscode";
 import type { Health } from "../core/protocol/api";
-import { completionModel } from "./apiClient";
+import { chatModel, completionModel } from "./apiClient";
 import { ApiKeyStore } from "./apiKey";
 import { ChatHistory } from "./chat/chatHistory";
 import { ChatSession } from "./chat/chatSession";
 import { ChatViewProvider } from "./chat/chatViewProvider";
+import { EditReview } from "./edit/editReview";
 import { LanguageModels, VENDOR } from "./languageModels";
 import { noticeFor } from "./chat/problems";
 import { Completer, type CompletionReport } from "./completions/completer";
 import { CompletionProvider } from "./completions/completionProvider";
+import { CompletionsStatus } from "./completions/completionsStatus";
 import { PowerState } from "./completions/power";
 import { affects, completionsEnabled, type Config, readConfig, SECTION, SERVER_KEYS } from "./config";
 import { offerFirstModel } from "./firstRun";
@@ -33,6 +35,8 @@ export class Ctx implements vscode.Disposable {
   readonly machine: MachineInfo;
   readonly completer: Completer;
   readonly chat: ChatViewProvider;
+  /** Edits proposed by the model or the chat, reviewed as diffs. */
+  readonly edits: EditReview;
   /** The server's models in VS Code's chat and `vscode.lm`. */
   readonly languageModels: LanguageModels;
   private servedModels = "";
@@ -41,6 +45,7 @@ export class Ctx implements vscode.Disposable {
   private lastCompletion: CompletionReport | undefined;
   private servedModel: string | undefined;
   private readonly statusBar = new StatusBar();
+  private readonly completionsStatus = new CompletionsStatus();
   private readonly serverLog = new ServerLog(this.log);
   private readonly statusChanged = new vscode.EventEmitter<StatusView>();
   readonly onDidChangeStatus = this.statusChanged.event;
@@ -71,7 +76,8 @@ export class Ctx implements vscode.Disposable {
       history: new ChatHistory(extension.workspaceState),
       log: (message) => this.log.warn(message),
     });
-    this.chat = new ChatViewProvider(extension.extensionUri, session, this.log);
+    this.edits = new EditReview(() => this.host.client, () => chatModel(this.monitor.current.health));
+    this.chat = new ChatViewProvider(extension.extensionUri, session, this.edits, this.log);
     this.languageModels = new LanguageModels(() => this.host.client);
     // Older editors have no language model providers; everything else works there.
     if (typeof vscode.lm?.registerLanguageModelChatProvider === "function") {
@@ -83,9 +89,12 @@ export class Ctx implements vscode.Disposable {
       provider,
       vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
       this.chat,
+      this.edits,
       this.languageModels,
       this.log,
       this.statusBar,
+      this.completionsStatus,
+      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
       this.serverLog,
       this.monitor,
       this.statusChanged,
@@ -179,6 +188,7 @@ export class Ctx implements vscode.Disposable {
   private async onConfigChange(event: vscode.ConfigurationChangeEvent): Promise<void> {
     if (!event.affectsConfiguration(SECTION)) return;
     const config = this.reread();
+    this.render();
     if (affects(event, SERVER_KEYS)) {
       this.log.info(`server settings changed: serving at ${config.host}:${config.port}`);
       await this.host.applyConfig(config);
@@ -198,10 +208,10 @@ export class Ctx implements vscode.Disposable {
 
   private render(): void {
     const view = this.status;
-    this.statusBar.render(view, this.host.server, this.monitor.current, {
-      enabled: completionsEnabled(this.configNow, "*"),
-      last: this.lastCompletion,
-    });
+    const language = vscode.window.activeTextEditor?.document.languageId;
+    const completionsOn = completionsEnabled(this.configNow, language ?? "*");
+    this.statusBar.render(view, this.host.server, this.monitor.current, { enabled: completionsOn, language, last: this.lastCompletion });
+    this.completionsStatus.render(language, completionsOn);
     this.statusChanged.fire(view);
     this.chat.refresh();
   }

@@ -53,7 +53,7 @@ export class LanguageModels implements vscode.LanguageModelChatProvider {
     const controller = new AbortController();
     const cancelled = token.onCancellationRequested(() => controller.abort());
     try {
-      for await (const event of this.client().chat(model.id, messages.flatMap(wireMessages), controller.signal, wireTools(options))) {
+      for await (const event of this.client().chat(model.id, messages.flatMap(wireMessages), controller.signal, { tools: wireTools(options) })) {
         if (event.type === "text") progress.report(new vscode.LanguageModelTextPart(event.text));
         else if (event.type === "toolCall") progress.report(new vscode.LanguageModelToolCallPart(event.id, event.name, parseInput(event.arguments)));
       }

@@ -73,7 +73,7 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  render(view: StatusView, server: ServerState, snapshot: ServerSnapshot, completions: { enabled: boolean; last: CompletionReport | undefined }): void {
+  render(view: StatusView, server: ServerState, snapshot: ServerSnapshot, completions: { enabled: boolean; language: string | undefined; last: CompletionReport | undefined }): void {
     this.item.text = view.text;
     this.item.backgroundColor = view.state === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
     const health = snapshot.health;
@@ -96,7 +96,7 @@ export class StatusBar implements vscode.Disposable {
     if (stats?.tokens_per_second !== null && stats?.tokens_per_second !== undefined) {
       lines.push(`Last request: ${stats.output_tokens ?? 0} tokens at ${stats.tokens_per_second.toFixed(1)} tok/s, first token after ${(stats.time_to_first_token ?? 0).toFixed(2)} s`);
     }
-    lines.push(`Inline completions: ${completions.enabled ? "on" : "off"}${completions.last ? `; the last one took ${describeCompletion(completions.last)}` : ""}`);
+    lines.push(`Inline completions: ${completions.enabled ? "on" : "off"}${completions.language ? ` for ${completions.language}` : ""}${completions.last ? `; the last one took ${describeCompletion(completions.last)}` : ""}`);
     lines.push("", "Click for actions");
     this.item.tooltip = new vscode.MarkdownString(lines.join("  \n"));
   }

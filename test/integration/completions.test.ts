@@ -209,6 +209,15 @@ describe("completer against a real server", function () {
     assert.ok(first.promptTokens! > 500 && evaluated <= 4, `${evaluated} of ${first.promptTokens} prompt tokens evaluated`);
   });
 
+  it("asked for more, gives sampled alternatives, each once and shaped for the place", async () => {
+    const text = "def area(r):\n    return ";
+    const first = await completer.complete("area.py", text, text.length, new AbortController().signal, { invoked: true });
+    const others = await completer.alternatives("area.py", text, text.length, new AbortController().signal);
+    assert.ok(first && others.length > 0, `alternatives: ${JSON.stringify(others)}`);
+    assert.equal(new Set(others).size, others.length, "no alternative twice");
+    assert.ok(others.every((o) => o.trim().length > 0 && !o.includes("\n")), "each is one line, as the place asks");
+  });
+
   it("stops the server's generation when a newer keystroke supersedes the request", async () => {
     const before = await stats();
     const abort = new AbortController();

@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import { z } from "zod";
 import { contextFromEditor, insertAtCursor } from "./chatContext";
 import type { ChatSession } from "./chatSession";
+import type { EditReview } from "../edit/editReview";
 import { ACTIONS } from "./problems";
 import type { ActionId, ChatSnapshot, FromWebview, ToWebview } from "./protocol";
 
@@ -24,6 +25,7 @@ const fromWebview: z.ZodType<FromWebview> = z.discriminatedUnion("type", [
   z.object({ type: z.literal("removeChip"), id: z.string() }),
   z.object({ type: z.literal("copy"), code: z.string() }),
   z.object({ type: z.literal("insert"), code: z.string() }),
+  z.object({ type: z.literal("apply"), code: z.string() }),
   z.object({ type: z.literal("openLink"), url: z.string().max(8192) }),
   z.object({ type: z.literal("action"), id: z.enum(Object.keys(ACTIONS) as [ActionId, ...ActionId[]]) }),
 ]);
@@ -41,6 +43,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   constructor(
     private readonly extensionUri: vscode.Uri,
     readonly session: ChatSession,
+    private readonly edits: EditReview,
     private readonly log: vscode.LogOutputChannel,
   ) {
     session.on("change", () => this.postSnapshot());
@@ -114,6 +117,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case "insert":
         if (!(await insertAtCursor(message.code))) void vscode.window.showInformationMessage("Squeeze: open a file to insert the code into.");
         return;
+      case "apply": {
+        // Into a diff to review, never straight into the file.
+        const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === "file");
+        if (!editor) return void vscode.window.showInformationMessage("Squeeze: open a file to apply the code to.");
+        return this.edits.proposeCode(editor, message.code);
+      }
       case "openLink":
         return void (await openWebLink(message.url, this.log));
       case "action":

@@ -101,6 +101,7 @@ export type FromWebview =
   | { type: "removeChip"; id: string }
   | { type: "copy"; code: string }
   | { type: "insert"; code: string }
+  | { type: "apply"; code: string }
   /** A link in a message was clicked: opened only when it is a web link. */
   | { type: "openLink"; url: string }
   | { type: "action"; id: ActionId };

@@ -3,10 +3,14 @@
 // generating), and the rules that shape the answer. The VS Code provider adapts it to the editor;
 // the completion benchmark drives the same object with a recorded typing session.
 import { abortableDelay } from "../../core/util/delay";
-import type { ApiClient } from "../apiClient";
+import type { ApiClient, InfillRequest, InfillResult } from "../apiClient";
 import { CompletionCache } from "./completionCache";
 import { ContextRing } from "./contextRing";
-import { budget, completionMode, contextWindow, shapeCompletion, stops } from "./completionRules";
+import { budget, type CompletionMode, completionMode, contextWindow, shapeCompletion, stops } from "./completionRules";
+
+/** Sampled requests for them: a small model often repeats itself. */
+const ALTERNATIVE_TRIES = 3;
+const ALTERNATIVE_TEMPERATURE = 0.8;
 
 export interface CompleterSettings {
   debounceMs(): number;
@@ -41,33 +45,52 @@ export class Completer {
     private readonly report: (r: CompletionReport) => void,
   ) {}
 
-  /** The suggestion at `offset` in `text` (the file `filename`), or undefined; `signal` aborts when the user types on. */
-  async complete(filename: string, text: string, offset: number, signal: AbortSignal): Promise<Suggestion | undefined> {
+  /**
+   * The suggestion at `offset` in `text` (the file `filename`), or undefined; `signal` aborts when
+   * the user types on. `invoked`: the user asked for it, so it does not wait for typing to pause.
+   */
+  async complete(filename: string, text: string, offset: number, signal: AbortSignal, { invoked = false } = {}): Promise<Suggestion | undefined> {
     const model = this.model();
     if (!model) return undefined;
     const started = performance.now();
-    const { prefix, suffix } = contextWindow(text, offset);
-    const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
-    const lineEnd = text.indexOf("\n", offset);
-    const mode = completionMode(text.slice(lineStart, offset), text.slice(offset, lineEnd < 0 ? text.length : lineEnd));
-
-    const cached = this.cache.get(prefix, suffix);
+    const place = placeOf(text, offset);
+    const cached = this.cache.get(place.prefix, place.suffix);
     if (cached) {
       this.report({ latencyMs: performance.now() - started, source: "cache" });
       return { text: cached.text, source: "cache" };
     }
     const onBattery = this.settings.onBattery();
-    if (!(await abortableDelay(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
+    if (!invoked && !(await abortableDelay(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
+    const shaped = await this.ask(model, filename, place, signal, (result) =>
+      this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, completionTokens: result.completionTokens }),
+    );
+    if (shaped) this.cache.set(place.prefix, place.suffix, shaped);
+    return signal.aborted || !shaped ? undefined : { text: shaped, source: "server" };
+  }
 
-    const { maxTokens, maxPredictMs, timeoutMs } = budget(mode, onBattery);
+  /**
+   * Other suggestions for the same place, when the user asks to see more: sampled answers, each
+   * once. They are asked for at once, beside the first one; the server queues what its completion
+   * sequences cannot take.
+   */
+  async alternatives(filename: string, text: string, offset: number, signal: AbortSignal): Promise<string[]> {
+    const model = this.model();
+    if (!model) return [];
+    const place = placeOf(text, offset);
+    const seeds = Array.from({ length: ALTERNATIVE_TRIES }, (_, i) => i + 1);
+    const answers = await Promise.all(seeds.map((seed) => this.ask(model, filename, place, signal, () => {}, { temperature: ALTERNATIVE_TEMPERATURE, seed })));
+    return [...new Set(answers.filter((a): a is string => a !== undefined))];
+  }
+
+  /** One request to the server, shaped for the place; undefined when it gave nothing usable or failed. */
+  private async ask(model: string, filename: string, place: Place, signal: AbortSignal, onResult: (result: InfillResult) => void, sample?: InfillRequest["sample"]): Promise<string | undefined> {
+    const { maxTokens, maxPredictMs, timeoutMs } = budget(place.mode, this.settings.onBattery());
     const abort = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     try {
       const extra = this.ring.chunksFor(filename);
-      const result = await this.client().infill({ model, prefix, suffix, maxTokens, maxPredictMs, stop: stops(mode), extra }, abort);
-      this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, completionTokens: result.completionTokens });
-      const shaped = shapeCompletion(result.text, mode, suffix);
-      if (shaped) this.cache.set(prefix, suffix, shaped);
-      return signal.aborted || !shaped ? undefined : { text: shaped, source: "server" };
+      const result = await this.client().infill({ model, prefix: place.prefix, suffix: place.suffix, maxTokens, maxPredictMs, stop: stops(place.mode), extra, ...(sample && { sample }) }, abort);
+      onResult(result);
+      return shapeCompletion(result.text, place.mode, place.suffix);
     } catch {
       // Superseded, timed out, or no server: no suggestion, and nothing to tell the user mid-typing.
       return undefined;
@@ -97,4 +120,18 @@ export class Completer {
   clearCache(): void {
     this.cache.clear();
   }
+}
+
+interface Place {
+  prefix: string;
+  suffix: string;
+  mode: CompletionMode;
+}
+
+/** The context window around `offset`, and whether the line there wants one line or several. */
+function placeOf(text: string, offset: number): Place {
+  const { prefix, suffix } = contextWindow(text, offset);
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = text.indexOf("\n", offset);
+  return { prefix, suffix, mode: completionMode(text.slice(lineStart, offset), text.slice(offset, lineEnd < 0 ? text.length : lineEnd)) };
 }

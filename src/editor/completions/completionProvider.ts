@@ -3,6 +3,9 @@
 import * as vscode from "vscode";
 import type { Completer } from "./completer";
 
+/** What VS Code cycles through when the user asks for other suggestions. */
+const MAX_SUGGESTIONS = 3;
+
 export class CompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
 
@@ -39,15 +42,26 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
   async provideInlineCompletionItems(
     document: vscode.TextDocument,
     position: vscode.Position,
-    _context: vscode.InlineCompletionContext,
+    context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     if (!this.enabled(document.languageId)) return undefined;
     const abort = new AbortController();
     const cancel = token.onCancellationRequested(() => abort.abort());
+    const file = vscode.workspace.asRelativePath(document.uri);
+    const text = document.getText();
+    const offset = document.offsetAt(position);
+    // Asked for by key, or for the next suggestion (VS Code asks again before cycling): the user
+    // waits for it, so no debounce, and alternatives besides the first.
+    const invoked = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
     try {
-      const suggestion = await this.completer.complete(vscode.workspace.asRelativePath(document.uri), document.getText(), document.offsetAt(position), abort.signal);
-      return suggestion ? [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))] : undefined;
+      const [first, others] = await Promise.all([
+        this.completer.complete(file, text, offset, abort.signal, { invoked }),
+        invoked ? this.completer.alternatives(file, text, offset, abort.signal) : [],
+      ]);
+      if (!first) return undefined;
+      const texts = [...new Set([first.text, ...others])].slice(0, MAX_SUGGESTIONS);
+      return texts.map((t) => new vscode.InlineCompletionItem(t, new vscode.Range(position, position)));
     } finally {
       cancel.dispose();
     }

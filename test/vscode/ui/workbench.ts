@@ -56,6 +56,23 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
+ * Switches the color theme with its picker (Ctrl+K Ctrl+T; the palette's fuzzy match can put the
+ * marketplace's theme browser first), as a person would, and waits for it to apply.
+ */
+export async function setColorTheme(page: Page, theme: "Default Light Modern" | "Default Dark Modern"): Promise<void> {
+  await page.keyboard.press("Control+K");
+  await page.keyboard.press("Control+T");
+  // The picker labels the built-in themes without "Default".
+  const label = theme.replace(/^Default /, "");
+  const input = page.locator('.quick-input-widget input[placeholder^="Select Color Theme"]');
+  await input.waitFor();
+  await input.fill(label);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: label }).first().waitFor();
+  await page.keyboard.press("Enter");
+  await page.locator(`.monaco-workbench.${theme.includes("Dark") ? "vs-dark" : "vs"}`).waitFor();
+}
+
+/**
  * Reloads the window as "Developer: Reload Window" does: the extension host stops and starts again.
  * Returns once Squeeze is active again. The workbench renders long before the new extension host
  * has registered the extension's contributions, and the command palette lists the commands known
