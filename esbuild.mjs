@@ -23,7 +23,7 @@ const node = {
   logLevel: "warning",
 };
 
-// dist/webview/chat.js and the chat.css it imports, loaded by the view under a CSP that admits no inline code.
+// dist/webview/chat.js and the chat.css it imports (with VS Code's codicons), loaded by the view under a CSP that admits no inline code.
 const webview = {
   entryPoints: { chat: "media/chat/main.ts" },
   outdir: "dist/webview",
@@ -33,6 +33,8 @@ const webview = {
   target: "es2022",
   minify: true,
   sourcemap: true,
+  // The codicon font, beside chat.css, which refers to it.
+  loader: { ".ttf": "file" },
   logLevel: "warning",
 };
 

@@ -1,6 +1,6 @@
 // Attached context (a selection or a file), on a sent message or waiting in the composer.
 import type { ChipView } from "../../src/editor/chat/protocol";
-import { button, el } from "./dom";
+import { el, iconButton } from "./dom";
 
 /** The composer's chips can be removed (data-action="removeChip"); a sent message's cannot. */
 export function chipList(chips: ChipView[], removable: boolean): HTMLUListElement {
@@ -12,7 +12,7 @@ export function chipList(chips: ChipView[], removable: boolean): HTMLUListElemen
         "li",
         { class: "chip", "data-kind": chip.kind, title: chip.detail },
         el("span", { class: "chip-label" }, chip.label),
-        ...(removable ? [button("×", { class: "chip-remove", "aria-label": `Remove ${chip.label}`, "data-action": "removeChip", "data-chip-id": chip.id })] : []),
+        ...(removable ? [iconButton("close", `Remove ${chip.label}`, { class: "chip-remove", "data-action": "removeChip", "data-chip-id": chip.id })] : []),
       ),
     ),
   );

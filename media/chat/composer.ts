@@ -2,7 +2,7 @@
 // only say what they do (data-action); the view's click listener acts on them.
 import type { ChipView } from "../../src/editor/chat/protocol";
 import { chipList } from "./chips";
-import { button, el } from "./dom";
+import { el, iconButton } from "./dom";
 
 export interface ComposerEvents {
   send(text: string): void;
@@ -18,8 +18,8 @@ export class Composer {
     rows: 1,
     placeholder: "Ask about your code",
   });
-  private readonly sendButton = button("Send", { class: "primary", "aria-label": "Send", "data-action": "send" });
-  private readonly stopButton = button("Stop", { class: "primary", "aria-label": "Stop", "data-action": "stop", hidden: true });
+  private readonly sendButton = iconButton("send", "Send", { class: "primary", "data-action": "send" });
+  private readonly stopButton = iconButton("debug-stop", "Stop", { class: "primary", "data-action": "stop", hidden: true });
   readonly element = el(
     "footer",
     { class: "composer" },
@@ -32,13 +32,13 @@ export class Composer {
       el(
         "div",
         { class: "group" },
-        button("Add Selection", { "data-action": "addSelection" }),
-        button("Add File", { "data-action": "addFile" }),
+        iconButton("selection", "Add Selection", { "data-action": "addSelection" }),
+        iconButton("file-add", "Add File", { "data-action": "addFile" }),
       ),
       el(
         "div",
         { class: "group end" },
-        button("New Chat", { "aria-label": "New chat", "data-action": "newChat" }),
+        iconButton("add", "New chat", { "data-action": "newChat" }),
         this.sendButton,
         this.stopButton,
       ),

@@ -1,6 +1,7 @@
 // The chat view's webview: draws the snapshots the extension host sends (src/editor/chat/protocol.ts)
 // and posts back what the user does. The host owns the conversation; only the draft lives here.
 import type { ActionId, FromWebview, ToWebview } from "../../src/editor/chat/protocol";
+import "@vscode/codicons/dist/codicon.css";
 import "./chat.css";
 import { Composer } from "./composer";
 import { Header } from "./header";

@@ -2,7 +2,7 @@
 // transcript, which decides when to render it.
 import type { MessageView } from "../../src/editor/chat/protocol";
 import { chipList } from "./chips";
-import { button, el } from "./dom";
+import { el, iconButton } from "./dom";
 import { problemElement } from "./problem";
 
 /** How a message ended, when that is not plainly "done". */
@@ -36,7 +36,7 @@ export function fillMessage(article: HTMLElement, message: MessageView, canRegen
     body,
     ...(end ? [el("p", { class: "ending" }, end)] : []),
     ...(message.error ? [problemElement(message.error)] : []),
-    ...(canRegenerate ? [el("div", { class: "message-actions" }, button("Regenerate", { "aria-label": "Regenerate", "data-action": "regenerate" }))] : []),
+    ...(canRegenerate ? [el("div", { class: "message-actions" }, iconButton("refresh", "Regenerate", { "data-action": "regenerate" }))] : []),
   );
   return body;
 }

@@ -51,7 +51,7 @@ md.validateLink = (url) => /^https?:\/\//i.test(url.trim());
 
 const { escapeHtml, unescapeAll } = md.utils;
 
-/** A code block in a box with its language and the Copy and Insert buttons; the code itself stays in env.code. */
+/** A code block in a box with its language and the Copy, Insert and Apply buttons; the code itself stays in env.code. */
 const fence: RendererRule = (tokens, idx, _options, env) => {
   const { highlight, code } = env as RenderEnv;
   const token = tokens[idx]!;
@@ -61,13 +61,13 @@ const fence: RendererRule = (tokens, idx, _options, env) => {
   const index = code.push(text) - 1;
   const known = highlight && language !== "" && hljs.getLanguage(language) !== undefined;
   const body = known ? hljs.highlight(text, { language, ignoreIllegals: true }).value : escapeHtml(text);
-  const button = (action: string, label: string, ariaLabel: string) =>
-    `<button type="button" class="code-action" data-action="${action}" data-code="${index}" aria-label="${ariaLabel}" title="${ariaLabel}">${label}</button>`;
+  const button = (action: string, icon: string, label: string) =>
+    `<button type="button" class="icon-button code-action" data-action="${action}" data-code="${index}" aria-label="${label}" title="${label}"><span class="codicon codicon-${icon}" aria-hidden="true"></span></button>`;
   return (
     `<div class="code-block"><div class="code-toolbar"><span class="code-language">${escapeHtml(language)}</span>` +
-    button("copy", "Copy", "Copy code") +
-    button("insert", "Insert", "Insert code at cursor") +
-    button("apply", "Apply", "Apply code to the file, as a diff to review") +
+    button("copy", "copy", "Copy code") +
+    button("insert", "insert", "Insert code at cursor") +
+    button("apply", "git-compare", "Apply code to the file, as a diff to review") +
     `</div><pre><code class="hljs">${body}</code></pre></div>\n`
   );
 };

@@ -118,6 +118,8 @@ async function downloadModel(ctx: Ctx, model?: string): Promise<string | undefin
     model = picked.model.id;
   }
   const id = await downloadWithProgress(ctx.host.client, model!, ctx.log);
+  // VS Code's model picker lists the models on disk too.
+  if (id) ctx.languageModels.refresh();
   if (id && ask) {
     const use = await vscode.window.showInformationMessage(`Squeeze: ${id} is downloaded.`, "Use It Now");
     if (use) await selectModel(ctx, id);
@@ -138,6 +140,7 @@ async function deleteModel(ctx: Ctx, model?: string): Promise<string | undefined
     model = picked.model.id;
   }
   await ctx.host.client.remove(model);
+  ctx.languageModels.refresh();
   ctx.log.info(`deleted ${model}`);
   void vscode.window.showInformationMessage(`Squeeze: deleted ${model}.`);
   return model;

@@ -1,6 +1,7 @@
 // Squeeze's models in VS Code's own chat and to every extension through `vscode.lm`: a language
 // model chat provider (vendor "squeeze") over the local API, as any other client uses it. It lists
-// the loaded models that generate text with their real context, streams answers, turns VS Code's
+// the loaded models that generate text with their real context and the other downloaded ones
+// (loaded on first use), streams answers, turns VS Code's
 // tools into OpenAI's and the model's calls into LanguageModelToolCallParts, and counts tokens
 // with the model's own tokenizer.
 import * as vscode from "vscode";
@@ -10,6 +11,23 @@ export const VENDOR = "squeeze";
 
 /** Answers up to this long unless the context leaves less. */
 const MAX_OUTPUT_TOKENS = 4096;
+/** The context the server gives a model it loads on demand, at most (it sizes it to the memory free then). */
+const ON_DEMAND_CONTEXT = 8192;
+
+function info(id: string, context: number, detail: string, tooltip: string): vscode.LanguageModelChatInformation {
+  return {
+    id,
+    name: id,
+    family: "squeeze",
+    version: "1",
+    detail,
+    tooltip,
+    // A request's prompt and answer share the context.
+    maxInputTokens: context,
+    maxOutputTokens: Math.min(MAX_OUTPUT_TOKENS, context),
+    capabilities: { toolCalling: true, imageInput: false },
+  };
+}
 
 export class LanguageModels implements vscode.LanguageModelChatProvider {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -23,24 +41,23 @@ export class LanguageModels implements vscode.LanguageModelChatProvider {
   }
 
   async provideLanguageModelChatInformation(): Promise<vscode.LanguageModelChatInformation[]> {
-    const loaded = await this.client().loadedModels().catch(() => []);
-    return loaded
-      .filter((m) => (m.squeeze.task ?? "generate") === "generate")
+    const client = this.client();
+    const [loaded, downloaded] = await Promise.all([client.loadedModels().catch(() => []), client.models(false).catch(() => [])]);
+    const generating = loaded.filter((m) => (m.squeeze.task ?? "generate") === "generate");
+    const served = generating.map((m) => {
+      const context = m.context_length ?? m.squeeze.context_size;
+      const device = m.squeeze.device.toUpperCase();
+      return info(m.id, context, `Squeeze · ${device}`, `${m.id} on this machine's ${device} (${m.squeeze.backend}), ${context} tokens of context`);
+    });
+    // The others on disk load when a request names them; their context is sized then.
+    const loadedIds = new Set(loaded.map((m) => m.id));
+    const onDisk = downloaded
+      .filter((m) => !loadedIds.has(m.id) && m.labels.some((l) => l === "chat" || l === "fim"))
       .map((m) => {
-        const context = m.context_length ?? m.squeeze.context_size;
-        return {
-          id: m.id,
-          name: m.id,
-          family: "squeeze",
-          version: "1",
-          detail: `Squeeze · ${m.squeeze.device.toUpperCase()}`,
-          tooltip: `${m.id} on this machine's ${m.squeeze.device.toUpperCase()} (${m.squeeze.backend}), ${context} tokens of context`,
-          // A request's prompt and answer share the context.
-          maxInputTokens: context,
-          maxOutputTokens: Math.min(MAX_OUTPUT_TOKENS, context),
-          capabilities: { toolCalling: true, imageInput: false },
-        };
+        const context = Math.min(m.max_context_window ?? ON_DEMAND_CONTEXT, ON_DEMAND_CONTEXT);
+        return info(m.id, context, "Squeeze · loads on first use", `${m.id}, downloaded (${m.size} GB): Squeeze loads it when it is first asked`);
       });
+    return [...served, ...onDisk];
   }
 
   async provideLanguageModelChatResponse(

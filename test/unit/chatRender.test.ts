@@ -41,7 +41,7 @@ describe("chat view markdown", function () {
     const buttons = tags(html).filter((tag) => tag.startsWith("<button"));
     assert.deepEqual(
       buttons.map((tag) => /data-action="(\w+)" data-code="(\d+)"/.exec(tag)?.slice(1).join(" ")),
-      ["copy 0", "insert 0", "copy 1", "insert 1"],
+      ["copy 0", "insert 0", "apply 0", "copy 1", "insert 1", "apply 1"],
     );
     assert.ok(!tags(html).some((tag) => /return|src=/.test(tag)), html);
   });

@@ -84,8 +84,7 @@ export class EditReview implements vscode.Disposable {
     const { document, selection } = editor;
     const text = document.getText();
     const proposed = text.slice(0, document.offsetAt(selection.start)) + code + text.slice(document.offsetAt(selection.end));
-    const pending = await this.open(document, text, "code from Squeeze's chat", undefined);
-    this.proposals.update(pending.proposal, proposed, false);
+    await this.open(document, proposed, "code from Squeeze's chat", undefined);
   }
 
   /** Applies the proposal (the one `uri` names, else the one in front of the user) to its file, as one undoable edit. */
@@ -126,8 +125,9 @@ export class EditReview implements vscode.Disposable {
     this.proposals.dispose();
   }
 
-  private async open(document: vscode.TextDocument, text: string, title: string, streaming: AbortController | undefined): Promise<Pending> {
-    const proposal = this.proposals.create(document.uri, text, streaming !== undefined);
+  /** Opens the diff of `document` against a new proposal holding `proposed` (read-only while `streaming`). */
+  private async open(document: vscode.TextDocument, proposed: string, title: string, streaming: AbortController | undefined): Promise<Pending> {
+    const proposal = this.proposals.create(document.uri, proposed, streaming !== undefined);
     const pending: Pending = { document, version: document.version, proposal, streaming };
     this.pending.set(proposal.toString(), pending);
     await this.updateStreamingKey();

@@ -8,7 +8,7 @@ import { SCRIPTED_ANSWER } from "../../fixtures/scripted";
 import { eventually } from "../../helpers/eventually";
 import { SCRIPTED } from "../../helpers/paths";
 import type { FrameLocator, Locator, Page } from "playwright-core";
-import { ARTIFACTS, chatView, inOrder, openFile, openProject, reloadWindow, runCommand, useVsCode, waitForStatusBar } from "./workbench";
+import { ARTIFACTS, chatView, inOrder, openFile, openProject, reloadWindow, runCommand, setColorTheme, useVsCode, waitForStatusBar } from "./workbench";
 
 /** The code block of the scripted answer, as Insert must put it into the editor. */
 const CODE = /```js\n([\s\S]*?)```/.exec(SCRIPTED_ANSWER)![1]!;
@@ -25,7 +25,7 @@ describe("the chat view in VS Code", function () {
   let stopped: string;
 
   step("Open Chat focuses the message box, and the answer streams in as it is written", async () => {
-    const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": SCRIPTED };
+    const settings = { "squeeze.server.port": await freePort(), "squeeze.model.chat": SCRIPTED, "workbench.colorTheme": "Default Light Modern" };
     file = path.join(vscode.scratch, "project/app.js");
     page = await openProject(vscode, "project", settings, { "app.js": "// sum\n" });
     await waitForStatusBar(page, /Squeeze CPU · scripted · ready/, "the model to load");
@@ -80,6 +80,17 @@ describe("the chat view in VS Code", function () {
     await eventually(async () => ((await readFile(file, "utf8")) === `// sum\n${CODE}` ? true : undefined), `app.js to hold the inserted code ${JSON.stringify(CODE)}`, 15_000);
   });
 
+  step("Apply shows the code as a diff against the file, and Reject leaves the file as it was", async () => {
+    const before = await readFile(file, "utf8");
+    await answer.getByRole("button", { name: "Apply code to the file, as a diff to review" }).first().click();
+    await page.locator(".monaco-diff-editor").first().waitFor({ timeout: 30_000 });
+    await page.locator('.editor-actions .action-label[aria-label^="Reject Edit"]').click();
+    await page.locator(".monaco-diff-editor").waitFor({ state: "detached" });
+    assert.equal(await readFile(file, "utf8"), before);
+    assert.equal(await page.locator(".tab.dirty").count(), 0, "the file was not changed in the editor either");
+
+  });
+
   step("the conversation survives a reload of the window, as it was left", async () => {
     const messages = () => chat.locator("article[data-role]").evaluateAll((articles) => articles.map((a) => [a.getAttribute("data-role"), a.getAttribute("data-state"), a.querySelector(".body")?.textContent]));
     const before = await messages();
@@ -88,5 +99,8 @@ describe("the chat view in VS Code", function () {
     await chat.locator('article[data-role="assistant"]').waitFor({ timeout: 60_000 });
     assert.deepEqual(await messages(), before);
     await page.screenshot({ path: path.join(ARTIFACTS, "chat-after-reload.png") });
+    await setColorTheme(page, "Default Dark Modern");
+    await waitForStatusBar(page, /Squeeze CPU · scripted · ready/, "the model to load again");
+    await page.screenshot({ path: path.join(ARTIFACTS, "chat-dark.png") });
   });
 });

@@ -101,10 +101,13 @@ export async function openFile(page: Page, name: string): Promise<void> {
 export async function suggestionAfterTyping(page: Page, typed: string): Promise<string> {
   await page.keyboard.press("Control+End");
   await page.keyboard.type(typed, { delay: 30 });
-  // The ghost text is split into spans by syntax colouring.
-  const ghost = page.locator(".editor-instance .ghost-text-decoration");
-  await ghost.first().waitFor({ timeout: 60_000 });
-  return (await ghost.allTextContents()).join("").replace(/\u00a0/g, " ");
+  await page.locator(".editor-instance .ghost-text-decoration").first().waitFor({ timeout: 60_000 });
+  return ghostText(page);
+}
+
+/** The inline suggestion shown now ("" for none); syntax colouring splits it into spans. */
+export async function ghostText(page: Page): Promise<string> {
+  return (await page.locator(".editor-instance .ghost-text-decoration").allTextContents()).join("").replace(/\u00a0/g, " ");
 }
 
 export interface VsCodeFixture {
