@@ -162,14 +162,17 @@ describe("Squeeze in VS Code", function () {
     await eventually(async () => ((await getJson(`${url()}/v1/models`)).status === 200 ? true : undefined), "the server to drop the key");
   });
 
-  it("downloads a model from the hub with progress, lists it, and deletes it", async () => {
-    const id = await vscode.commands.executeCommand("squeeze.downloadModel", "hf.co/test/Tiny-GGUF:Q8_0");
+  it("downloads a model from the hub with progress, lists it (in vscode.lm too, to load on first use), and deletes it", async () => {
+    const id = await vscode.commands.executeCommand<string>("squeeze.downloadModel", "hf.co/test/Tiny-GGUF:Q8_0");
     assert.equal(id, "hf.co/test/Tiny-GGUF:Q8_0");
     const listed = await getJson(`${url()}/api/v1/models`);
     assert.ok(listed.body.data.some((m: { id: string }) => m.id === id), JSON.stringify(listed.body));
+    const offered = async () => (await vscode.lm.selectChatModels({ vendor: "squeeze", id })).length;
+    await eventually(async () => ((await offered()) === 1 ? true : undefined), "the downloaded model in vscode.lm");
     assert.equal(await vscode.commands.executeCommand("squeeze.deleteModel", id), id);
     const after = await getJson(`${url()}/api/v1/models`);
     assert.ok(!after.body.data.some((m: { id: string }) => m.id === id));
+    await eventually(async () => ((await offered()) === 0 ? true : undefined), "the deleted model gone from vscode.lm");
   });
 
   it("selects another model, which the server loads", async () => {
