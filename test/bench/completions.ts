@@ -1,8 +1,9 @@
 // npm run bench:completions: replays a typing session (a real source file of this repository typed
 // in bursts with pauses, sometimes typing along a suggestion) through the extension's Completer
 // against `squeeze serve` on the Qwen2.5-0.5B-shaped model, in real time, inside files of 1k, 10k and
-// 50k lines. Prints the latency from keystroke to suggestion (p50, p95), prompt tokens evaluated per
-// request, the share of prompt tokens reused from the KV cache, and the cache hit ratio.
+// 50k lines. Prints the latency from keystroke to suggestion (p50, p95) of the suggestions the model
+// answered as its headline, beside the share the cache answered, and the latency of all of them, prompt
+// tokens evaluated per request, and the share of prompt tokens reused from the KV cache.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiClient } from "../../src/editor/apiClient";
@@ -115,7 +116,8 @@ export async function benchCompletions(): Promise<void> {
   try {
     const client = new ApiClient(squeeze.url);
     console.log(`model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms\n`);
-    console.log("| file lines | keystrokes | suggestions | p50 ms | p95 ms | from the server: p50 ms | p95 ms | cache hits | prompt tokens evaluated per request (median) | prompt tokens reused | tokens generated per request (median) |");
+    // The suggestions the model answers lead: the cache's answers take a millisecond and would hide them.
+    console.log("| file lines | keystrokes | suggestions | answered by the model: p50 ms | p95 ms | answered by the cache | all suggestions: p50 ms | p95 ms | prompt tokens evaluated per request (median) | prompt tokens reused | tokens generated per request (median) |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|");
     const all: Run[] = [];
     for (const lines of SIZES) {
@@ -129,7 +131,10 @@ export async function benchCompletions(): Promise<void> {
     const p50s = all.map((r) => percentile(serverMs(r), 50));
     console.log(`\nwarm-up when each file opens (not in the latencies): ${all.map((r) => r.warmUpMs.toFixed(0)).join(", ")} ms`);
     console.log(`p50 of the server's answers across file sizes: ${p50s.map((p) => p.toFixed(0)).join(", ")} ms, spread ${(((Math.max(...p50s) - Math.min(...p50s)) / Math.min(...p50s)) * 100).toFixed(0)}% (target within 20%)`);
-    console.log("targets on 2 cores: p50 ≤ 400 ms, p95 ≤ 900 ms, ≥ 90% of prompt tokens reused");
+    const fromServer = serverMs(total);
+    const cacheShare = (100 * (total.latencies.length - fromServer.length)) / Math.max(1, total.latencies.length);
+    console.log(`\nheadline: suggestions answered by the model, from keystroke (debounce included): p50 ${percentile(fromServer, 50).toFixed(0)} ms, p95 ${percentile(fromServer, 95).toFixed(0)} ms; ${cacheShare.toFixed(0)}% of suggestions came from the cache instead`);
+    console.log("targets on 2 cores: the model's answers p50 ≤ 350 ms and p95 ≤ 650 ms, ≤ 12 prompt tokens evaluated per request, ≥ 95% of prompt tokens reused");
   } finally {
     await squeeze.stop();
   }
@@ -146,5 +151,5 @@ function row(label: string, run: Run): string {
   const generated = median(server.map((r) => r.completionTokens ?? 0));
   const ms = run.latencies.map((l) => l.ms);
   const fromServer = serverMs(run);
-  return `| ${label} | ${run.keystrokes} | ${run.latencies.length} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} | ${percentile(fromServer, 50).toFixed(0)} | ${percentile(fromServer, 95).toFixed(0)} | ${hits} of ${run.reports.length} (${((100 * hits) / Math.max(1, run.reports.length)).toFixed(0)}%) | ${evaluated} | ${((100 * cached) / Math.max(1, prompt)).toFixed(1)}% | ${generated} |`;
+  return `| ${label} | ${run.keystrokes} | ${run.latencies.length} | ${percentile(fromServer, 50).toFixed(0)} | ${percentile(fromServer, 95).toFixed(0)} | ${hits} of ${run.reports.length} (${((100 * hits) / Math.max(1, run.reports.length)).toFixed(0)}%) | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} | ${evaluated} | ${((100 * cached) / Math.max(1, prompt)).toFixed(1)}% | ${generated} |`;
 }
