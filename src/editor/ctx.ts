@@ -86,6 +86,7 @@ export class Ctx implements vscode.Disposable {
     const provider = new CompletionProvider(this.completer, (languageId) => completionsEnabled(this.configNow, languageId));
     this.disposables.push(
       this.power,
+      this.completer,
       provider,
       vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, provider),
       this.chat,

@@ -181,17 +181,24 @@ describe("completer against a real server", function () {
   let completer: Completer;
   before(async () => {
     squeeze = await startSqueeze(["--model", QWEN05]);
+  });
+  // A completer of its own per test: one test's suggestion asked ahead is not another's to cancel.
+  beforeEach(() => {
+    reports = [];
     completer = new Completer(() => new ApiClient(squeeze.url), () => squeeze.modelId, { debounceMs: () => 0, onBattery: () => false }, (r) => reports.push(r));
   });
-  beforeEach(() => (reports = []));
+  afterEach(() => completer.dispose());
   after(() => squeeze.stop());
 
   const stats = async () => JSON.parse((await (await fetch(`${squeeze.url}/api/v1/stats`)).text())) as { cancelled: number; completed: number; requests_in_flight: number };
 
   it("answers the same place again from its cache, without a request", async () => {
+    await eventually(async () => ((await stats()).requests_in_flight === 0 ? true : undefined), "the earlier tests' requests to end");
     const text = "def area(r):\n    return ";
+    const before = (await stats()).completed;
     const first = await completer.complete("area.py", text, text.length, new AbortController().signal);
-    const completed = (await stats()).completed;
+    // This suggestion's request, and the one for the place after it, asked ahead.
+    const completed = await eventually(async () => ((await stats()).completed === before + 2 ? before + 2 : undefined), "the suggestion and the one asked ahead");
     const again = await completer.complete("area.py", text, text.length, new AbortController().signal);
     assert.deepEqual(again, first && { ...first, source: "cache" });
     assert.deepEqual(reports.map((r) => r.source), ["server", "cache"]);
@@ -207,6 +214,21 @@ describe("completer against a real server", function () {
     assert.equal(first?.source, "server");
     const evaluated = first.promptTokens! - first.cachedTokens!;
     assert.ok(first.promptTokens! > 500 && evaluated <= 4, `${evaluated} of ${first.promptTokens} prompt tokens evaluated`);
+  });
+
+  it("asks for the next suggestion while one is shown, so accepting it answers from the cache", async () => {
+    await eventually(async () => ((await stats()).requests_in_flight === 0 ? true : undefined), "the earlier tests' requests to end");
+    const before = (await stats()).completed;
+    const text = "def volume(r, h):\n    return ";
+    const first = await completer.complete("volume.py", text, text.length, new AbortController().signal);
+    assert.equal(first?.source, "server");
+    // Tab: the suggestion becomes text, and the editor asks at the end of it.
+    const accepted = text + first!.text;
+    const next = await completer.complete("volume.py", accepted, accepted.length, new AbortController().signal);
+    assert.deepEqual(reports.map((r) => r.source), ["server", "cache"], "the suggestion after the accepted one made no request of its own");
+    // The server counts a request once its answer is out, so the count can trail the answer.
+    await eventually(async () => ((await stats()).completed === before + 2 ? true : undefined), "two requests: the shown suggestion's, and the one asked ahead");
+    assert.ok(next === undefined || next.source === "cache");
   });
 
   it("asked for more, gives sampled alternatives, each once and shaped for the place", async () => {

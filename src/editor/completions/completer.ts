@@ -37,6 +37,8 @@ export class Completer {
   readonly ring = new ContextRing();
   /** The warm-up in flight, which a newer one replaces. */
   private warming: AbortController | undefined;
+  /** The suggestion after the one shown, asked for ahead of its acceptance. */
+  private next: { prefix: string; suffix: string; abort: AbortController; done: Promise<void> } | undefined;
 
   constructor(
     private readonly client: () => ApiClient,
@@ -54,6 +56,11 @@ export class Completer {
     if (!model) return undefined;
     const started = performance.now();
     const place = placeOf(text, offset);
+    // The user accepted the suggestion shown: the one after it is on its way already. Anywhere
+    // else, this request goes first.
+    const next = this.next;
+    if (next?.prefix === place.prefix && next.suffix === place.suffix) await next.done;
+    else next?.abort.abort();
     const cached = this.cache.get(place.prefix, place.suffix);
     if (cached) {
       this.report({ latencyMs: performance.now() - started, source: "cache" });
@@ -65,7 +72,25 @@ export class Completer {
       this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, completionTokens: result.completionTokens }),
     );
     if (shaped) this.cache.set(place.prefix, place.suffix, shaped);
-    return signal.aborted || !shaped ? undefined : { text: shaped, source: "server" };
+    if (signal.aborted || !shaped) return undefined;
+    this.askNext(model, filename, text, offset, shaped);
+    return { text: shaped, source: "server" };
+  }
+
+  /**
+   * Asks now for the suggestion that follows `suggestion` once it is accepted (llama.vscode's
+   * idea), into the cache, so that accepting it shows the next one at once. Skipped on battery; the
+   * user's next request anywhere else aborts it.
+   */
+  private askNext(model: string, filename: string, text: string, offset: number, suggestion: string): void {
+    if (this.settings.onBattery()) return;
+    const place = placeOf(text.slice(0, offset) + suggestion + text.slice(offset), offset + suggestion.length);
+    if (this.cache.get(place.prefix, place.suffix)) return;
+    const abort = new AbortController();
+    const done = this.ask(model, filename, place, abort.signal, () => {}).then((shaped) => {
+      if (shaped && !abort.signal.aborted) this.cache.set(place.prefix, place.suffix, shaped);
+    });
+    this.next = { prefix: place.prefix, suffix: place.suffix, abort, done };
   }
 
   /**
@@ -114,6 +139,12 @@ export class Completer {
     } catch {
       // Replaced, or no server yet: the first suggestion then evaluates the window itself.
     }
+  }
+
+  /** Stops what it asked for on its own: the warm-up and the suggestion asked ahead. */
+  dispose(): void {
+    this.warming?.abort();
+    this.next?.abort.abort();
   }
 
   /** A new model answers differently: forget what the old one suggested. */
