@@ -106,7 +106,6 @@ export class EditReview implements vscode.Disposable {
     edit.replace(document.uri, new vscode.Range(document.positionAt(from), document.positionAt(to)), replacement);
     const applied = await vscode.workspace.applyEdit(edit);
     await this.close(pending);
-    await vscode.window.showTextDocument(document);
     return applied;
   }
 
@@ -116,7 +115,6 @@ export class EditReview implements vscode.Disposable {
     if (!pending) return false;
     pending.streaming?.abort();
     await this.close(pending);
-    await vscode.window.showTextDocument(pending.document);
     return true;
   }
 
@@ -136,8 +134,13 @@ export class EditReview implements vscode.Disposable {
     return pending;
   }
 
+  /**
+   * Ends the review: the file comes to the front first and then the diff closes, so that once the
+   * diff is gone nothing moves the focus any more (a palette opened then stays open).
+   */
   private async close(pending: Pending): Promise<void> {
     this.pending.delete(pending.proposal.toString());
+    await vscode.window.showTextDocument(pending.document);
     await this.updateStreamingKey();
     // A proposal the user edited would ask whether to save it: its changes are taken, or not wanted.
     const proposal = vscode.workspace.textDocuments.find((d) => d.uri.toString() === pending.proposal.toString());
