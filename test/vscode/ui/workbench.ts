@@ -45,14 +45,22 @@ export async function extensionLogs(dataDir: string): Promise<string[]> {
   return texts.filter((t): t is string => t !== undefined);
 }
 
+/**
+ * Presses Enter once the quick pick's focused row is `label`'s: the list filters a moment after the
+ * text is typed, and Enter before that picks whatever row was focused (the current theme, another command).
+ */
+async function pickFocused(page: Page, label: string): Promise<void> {
+  await page.locator(".quick-input-list .monaco-list-row.focused", { hasText: label }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
+
 /** Runs a command from the command palette, as a person would. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press("F1");
   const input = page.locator(".quick-input-widget input");
   await input.waitFor();
   await input.fill(`>${title}`);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
-  await page.keyboard.press("Enter");
+  await pickFocused(page, title);
 }
 
 /**
@@ -67,8 +75,7 @@ export async function setColorTheme(page: Page, theme: "Default Light Modern" | 
   const input = page.locator('.quick-input-widget input[placeholder^="Select Color Theme"]');
   await input.waitFor();
   await input.fill(label);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: label }).first().waitFor();
-  await page.keyboard.press("Enter");
+  await pickFocused(page, label);
   await page.locator(`.monaco-workbench.${theme.includes("Dark") ? "vs-dark" : "vs"}`).waitFor();
 }
 
@@ -92,8 +99,7 @@ export async function openFile(page: Page, name: string): Promise<void> {
   const input = page.locator(".quick-input-widget input");
   await input.waitFor();
   await input.fill(name);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
-  await page.keyboard.press("Enter");
+  await pickFocused(page, name);
   await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
 }
 
