@@ -8,7 +8,7 @@ import { CompletionCache } from "./completionCache";
 import { ContextRing } from "./contextRing";
 import { budget, type CompletionMode, completionMode, contextWindow, shapeCompletion, stops } from "./completionRules";
 
-/** Sampled requests for them: a small model often repeats itself. */
+/** Sampled requests for the other suggestions shown when the user asks for more: a small model often repeats itself. */
 const ALTERNATIVE_TRIES = 3;
 const ALTERNATIVE_TEMPERATURE = 0.8;
 
