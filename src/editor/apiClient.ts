@@ -40,7 +40,7 @@ export function chatModel(health: Health | undefined): string | undefined {
   return health?.roles?.chat ?? health?.model ?? undefined;
 }
 
-/** A fill-in-the-middle request to /v1/completions. */
+/** A fill-in-the-middle request (llama.cpp's /infill). */
 export interface InfillRequest {
   model: string;
   prefix: string;
@@ -149,18 +149,23 @@ export class ApiClient {
 
   /**
    * Greedy unless `sample` says otherwise, so the same place always gets the same first suggestion;
-   * aborting `signal` stops the generation.
+   * aborting `signal` stops the generation. Sent to llama.cpp's /infill with the cursor's line so far
+   * as its `prompt`, which goes after the model's middle marker (as llama.vscode sends it): typing
+   * then changes only the prompt's end, so the server evaluates only the typed characters, the
+   * suffix staying cached even for prefix-suffix-middle models.
    */
   async infill(request: InfillRequest, signal: AbortSignal): Promise<InfillResult> {
+    const lineStart = request.prefix.lastIndexOf("\n") + 1;
     const body = await this.json(
-      completionSchema,
+      infillSchema,
       "POST",
-      "/v1/completions",
+      "/infill",
       {
         model: request.model,
-        prompt: request.prefix,
-        suffix: request.suffix,
-        max_tokens: request.maxTokens,
+        input_prefix: request.prefix.slice(0, lineStart),
+        prompt: request.prefix.slice(lineStart),
+        input_suffix: request.suffix,
+        n_predict: request.maxTokens,
         t_max_predict_ms: request.maxPredictMs,
         stop: request.stop,
         temperature: request.sample?.temperature ?? 0,
@@ -169,12 +174,7 @@ export class ApiClient {
       },
       signal,
     );
-    return {
-      text: body.choices[0]?.text ?? "",
-      promptTokens: body.usage.prompt_tokens,
-      cachedTokens: body.usage.prompt_tokens_details?.cached_tokens ?? 0,
-      completionTokens: body.usage.completion_tokens,
-    };
+    return { text: body.content, promptTokens: body.tokens_evaluated, cachedTokens: body.tokens_cached, completionTokens: body.tokens_predicted };
   }
 
   /**
@@ -316,10 +316,7 @@ function errorFromBody(status: number, body: unknown): ApiRequestError {
 }
 
 /** What the client reads of OpenAI's answers to a completion and to /tokenize. */
-const completionSchema = z.object({
-  choices: z.array(z.object({ text: z.string() })),
-  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number(), prompt_tokens_details: z.object({ cached_tokens: z.number().optional() }).optional() }),
-});
+const infillSchema = z.object({ content: z.string(), tokens_evaluated: z.number(), tokens_cached: z.number(), tokens_predicted: z.number() });
 const tokenizeSchema = z.object({ tokens: z.array(z.number()) });
 
 /** An answer as its schema says, or an error naming what the server got wrong. */

@@ -140,6 +140,46 @@ describe("fill-in-the-middle KV reuse on llama.cpp", function () {
     assert.ok(edited.evaluated <= 8, `${edited.evaluated} of ${edited.prompt} prompt tokens were evaluated`);
   });
 
+  describe("past the first difference (prefix-suffix-middle: the suffix follows every edit)", () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `  const v${i} = items[${i}].price * ${i};\n`);
+    const suffix = `\n  }\n${"  log(sum, items.length, 'subtotal');\n".repeat(12)}  return sum;\n}\n`;
+    /** llama.cpp's /infill, as the extension sends it: the cursor's line so far after the middle marker. */
+    const ask = async (before: string, line: string) => {
+      const res = await postJson(squeeze.url, "/infill", { model: squeeze.modelId, input_prefix: before, prompt: line, input_suffix: suffix, n_predict: 8, temperature: 0 });
+      assert.equal(res.status, 200, res.body);
+      const answer = JSON.parse(res.body) as { content: string; tokens_evaluated: number; tokens_cached: number };
+      return { text: answer.content, prompt: answer.tokens_evaluated, evaluated: answer.tokens_evaluated - answer.tokens_cached };
+    };
+    const head = "function total(items) {\n";
+
+    it("evaluates only the typed characters, the long suffix staying cached", async () => {
+      const first = await ask(head + lines.join(""), "  sum +");
+      assert.ok(first.prompt > 400, `a long prompt (${first.prompt} tokens)`);
+      const typed = await ask(head + lines.join(""), "  sum +=");
+      assert.ok(typed.evaluated <= 3, `${typed.evaluated} of ${typed.prompt} prompt tokens evaluated after a keystroke`);
+    });
+
+    it("moves back what follows when the prefix window's start moves on, or a line above goes", async () => {
+      await ask(head + lines.join(""), "  sum");
+      const moved = await ask(head + lines.slice(6).join(""), "  sum");
+      // The function's first line stays; the rest of the window and the suffix move back.
+      assert.ok(moved.evaluated <= 3, `${moved.evaluated} of ${moved.prompt} prompt tokens evaluated after the window's start moved 6 lines`);
+      const deleted = await ask(head + lines.slice(6, 20).join("") + lines.slice(21).join(""), "  sum");
+      assert.ok(deleted.evaluated <= 3, `${deleted.evaluated} of ${deleted.prompt} evaluated after a line above was deleted`);
+    });
+
+    it("leaves the sequence consistent: after an edit and its undo it answers as before, and the same prompt again evaluates only its last token", async () => {
+      const prefix = head + lines.slice(0, 30).join("");
+      const before = await ask(prefix, "  return");
+      await ask(head + lines.slice(3, 30).join(""), "  return");
+      const undone = await ask(prefix, "  return");
+      const again = await ask(prefix, "  return");
+      assert.equal(again.evaluated, 1);
+      assert.equal(again.text, undone.text, "the same cache, the same answer");
+      assert.equal(undone.text, before.text, "the answer after an edit and its undo");
+    });
+  });
+
   it("puts other files before the prompt in the model's repository format, and keeps them cached", async () => {
     const prefix = "def area(r):\n    return";
     const plain = await infill(prefix);

@@ -28,6 +28,7 @@ import { checkPrompt, DEFAULT_MAX_CONTEXT, noFimTokens, PENALTY_WINDOW } from ".
 import { generationEvents } from "../generationLoop";
 import { ContextGate, type LaneKind } from "./contextGate";
 import { SequencePool } from "./sequencePool";
+import { reuseCache } from "./cacheReuse";
 import { FimFormat } from "./fimFormat";
 import { forcedToolChoice } from "../tools/constraints";
 import { callSchema, TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "../tools/hermesFormat";
@@ -245,13 +246,10 @@ export class LlamaCppBackend implements Backend {
     // The typing user first: other generations wait between tokens while a completion runs.
     const endPriority = kind === "fim" ? gate.prioritize() : undefined;
     try {
-      // The KV cache keeps the longest common start with the sequence's last request; the last
-      // prompt token always runs, for the logits of the first answer token.
-      const kept = input.slice(0, -1);
-      if (sequence.compareContextTokens(kept).firstDifferentIndex < sequence.nextTokenIndex) {
-        await gate.edit(() => sequence.adaptStateToTokens(kept, false));
-      }
-      const cachedTokens = sequence.nextTokenIndex;
+      // The KV cache keeps the longest common start with the sequence's last request, and for a
+      // completion also the runs it holds further on; the last prompt token always runs, for the
+      // logits of the first answer token.
+      const cachedTokens = await reuseCache(sequence, input.slice(0, -1), gate, kind === "fim");
       // A grammar's state follows one answer.
       const grammarState = grammar && new (await loadNodeLlamaCpp()).LlamaGrammarEvaluationState({ model, grammar });
       const evaluate = (recent: () => Token[]) => evaluateOptions(options, kind, grammarState, recent);
