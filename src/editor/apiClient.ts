@@ -154,27 +154,38 @@ export class ApiClient {
    * then changes only the prompt's end, so the server evaluates only the typed characters, the
    * suffix staying cached even for prefix-suffix-middle models.
    */
-  async infill(request: InfillRequest, signal: AbortSignal): Promise<InfillResult> {
+  async infill(request: InfillRequest, signal: AbortSignal, onText?: (generated: string) => void): Promise<InfillResult> {
     const lineStart = request.prefix.lastIndexOf("\n") + 1;
-    const body = await this.json(
-      infillSchema,
-      "POST",
-      "/infill",
-      {
-        model: request.model,
-        input_prefix: request.prefix.slice(0, lineStart),
-        prompt: request.prefix.slice(lineStart),
-        input_suffix: request.suffix,
-        n_predict: request.maxTokens,
-        t_max_predict_ms: request.maxPredictMs,
-        stop: request.stop,
-        temperature: request.sample?.temperature ?? 0,
-        ...(request.sample && { seed: request.sample.seed }),
-        ...(request.extra.length > 0 && { input_extra: request.extra }),
-      },
-      signal,
-    );
-    return { text: body.content, promptTokens: body.tokens_evaluated, cachedTokens: body.tokens_cached, completionTokens: body.tokens_predicted };
+    const route = "/infill";
+    const body = {
+      model: request.model,
+      input_prefix: request.prefix.slice(0, lineStart),
+      prompt: request.prefix.slice(lineStart),
+      input_suffix: request.suffix,
+      n_predict: request.maxTokens,
+      t_max_predict_ms: request.maxPredictMs,
+      stop: request.stop,
+      temperature: request.sample?.temperature ?? 0,
+      ...(request.sample && { seed: request.sample.seed }),
+      ...(request.extra.length > 0 && { input_extra: request.extra }),
+      stream: true,
+    };
+    const res = await this.request("POST", route, body, signal, false);
+    // Streamed, so that the completer sees what is generated while it is (see InFlight).
+    let text = "";
+    for await (const event of this.events(res, signal)) {
+      const chunk: unknown = JSON.parse(event.data);
+      if (chunk && typeof chunk === "object" && "error" in chunk) throw errorFromBody(500, chunk);
+      const piece = parseAnswer(infillPieceSchema, chunk, route);
+      text += piece.content;
+      if (!piece.stop) {
+        onText?.(text);
+        continue;
+      }
+      const last = parseAnswer(infillLastSchema, chunk, route);
+      return { text, promptTokens: last.tokens_evaluated, cachedTokens: last.tokens_cached, completionTokens: last.tokens_predicted };
+    }
+    throw new ApiRequestError(502, "the answer stopped before the server finished it", null);
   }
 
   /**
@@ -315,8 +326,9 @@ function errorFromBody(status: number, body: unknown): ApiRequestError {
   return new ApiRequestError(status, parsed.data.error.message, parsed.data.error.code ?? null);
 }
 
-/** What the client reads of OpenAI's answers to a completion and to /tokenize. */
-const infillSchema = z.object({ content: z.string(), tokens_evaluated: z.number(), tokens_cached: z.number(), tokens_predicted: z.number() });
+/** What the client reads of llama.cpp's /infill stream (each piece, and the counts at its end) and of /tokenize. */
+const infillPieceSchema = z.object({ content: z.string(), stop: z.boolean() });
+const infillLastSchema = z.object({ tokens_evaluated: z.number(), tokens_cached: z.number(), tokens_predicted: z.number() });
 const tokenizeSchema = z.object({ tokens: z.array(z.number()) });
 
 /** An answer as its schema says, or an error naming what the server got wrong. */

@@ -5,6 +5,7 @@ import { CompletionCache } from "../../src/editor/completions/completionCache";
 import { ApiClient } from "../../src/editor/apiClient";
 import { Completer, type CompletionReport } from "../../src/editor/completions/completer";
 import { ContextRing } from "../../src/editor/completions/contextRing";
+import { MIN_DEBOUNCE_MS, TypingRhythm } from "../../src/editor/completions/typingRhythm";
 import { budget, completionMode, contextWindow, repeatsFollowing, shapeCompletion, stops } from "../../src/editor/completions/completionRules";
 import { eventually } from "../helpers/eventually";
 import { postJson } from "../helpers/http";
@@ -110,6 +111,45 @@ describe("context ring", () => {
     const ring = new ContextRing(2, 10_000, 10);
     for (let n = 1; n <= 3; n++) ring.add(`f${n}.ts`, file(n), 20);
     assert.deepEqual(ring.chunksFor("x").map((c) => c.filename), ["f2.ts", "f3.ts"]);
+  });
+});
+
+describe("typing rhythm", () => {
+  const clocks = new Map<TypingRhythm, number>();
+  /** Keystrokes `gaps` apart, the first at 0, the next call's going on from the last. */
+  const typed = (rhythm: TypingRhythm, gaps: number[]) => {
+    let now = clocks.get(rhythm);
+    if (now === undefined) rhythm.keystroke((now = 0));
+    for (const gap of gaps) rhythm.keystroke((now += gap));
+    clocks.set(rhythm, now);
+  };
+
+  it("waits the configured debounce until it knows the rhythm, then the user's 75th percentile gap within bursts", () => {
+    const rhythm = new TypingRhythm();
+    typed(rhythm, [60, 70, 80]);
+    assert.equal(rhythm.debounceMs(150), 150, "three gaps are not a rhythm yet");
+    // Pauses between bursts are not part of the rhythm.
+    typed(rhythm, [900, 60, 70, 80, 90, 1200, 100, 110]);
+    assert.equal(rhythm.debounceMs(150), 90);
+  });
+
+  it("never waits longer than configured, nor less than its floor", () => {
+    const slowTypist = new TypingRhythm();
+    typed(slowTypist, [300, 320, 310, 290, 330, 300, 310]);
+    assert.equal(slowTypist.debounceMs(150), 150);
+    const fast = new TypingRhythm();
+    typed(fast, [10, 12, 9, 11, 10, 12, 10]);
+    assert.equal(fast.debounceMs(150), MIN_DEBOUNCE_MS);
+    assert.equal(fast.debounceMs(0), 0, "a debounce configured off stays off");
+  });
+
+  it("keeps the configured debounce while the model answers slowly", () => {
+    const rhythm = new TypingRhythm();
+    typed(rhythm, [60, 70, 80, 60, 70, 80, 60]);
+    rhythm.answered(900);
+    assert.equal(rhythm.debounceMs(150), 150);
+    rhythm.answered(250);
+    assert.ok(rhythm.debounceMs(150) < 150);
   });
 });
 
@@ -278,6 +318,49 @@ describe("completer against a real server", function () {
     assert.ok(first && others.length > 0, `alternatives: ${JSON.stringify(others)}`);
     assert.equal(new Set(others).size, others.length, "no alternative twice");
     assert.ok(others.every((o) => o.trim().length > 0 && !o.includes("\n")), "each is one line, as the place asks");
+  });
+
+  describe("a request in flight when the user types on", () => {
+    // A block opener: multi-line, up to 64 tokens, long enough to type into while it generates.
+    const text = "class Queue:\n    def __init__(self):";
+    /** The greedy answer at `text`, and the completer's own request for it in flight. */
+    const inFlight = async () => {
+      const expected = await completer.complete("queue.py", text, text.length, new AbortController().signal);
+      assert.ok(expected && expected.text.length > 1, `an answer to type along: ${JSON.stringify(expected)}`);
+      await eventually(async () => ((await stats()).requests_in_flight === 0 ? true : undefined), "the requests so far to end");
+      const fresh = new Completer(() => new ApiClient(squeeze.url), () => squeeze.modelId, { debounceMs: () => 0, onBattery: () => false }, (r) => reports.push(r));
+      const first = new AbortController();
+      const pending = fresh.complete("queue.py", text, text.length, first.signal);
+      await eventually(async () => ((await stats()).requests_in_flight > 0 ? true : undefined), "the request to reach the engine", 10_000, 5);
+      // The editor cancels the request it asked, then asks at the next character.
+      first.abort();
+      assert.equal(await pending, undefined);
+      reports.length = 0;
+      return { fresh, expected: expected.text, before: await stats() };
+    };
+
+    it("is taken over when the typed character is what the model generates: its answer less that character, no new request", async () => {
+      const { fresh, expected, before } = await inFlight();
+      const typed = text + expected[0];
+      const answer = await fresh.complete("queue.py", typed, typed.length, new AbortController().signal);
+      fresh.dispose();
+      assert.deepEqual(answer, { text: expected.slice(1), source: "server" });
+      assert.ok(reports.some((r) => r.takenOver), JSON.stringify(reports));
+      const after = await stats();
+      assert.equal(after.cancelled, before.cancelled, "nothing cancelled");
+      assert.equal(reports.filter((r) => r.source === "server" && !r.takenOver).length, 1, "one request answered both places");
+    });
+
+    it("is cancelled at once when the typed character parts from it, and the new place gets its own answer", async () => {
+      const { fresh, expected, before } = await inFlight();
+      const other = expected[0] === "z" ? "q" : "z";
+      const typed = text + other;
+      const answer = await fresh.complete("queue.py", typed, typed.length, new AbortController().signal);
+      fresh.dispose();
+      await eventually(async () => ((await stats()).cancelled === before.cancelled + 1 ? true : undefined), "the request in flight to be cancelled", 10_000, 20);
+      assert.ok(!reports.some((r) => r.takenOver));
+      assert.ok(answer === undefined || answer.source === "server");
+    });
   });
 
   it("stops the server's generation when a newer keystroke supersedes the request", async () => {

@@ -1,11 +1,14 @@
-// The inline-completion logic without the editor: the context window, the cache, the debounce,
-// one request at a time (a new keystroke aborts the request in flight, and the server stops
-// generating), and the rules that shape the answer. The VS Code provider adapts it to the editor;
+// The inline-completion logic without the editor: the context window, the cache, the debounce
+// (following the user's typing rhythm), one request at a time (a new keystroke takes over the
+// request in flight when it typed what the model is generating, else cancels it, and the server
+// stops generating), and the rules that shape the answer. The VS Code provider adapts it to the editor;
 // the completion benchmark drives the same object with a recorded typing session.
 import { abortableDelay } from "../../core/util/delay";
 import type { ApiClient, InfillRequest, InfillResult } from "../apiClient";
 import { CompletionCache } from "./completionCache";
 import { ContextRing } from "./contextRing";
+import { InFlight } from "./inFlight";
+import { TypingRhythm } from "./typingRhythm";
 import { budget, type CompletionMode, completionMode, contextWindow, shapeCompletion, stops } from "./completionRules";
 
 /** Sampled requests for the other suggestions shown when the user asks for more: a small model often repeats itself. */
@@ -26,6 +29,8 @@ export interface Suggestion {
 export interface CompletionReport {
   latencyMs: number;
   source: "cache" | "server";
+  /** Answered by a request asked for at an earlier keystroke, whose generation the user typed along. */
+  takenOver?: boolean;
   promptTokens?: number;
   cachedTokens?: number;
   completionTokens?: number;
@@ -37,6 +42,9 @@ export class Completer {
   readonly ring = new ContextRing();
   /** The warm-up in flight, which a newer one replaces. */
   private warming: AbortController | undefined;
+  /** The request the server is answering, for the next keystroke to take over. */
+  private inFlight: InFlight | undefined;
+  private readonly rhythm = new TypingRhythm();
   /** The suggestion after the one shown, asked for ahead of its acceptance. */
   private next: { prefix: string; suffix: string; abort: AbortController; done: Promise<void> } | undefined;
 
@@ -55,6 +63,7 @@ export class Completer {
     const model = this.model();
     if (!model) return undefined;
     const started = performance.now();
+    if (!invoked) this.rhythm.keystroke(started);
     const place = placeOf(text, offset);
     // The user accepted the suggestion shown: the one after it is on its way already. Anywhere
     // else, this request goes first.
@@ -66,13 +75,39 @@ export class Completer {
       this.report({ latencyMs: performance.now() - started, source: "cache" });
       return { text: cached.text, source: "cache" };
     }
+    // The user typed what the request in flight is generating: its answer, less the typed text.
+    const takenOver = this.inFlight?.takeOver(place.prefix, place.suffix, signal);
+    if (takenOver) {
+      await takenOver;
+      const rest = this.cache.get(place.prefix, place.suffix);
+      if (rest) {
+        this.report({ latencyMs: performance.now() - started, source: "server", takenOver: true });
+        return { text: rest.text, source: "server" };
+      }
+    }
+    this.inFlight?.cancel();
+    if (signal.aborted) return undefined;
     const onBattery = this.settings.onBattery();
-    if (!invoked && !(await abortableDelay(this.settings.debounceMs() * (onBattery ? 2 : 1), signal))) return undefined;
-    const shaped = await this.ask(model, filename, place, signal, (result) =>
-      this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, completionTokens: result.completionTokens }),
+    const debounceMs = this.rhythm.debounceMs(this.settings.debounceMs()) * (onBattery ? 2 : 1);
+    if (!invoked && !(await abortableDelay(debounceMs, signal))) return undefined;
+    const asked = performance.now();
+    const flight = new InFlight(place.prefix, place.suffix, (flightSignal, onText) =>
+      this.ask(model, filename, place, flightSignal, (result) => {
+        this.rhythm.answered(performance.now() - asked);
+        this.report({ latencyMs: performance.now() - started, source: "server", promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, completionTokens: result.completionTokens });
+      }, undefined, onText).then((shaped) => {
+        if (shaped) this.cache.set(place.prefix, place.suffix, shaped);
+        return shaped;
+      }),
     );
-    if (shaped) this.cache.set(place.prefix, place.suffix, shaped);
-    if (signal.aborted || !shaped) return undefined;
+    this.inFlight = flight;
+    const shaped = await untilAborted(flight.answer, signal);
+    if (this.inFlight === flight && !signal.aborted) this.inFlight = undefined;
+    if (signal.aborted) {
+      flight.release();
+      return undefined;
+    }
+    if (!shaped) return undefined;
     this.askNext(model, filename, text, offset, shaped);
     return { text: shaped, source: "server" };
   }
@@ -108,12 +143,20 @@ export class Completer {
   }
 
   /** One request to the server, shaped for the place; undefined when it gave nothing usable or failed. */
-  private async ask(model: string, filename: string, place: Place, signal: AbortSignal, onResult: (result: InfillResult) => void, sample?: InfillRequest["sample"]): Promise<string | undefined> {
+  private async ask(
+    model: string,
+    filename: string,
+    place: Place,
+    signal: AbortSignal,
+    onResult: (result: InfillResult) => void,
+    sample?: InfillRequest["sample"],
+    onText?: (generated: string) => void,
+  ): Promise<string | undefined> {
     const { maxTokens, maxPredictMs, timeoutMs } = budget(place.mode, this.settings.onBattery());
     const abort = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     try {
       const extra = this.ring.chunksFor(filename);
-      const result = await this.client().infill({ model, prefix: place.prefix, suffix: place.suffix, maxTokens, maxPredictMs, stop: stops(place.mode), extra, ...(sample && { sample }) }, abort);
+      const result = await this.client().infill({ model, prefix: place.prefix, suffix: place.suffix, maxTokens, maxPredictMs, stop: stops(place.mode), extra, ...(sample && { sample }) }, abort, onText);
       onResult(result);
       return shapeCompletion(result.text, place.mode, place.suffix);
     } catch {
@@ -141,10 +184,11 @@ export class Completer {
     }
   }
 
-  /** Stops what it asked for on its own: the warm-up and the suggestion asked ahead. */
+  /** Stops what it asked for on its own: the warm-up, the suggestion asked ahead, and a request left for the next keystroke. */
   dispose(): void {
     this.warming?.abort();
     this.next?.abort.abort();
+    this.inFlight?.cancel();
   }
 
   /** A new model answers differently: forget what the old one suggested. */
@@ -165,4 +209,17 @@ function placeOf(text: string, offset: number): Place {
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   const lineEnd = text.indexOf("\n", offset);
   return { prefix, suffix, mode: completionMode(text.slice(lineStart, offset), text.slice(offset, lineEnd < 0 ? text.length : lineEnd)) };
+}
+
+/** `promise`'s value, or undefined as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then((value) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(value);
+    }, () => resolve(undefined));
+  });
 }
