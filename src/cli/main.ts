@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `squeeze` command: the same engine and server as the VS Code extension, without VS Code.
 import { VERSION } from "../core/util/version";
+import { bench } from "./bench";
 import { probe } from "./probe";
 import { ps } from "./ps";
 import { serve, SERVE_HELP } from "./serve";
@@ -19,12 +20,13 @@ Commands:
   import    use GGUFs LM Studio or Ollama downloaded, without copying them
   probe     show this machine's hardware and the models Squeeze picks for it
   ps        show the running server's loaded models and how busy they are
+  bench     measure how fast this machine runs models, on each backend and device
 
 Run "squeeze <command> --help" for a command's options.
 
 ${SERVE_HELP}`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, pull, list, rm, import: importModel, probe, ps };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, pull, list, rm, import: importModel, probe, ps, bench };
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

@@ -1,10 +1,10 @@
 // `squeeze serve`: its arguments checked and made into the service's settings (core/service/squeezeService.ts
 // assembles and runs it), and the process's part: signals, exit, where its output goes.
-import { existsSync, fstatSync } from "node:fs";
+import { fstatSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_LOADED, type ModelRole } from "../core/engine/modelPool";
 import { SqueezeService } from "../core/service/squeezeService";
-import { FLM_PREFIX } from "../core/models/modelLocation";
+import { checkModelArgument } from "./modelArgument";
 import { preferencesSchema } from "../core/selection/types";
 import { intOption, UsageError } from "./usage";
 
@@ -134,7 +134,7 @@ export async function serve(argv: string[]): Promise<void> {
   const embeddingModel = values["embedding-model"];
   const rerankModel = values["rerank-model"];
   for (const model of [...given, completionModel, chatModel, embeddingModel, rerankModel]) {
-    if (model && looksLikePath(model) && !existsSync(model)) throw new UsageError(`no such model file or folder: ${model}`);
+    if (model) checkModelArgument(model);
   }
   // Embedding and reranking models load at start only when named: most clients never ask for them.
   const encoders = { ...(embeddingModel && { embedding: embeddingModel }), ...(rerankModel && { rerank: rerankModel }) };
@@ -188,12 +188,6 @@ export async function serve(argv: string[]): Promise<void> {
 function isLoopback(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-/** Catalog and user ids are plain names; anything with a separator or a model extension is a path. */
-function looksLikePath(model: string): boolean {
-  if (model.startsWith(FLM_PREFIX) || /^(hf\.co|huggingface\.co)\//i.test(model)) return false;
-  return /[\\/]/.test(model) || /\.(gguf|onnx|json)$/i.test(model);
 }
 
 /** Where this process's output begins in the file it goes to (an editor's log); null for a terminal or a pipe. */

@@ -5,6 +5,7 @@ import path from "node:path";
 import * as vscode from "vscode";
 import { describeSelection } from "../core/selection/describe";
 import { continueBlock, continueConfigPath, mergeContinueConfig } from "./continueConfig";
+import { benchmarkMachine } from "./benchmark";
 import type { Ctx } from "./ctx";
 import { downloadWithProgress } from "./downloads";
 import { pickModel } from "./modelPicker";
@@ -19,6 +20,7 @@ const COMMANDS = {
   "squeeze.downloadModel": downloadModel,
   "squeeze.deleteModel": deleteModel,
   "squeeze.showHardwareReport": showHardwareReport,
+  "squeeze.benchmarkMachine": benchmarkMachine,
   "squeeze.startServer": (ctx: Ctx) => ctx.host.start(),
   "squeeze.stopServer": stopServer,
   "squeeze.restartServer": (ctx: Ctx) => ctx.host.restart(),
@@ -57,6 +59,7 @@ async function showActions(ctx: Ctx): Promise<void> {
     { label: "$(cloud-download) Download Model…", command: "squeeze.downloadModel" },
     { label: "$(trash) Delete Model…", command: "squeeze.deleteModel" },
     { label: "$(circuit-board) Show Hardware Report", command: "squeeze.showHardwareReport" },
+    { label: "$(dashboard) Benchmark This Machine", command: "squeeze.benchmarkMachine" },
     running ? { label: "$(debug-restart) Restart Server", command: "squeeze.restartServer" } : { label: "$(play) Start Server", command: "squeeze.startServer" },
     ...(running ? [{ label: "$(debug-stop) Stop Server", command: "squeeze.stopServer" }] : []),
     { label: "$(copy) Copy API Endpoint", command: "squeeze.copyApiEndpoint" },

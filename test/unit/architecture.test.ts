@@ -23,6 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   "core/backends": ["core/hardware", "core/models", "core/natives", "core/protocol", "core/util"],
   "core/engine": ["core/backends", "core/models", "core/protocol", "core/util"],
   "core/store": ["core/catalog", "core/models", "core/protocol", "core/util"],
+  // Measuring models as the server runs them: engines, and the machine's energy counters.
+  "core/bench": ["core/engine", "core/hardware", "core/protocol", "core/util"],
   "core/selection": ["core/catalog", "core/hardware", "core/models", "core/store", "core/protocol", "core/util"],
   "core/server": [
     "core/engine", "core/selection", "core/store", "core/catalog", "core/backends", "core/hardware",
@@ -33,7 +35,7 @@ const ALLOWED: Record<string, string[]> = {
     "core/models", "core/trust", "core/protocol", "core/util",
   ],
   cli: [
-    "core/service", "core/server", "core/engine", "core/selection", "core/store", "core/catalog",
+    "core/bench", "core/service", "core/server", "core/engine", "core/selection", "core/store", "core/catalog",
     "core/hardware", "core/models", "core/trust", "core/protocol", "core/util",
   ],
   // The editor never reaches a runtime: no backends, natives or engine host.
