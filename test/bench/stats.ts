@@ -1,5 +1,4 @@
 // What the benchmarks share: one run's timings and medians.
-export { rotate } from "../../src/core/util/rotate";
 
 export interface Sample {
   ttftMs: number;
@@ -24,4 +23,10 @@ export function median(values: number[]): number {
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** The order of `items` for round `round`: rotating, so that drift in machine load favours none. */
+export function rotate<T>(items: readonly T[], round: number): T[] {
+  const k = round % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }

@@ -1,14 +1,12 @@
 // `squeeze bench`'s measurements: each model on each backend and device that can run it here,
-// loaded the way the server loads it (in a worker thread, after the model's proof), timed at a few
-// prompt lengths. The targets take turns run by run, so that drift in the machine's load favours
-// none, and each figure is the median of the runs after a warm-up, with their range.
+// loaded the way the server loads it (in a worker thread, after the model's proof), alone, timed at
+// a few prompt lengths; each figure is the median of the runs after a warm-up, with their range.
 import os from "node:os";
 import { EngineHost } from "../engine/engineHost";
 import { openEnergyMeter, type EnergyMeter } from "../hardware/energyMeter";
 import type { HardwareProfile } from "../hardware/profileSchema";
-import type { BackendName, LoadSpec, ModelInfo } from "../protocol/types";
-import { rotate } from "../util/rotate";
-import { type BenchPoint, type BenchReport, type BenchTarget, figureOf } from "../protocol/benchReport";
+import type { BackendName } from "../protocol/types";
+import { type BenchPoint, type BenchReport, figureOf } from "../protocol/benchReport";
 
 export interface BenchModel {
   id: string;
@@ -29,14 +27,6 @@ export type BenchProgress = (message: string) => void;
 
 const FILLER = "The history of computing began long before electronic machines, with people who counted by hand. ";
 
-interface Target {
-  model: BenchModel;
-  device: string;
-  host: EngineHost;
-  info: ModelInfo;
-  runs: Map<number, Run[]>;
-}
-
 interface Run {
   promptTokens: number;
   ttftMs: number;
@@ -45,7 +35,7 @@ interface Run {
   joulesPerToken: number | null;
 }
 
-export async function runBench(models: BenchModel[], profile: HardwareProfile, settings: BenchSettings, progress: BenchProgress, signal?: AbortSignal): Promise<BenchReport> {
+export async function runBench(models: BenchModel[], profile: HardwareProfile, settings: BenchSettings, progress: BenchProgress): Promise<BenchReport> {
   const date = new Date().toISOString();
   const energy = await openEnergyMeter();
   const report: BenchReport = {
@@ -61,58 +51,44 @@ export async function runBench(models: BenchModel[], profile: HardwareProfile, s
     energy: { source: energy.meter?.source ?? null, note: energy.note },
     models: models.map((m) => ({ id: m.id, path: m.path, targets: [], skipped: [] })),
   };
-  const targets: Target[] = [];
   try {
     const contextSize = Math.max(...settings.promptLengths) + settings.decodeTokens + 64;
     for (const [index, model] of models.entries()) {
+      const entry = report.models[index]!;
       for (const { device, gpu } of devicesFor(model.backend, profile)) {
-        signal?.throwIfAborted();
         progress(`loading ${model.id} on ${device}`);
+        // One target loaded at a time: an idle runtime beside it (onnxruntime's spinning threads)
+        // measured llama.cpp's decode at about half its speed alone.
         const host = new EngineHost();
         try {
-          const spec: LoadSpec = { id: model.id, path: model.path, backend: model.backend, contextSize, gpu, parallel: 1 };
-          const info = await host.load(spec);
-          // A GPU load that fell back to the CPU measures the CPU again.
+          const info = await host.load({ id: model.id, path: model.path, backend: model.backend, contextSize, gpu, parallel: 1 });
+          // A GPU load that fell back to the CPU would measure the CPU again.
           if (gpu === "auto" && info.gpu === false && (model.backend === "llama.cpp" || model.backend === "onnx")) {
-            report.models[index]!.skipped.push({ backend: model.backend, device, reason: "loaded on the CPU instead (the GPU runtime did not take the model)" });
-            await host.dispose();
+            entry.skipped.push({ backend: model.backend, device, reason: "loaded on the CPU instead (the GPU runtime did not take the model)" });
             continue;
           }
-          targets.push({ model, device: info.gpu === false ? device : String(info.gpu), host, info, runs: new Map() });
-        } catch (err) {
-          await host.dispose();
-          report.models[index]!.skipped.push({ backend: model.backend, device, reason: (err as Error).message });
-        }
-      }
-    }
-    const failed = new Set<Target>();
-    for (const length of settings.promptLengths) {
-      for (let run = 0; run <= settings.runs; run++) {
-        // Turns rotate, so no target always goes first.
-        for (const target of rotate(targets, run).filter((t) => !failed.has(t))) {
-          signal?.throwIfAborted();
-          progress(`${run === 0 ? "warming up" : `run ${run} of ${settings.runs}`}: ${target.model.id} on ${target.device}, ${length}-token prompt`);
-          try {
-            const result = await runOnce(target.host, await promptOf(target.host, length, run), settings.decodeTokens, energy.meter, signal);
-            if (run > 0) target.runs.set(length, [...(target.runs.get(length) ?? []), result]);
-          } catch (err) {
-            if (signal?.aborted) throw err;
-            failed.add(target);
-            report.models[models.indexOf(target.model)]!.skipped.push({ backend: target.model.backend, device: target.device, reason: `failed at a ${length}-token prompt: ${(err as Error).message}` });
+          const target = info.gpu === false ? device : String(info.gpu);
+          const points: BenchPoint[] = [];
+          for (const length of settings.promptLengths) {
+            const runs: Run[] = [];
+            for (let run = 0; run <= settings.runs; run++) {
+                    progress(`${run === 0 ? "warming up" : `run ${run} of ${settings.runs}`}: ${model.id} on ${target}, ${length}-token prompt`);
+              const result = await runOnce(host, await promptOf(host, length, run), settings.decodeTokens, energy.meter);
+              if (run > 0) runs.push(result);
+            }
+            points.push(pointOf(length, runs));
           }
+          entry.targets.push({ backend: model.backend, device: target, runtime: info.runtime, points });
+        } catch (err) {
+          entry.skipped.push({ backend: model.backend, device, reason: (err as Error).message });
+        } finally {
+          await host.dispose();
         }
       }
-    }
-    for (const target of targets.filter((t) => !failed.has(t))) {
-      const entry = report.models[models.indexOf(target.model)]!;
-      const points = settings.promptLengths.map((length) => pointOf(length, target.runs.get(length) ?? []));
-      const benched: BenchTarget = { backend: target.model.backend, device: target.device, runtime: target.info.runtime, points: points.filter((p): p is BenchPoint => p !== undefined) };
-      entry.targets.push(benched);
     }
     return report;
   } finally {
     energy.meter?.stop();
-    for (const target of targets) await target.host.dispose();
   }
 }
 
@@ -135,7 +111,7 @@ async function promptOf(host: EngineHost, tokens: number, run: number): Promise<
   return text;
 }
 
-async function runOnce(host: EngineHost, prompt: string, decodeTokens: number, meter: EnergyMeter | undefined, signal?: AbortSignal): Promise<Run> {
+async function runOnce(host: EngineHost, prompt: string, decodeTokens: number, meter: EnergyMeter | undefined): Promise<Run> {
   const start = performance.now();
   let first: number | undefined;
   let last = start;
@@ -144,7 +120,7 @@ async function runOnce(host: EngineHost, prompt: string, decodeTokens: number, m
   let firstTokens = 0;
   let promptTokens = 0;
   let tokens = 0;
-  for await (const event of host.complete(prompt, { maxTokens: decodeTokens, temperature: 0 }, signal)) {
+  for await (const event of host.complete(prompt, { maxTokens: decodeTokens, temperature: 0 })) {
     if (event.type === "text" && event.tokens > 0 && first === undefined) {
       first = performance.now();
       firstTokens = event.tokens;
@@ -169,8 +145,7 @@ async function runOnce(host: EngineHost, prompt: string, decodeTokens: number, m
   };
 }
 
-function pointOf(length: number, runs: Run[]): BenchPoint | undefined {
-  if (runs.length === 0) return undefined;
+function pointOf(length: number, runs: Run[]): BenchPoint {
   const joules = runs.map((r) => r.joulesPerToken).filter((j): j is number => j !== null);
   return {
     length,
