@@ -5,7 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { benchChart } from "../core/bench/benchChart";
-import type { BenchReport } from "../core/protocol/benchReport";
+import { type BenchReport, benchChartName } from "../core/protocol/benchReport";
 import { type BenchModel, DEFAULT_BENCH, runBench } from "../core/bench/benchRun";
 import { ModelSourceError } from "../core/catalog/userCatalog";
 import { probeHardware } from "../core/hardware/probe";
@@ -67,7 +67,7 @@ export async function bench(argv: string[]): Promise<void> {
     else process.stderr.write(`squeeze: ${message}\n`);
   });
   if (tty) process.stderr.write("\r\x1b[2K");
-  const chart = path.resolve(values.chart ?? path.join(configDir(), `bench-${report.date.slice(0, 19).replace(/[:T]/g, "-")}.svg`));
+  const chart = path.resolve(values.chart ?? path.join(configDir(), benchChartName(report.date)));
   await mkdir(path.dirname(chart), { recursive: true });
   await writeFile(chart, benchChart(report));
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : benchTable(report));

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as vscode from "vscode";
-import { type BenchReport, benchReportSchema } from "../core/protocol/benchReport";
+import { type BenchReport, benchChartName, benchReportSchema } from "../core/protocol/benchReport";
 import { benchmarkHtml } from "./benchmarkPanel";
 import { cliCommand } from "./cliProcess";
 import type { Ctx } from "./ctx";
@@ -14,7 +14,7 @@ import type { Ctx } from "./ctx";
 export async function benchmarkMachine(ctx: Ctx): Promise<BenchReport | undefined> {
   const folder = ctx.extension.globalStorageUri.fsPath;
   await mkdir(folder, { recursive: true });
-  const chart = path.join(folder, `bench-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.svg`);
+  const chart = path.join(folder, benchChartName(new Date().toISOString()));
   const models = [...new Set([ctx.config.model.chat, ctx.config.model.completion].filter(Boolean))];
   const report = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: "Squeeze: benchmarking this machine", cancellable: true },

@@ -72,7 +72,7 @@ export async function runBench(models: BenchModel[], profile: HardwareProfile, s
           for (const length of settings.promptLengths) {
             const runs: Run[] = [];
             for (let run = 0; run <= settings.runs; run++) {
-                    progress(`${run === 0 ? "warming up" : `run ${run} of ${settings.runs}`}: ${model.id} on ${target}, ${length}-token prompt`);
+              progress(`${run === 0 ? "warming up" : `run ${run} of ${settings.runs}`}: ${model.id} on ${target}, ${length}-token prompt`);
               const result = await runOnce(host, await promptOf(host, length, run), settings.decodeTokens, energy.meter);
               if (run > 0) runs.push(result);
             }

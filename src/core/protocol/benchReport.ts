@@ -64,3 +64,8 @@ export function figureOf(values: readonly number[]): Figure {
   const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { median, min: sorted[0]!, max: sorted.at(-1)! };
 }
+
+/** The chart's file name for a run that began at `date` (ISO 8601): sortable, and valid on every OS. */
+export function benchChartName(date: string): string {
+  return `bench-${date.slice(0, 19).replace(/[:T]/g, "-")}.svg`;
+}
