@@ -1,7 +1,8 @@
 // npm run bench:completions: replays a typing session (a real source file of this repository typed
 // in bursts with pauses, sometimes typing along a suggestion) through the extension's Completer
 // against `squeeze serve` on the Qwen2.5-0.5B-shaped model, in real time, inside files of 1k, 10k and
-// 50k lines. Prints the latency from keystroke to suggestion (p50, p95) of the suggestions the model
+// 50k lines (and the same session against llama.cpp's llama-server when SQUEEZE_BENCH_LLAMA_SERVER
+// names one). Prints the latency from keystroke to suggestion (p50, p95) of the suggestions the model
 // answered as its headline, beside the share the cache answered, and the latency of all of them, prompt
 // tokens evaluated per request, and the share of prompt tokens reused from the KV cache.
 import { readFileSync } from "node:fs";
@@ -13,7 +14,8 @@ import { delay } from "../../src/core/util/delay";
 import { Rng } from "../fixtures/rng";
 import { QWEN05, ROOT } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
-import { median, percentile } from "./stats";
+import { startLlamaServer } from "./llamaServer";
+import { median, percentile, rotate } from "./stats";
 
 const SOURCE = path.join(ROOT, "src/editor/serverHost.ts");
 const PADDING = ["src/core/store/pull.ts", "src/core/engine/engineHost.ts", "src/core/server/app.ts"].map((f) => readFileSync(path.join(ROOT, f), "utf8"));
@@ -111,33 +113,57 @@ async function replay(client: ApiClient, model: string, lines: number): Promise<
   return { latencies, reports, keystrokes: keys.length, warmUpMs };
 }
 
+/** A server the typing session is replayed against, through the same completer. */
+interface Target {
+  name: string;
+  url: string;
+  model: string;
+  stop(): Promise<void>;
+}
+
 export async function benchCompletions(): Promise<void> {
+  const anchor = process.env.SQUEEZE_BENCH_LLAMA_SERVER;
   const squeeze = await startSqueeze(["--model", QWEN05]);
+  const targets: Target[] = [{ name: "Squeeze", url: squeeze.url, model: squeeze.modelId, stop: async () => void (await squeeze.stop()) }];
   try {
-    const client = new ApiClient(squeeze.url);
-    console.log(`model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms\n`);
-    // The suggestions the model answers lead: the cache's answers take a millisecond and would hide them.
-    console.log("| file lines | keystrokes | suggestions | answered by the model: p50 ms | p95 ms | answered by the cache | all suggestions: p50 ms | p95 ms | prompt tokens evaluated per request (median, p95) | prompt tokens reused | tokens generated per request (median) | answers taken over from a request in flight |");
-    console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    const all: Run[] = [];
-    for (const lines of SIZES) {
-      const run = await replay(client, squeeze.modelId, lines);
-      all.push(run);
-      console.log(row(String(lines), run));
+    if (anchor) {
+      // As llama.vscode asks llama-server to run: one slot, its cache reuse on, flash attention.
+      const server = await startLlamaServer(anchor, ["-c", "8192", "-np", "1", "-fa", "on", "--cache-reuse", "256"]);
+      targets.push({ name: "llama-server", url: server.url, model: "qwen05", stop: () => server.stop() });
     }
-    const total: Run = { latencies: all.flatMap((r) => r.latencies), reports: all.flatMap((r) => r.reports), keystrokes: all.reduce((n, r) => n + r.keystrokes, 0), warmUpMs: NaN };
-    console.log(row("all", total));
-    // Cache hits answer in about a millisecond whatever the file, so flatness is judged on the server's answers.
-    const p50s = all.map((r) => percentile(serverMs(r), 50));
-    console.log(`\nwarm-up when each file opens (not in the latencies): ${all.map((r) => r.warmUpMs.toFixed(0)).join(", ")} ms`);
-    console.log(`p50 of the server's answers across file sizes: ${p50s.map((p) => p.toFixed(0)).join(", ")} ms, spread ${(((Math.max(...p50s) - Math.min(...p50s)) / Math.min(...p50s)) * 100).toFixed(0)}% (target within 20%)`);
-    const fromServer = serverMs(total);
-    const cacheShare = (100 * (total.latencies.length - fromServer.length)) / Math.max(1, total.latencies.length);
-    console.log(`\nheadline: suggestions answered by the model, from keystroke (debounce included): p50 ${percentile(fromServer, 50).toFixed(0)} ms, p95 ${percentile(fromServer, 95).toFixed(0)} ms; ${cacheShare.toFixed(0)}% of suggestions came from the cache instead`);
+    console.log(
+      `model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms; ` +
+        (anchor ? `the same session through the same completer against llama-server (${anchor}, -np 1 --cache-reuse 256), the servers taking turns per file size\n` : "set SQUEEZE_BENCH_LLAMA_SERVER to replay it against llama-server too\n"),
+    );
+    const runs = new Map<Target, Run[]>(targets.map((t) => [t, []]));
+    for (const [i, lines] of SIZES.entries()) {
+      for (const target of rotate(targets, i)) runs.get(target)!.push(await replay(new ApiClient(target.url), target.model, lines));
+    }
+    const headlines = targets.map((target) => report(target.name, runs.get(target)!));
+    if (headlines.length === 2) console.log(`\nSqueeze against llama-server, p50 of the model's answers: ${(headlines[0]! / headlines[1]!).toFixed(2)}x its time`);
     console.log("targets on 2 cores: the model's answers p50 ≤ 350 ms and p95 ≤ 650 ms, ≤ 12 prompt tokens evaluated per request, ≥ 95% of prompt tokens reused");
   } finally {
-    await squeeze.stop();
+    for (const target of targets) await target.stop();
   }
+}
+
+/** Prints one server's table and headline; returns the p50 of the model's answers. */
+function report(name: string, all: Run[]): number {
+  // The suggestions the model answers lead: the cache's answers take a millisecond and would hide them.
+  console.log(`### ${name}\n`);
+  console.log("| file lines | keystrokes | suggestions | answered by the model: p50 ms | p95 ms | answered by the cache | all suggestions: p50 ms | p95 ms | prompt tokens evaluated per request (median, p95) | prompt tokens reused | tokens generated per request (median) | answers taken over from a request in flight |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  all.forEach((run, i) => console.log(row(String(SIZES[i]), run)));
+  const total: Run = { latencies: all.flatMap((r) => r.latencies), reports: all.flatMap((r) => r.reports), keystrokes: all.reduce((n, r) => n + r.keystrokes, 0), warmUpMs: NaN };
+  console.log(row("all", total));
+  // Cache hits answer in about a millisecond whatever the file, so flatness is judged on the server's answers.
+  const p50s = all.map((r) => percentile(serverMs(r), 50));
+  console.log(`\nwarm-up when each file opens (not in the latencies): ${all.map((r) => r.warmUpMs.toFixed(0)).join(", ")} ms`);
+  console.log(`p50 of the server's answers across file sizes: ${p50s.map((p) => p.toFixed(0)).join(", ")} ms, spread ${(((Math.max(...p50s) - Math.min(...p50s)) / Math.min(...p50s)) * 100).toFixed(0)}% (target within 20%)`);
+  const fromServer = serverMs(total);
+  const cacheShare = (100 * (total.latencies.length - fromServer.length)) / Math.max(1, total.latencies.length);
+  console.log(`\nheadline (${name}): suggestions answered by the model, from keystroke (debounce included): p50 ${percentile(fromServer, 50).toFixed(0)} ms, p95 ${percentile(fromServer, 95).toFixed(0)} ms; ${cacheShare.toFixed(0)}% of suggestions came from the cache instead\n`);
+  return percentile(fromServer, 50);
 }
 
 const serverMs = (run: Run) => run.latencies.filter((l) => l.source === "server").map((l) => l.ms);

@@ -3,13 +3,9 @@
 // and through llama.cpp's own llama-server beside it when SQUEEZE_BENCH_LLAMA_SERVER names one
 // (../shared/tools/build-llama-anchor.sh builds it from node-llama-cpp's own llama.cpp source).
 // The servers take turns round by round; medians of BENCH_CONTENTION_ROUNDS rounds.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import os from "node:os";
-import path from "node:path";
-import { freePort } from "../../src/core/util/ports";
 import { QWEN05 } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
+import { startLlamaServer } from "./llamaServer";
 import { median, rotate } from "./stats";
 import { type Streamed, streamRequest } from "./streamRequest";
 
@@ -44,21 +40,8 @@ async function squeezeServer(): Promise<Server> {
 }
 
 async function llamaServer(binary: string): Promise<Server> {
-  const port = await freePort();
-  const threads = String(Math.min(os.availableParallelism(), 8));
-  const args = ["-m", QWEN05, "-t", threads, "-c", String(CONTEXT * PARALLEL), "-np", String(PARALLEL), "-fa", "on", "--host", "127.0.0.1", "--port", String(port)];
-  const child: ChildProcess = spawn(binary, args, {
-    env: { ...process.env, LD_LIBRARY_PATH: [path.dirname(binary), process.env.LD_LIBRARY_PATH].filter(Boolean).join(":") },
-    stdio: "ignore",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (i > 600) throw new Error("llama-server did not become healthy in 60 s");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const server = await startLlamaServer(binary, ["-c", String(CONTEXT * PARALLEL), "-np", String(PARALLEL), "-fa", "on"]);
+  const url = server.url;
   return {
     name: "llama-server",
     url,
@@ -69,10 +52,7 @@ async function llamaServer(binary: string): Promise<Server> {
       route: "/v1/completions",
       body: { prompt: `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`, max_tokens: FIM_TOKENS, temperature: 0, stream: true },
     }),
-    stop: async () => {
-      child.kill("SIGTERM");
-      if (child.exitCode === null) await once(child, "exit");
-    },
+    stop: () => server.stop(),
   };
 }
 
