@@ -344,7 +344,11 @@ describe("completer against a real server", function () {
       const typed = text + expected[0];
       const answer = await fresh.complete("queue.py", typed, typed.length, new AbortController().signal);
       fresh.dispose();
-      assert.deepEqual(answer, { text: expected.slice(1), source: "server" });
+      assert.equal(answer?.source, "server");
+      // Both are the same greedy answer, each cut where its 1.2 s time budget ran out (a loaded
+      // machine generates less): one starts the other.
+      const [shorter, longer] = [answer!.text, expected.slice(1)].sort((a, b) => a.length - b.length);
+      assert.ok(shorter!.length > 0 && longer!.startsWith(shorter!), `${JSON.stringify(answer!.text)} is the greedy answer ${JSON.stringify(expected)} less its first character`);
       assert.ok(reports.some((r) => r.takenOver), JSON.stringify(reports));
       const after = await stats();
       assert.equal(after.cancelled, before.cancelled, "nothing cancelled");
