@@ -183,7 +183,8 @@ export class ApiClient {
         continue;
       }
       const last = parseAnswer(infillLastSchema, chunk, route);
-      return { text, promptTokens: last.tokens_evaluated, cachedTokens: last.tokens_cached, completionTokens: last.tokens_predicted };
+      // timings.prompt_n is what was evaluated; llama-server's tokens_cached also counts the answer.
+      return { text, promptTokens: last.tokens_evaluated, cachedTokens: last.tokens_evaluated - last.timings.prompt_n, completionTokens: last.tokens_predicted };
     }
     throw new ApiRequestError(502, "the answer stopped before the server finished it", null);
   }
@@ -328,7 +329,7 @@ function errorFromBody(status: number, body: unknown): ApiRequestError {
 
 /** What the client reads of llama.cpp's /infill stream (each piece, and the counts at its end) and of /tokenize. */
 const infillPieceSchema = z.object({ content: z.string(), stop: z.boolean() });
-const infillLastSchema = z.object({ tokens_evaluated: z.number(), tokens_cached: z.number(), tokens_predicted: z.number() });
+const infillLastSchema = z.object({ tokens_evaluated: z.number(), tokens_predicted: z.number(), timings: z.object({ prompt_n: z.number() }) });
 const tokenizeSchema = z.object({ tokens: z.array(z.number()) });
 
 /** An answer as its schema says, or an error naming what the server got wrong. */
