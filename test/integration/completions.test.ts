@@ -124,32 +124,38 @@ describe("typing rhythm", () => {
     clocks.set(rhythm, now);
   };
 
-  it("waits the configured debounce until it knows the rhythm, then the user's 75th percentile gap within bursts", () => {
+  it("asks at once on mains power once the model has answered fast", () => {
     const rhythm = new TypingRhythm();
     typed(rhythm, [60, 70, 80]);
-    assert.equal(rhythm.debounceMs(150), 150, "three gaps are not a rhythm yet");
+    assert.equal(rhythm.debounceMs(150, false), 150, "before any answer the cost of a request is unknown");
+    rhythm.answered(250);
+    assert.equal(rhythm.debounceMs(150, false), 0);
+    rhythm.answered(900);
+    assert.equal(rhythm.debounceMs(150, false), 150, "a slow model's tokens hold the next request up");
+  });
+
+  it("on battery waits the configured debounce until it knows the rhythm, then the user's 75th percentile gap within bursts, doubled", () => {
+    const rhythm = new TypingRhythm();
+    rhythm.answered(250);
+    typed(rhythm, [60, 70, 80]);
+    assert.equal(rhythm.debounceMs(150, true), 300, "three gaps are not a rhythm yet");
     // Pauses between bursts are not part of the rhythm.
     typed(rhythm, [900, 60, 70, 80, 90, 1200, 100, 110]);
-    assert.equal(rhythm.debounceMs(150), 90);
-  });
-
-  it("never waits longer than configured, nor less than its floor", () => {
-    const slowTypist = new TypingRhythm();
-    typed(slowTypist, [300, 320, 310, 290, 330, 300, 310]);
-    assert.equal(slowTypist.debounceMs(150), 150);
-    const fast = new TypingRhythm();
-    typed(fast, [10, 12, 9, 11, 10, 12, 10]);
-    assert.equal(fast.debounceMs(150), MIN_DEBOUNCE_MS);
-    assert.equal(fast.debounceMs(0), 0, "a debounce configured off stays off");
-  });
-
-  it("keeps the configured debounce while the model answers slowly", () => {
-    const rhythm = new TypingRhythm();
-    typed(rhythm, [60, 70, 80, 60, 70, 80, 60]);
+    assert.equal(rhythm.debounceMs(150, true), 180);
     rhythm.answered(900);
-    assert.equal(rhythm.debounceMs(150), 150);
-    rhythm.answered(250);
-    assert.ok(rhythm.debounceMs(150) < 150);
+    assert.equal(rhythm.debounceMs(150, true), 300, "a slow model: the configured debounce");
+  });
+
+  it("on battery never waits longer than configured, nor less than its floor, before doubling", () => {
+    const slowTypist = new TypingRhythm();
+    slowTypist.answered(250);
+    typed(slowTypist, [300, 320, 310, 290, 330, 300, 310]);
+    assert.equal(slowTypist.debounceMs(150, true), 300);
+    const fast = new TypingRhythm();
+    fast.answered(250);
+    typed(fast, [10, 12, 9, 11, 10, 12, 10]);
+    assert.equal(fast.debounceMs(150, true), 2 * MIN_DEBOUNCE_MS);
+    assert.equal(fast.debounceMs(0, true), 0, "a debounce configured off stays off");
   });
 });
 

@@ -87,8 +87,7 @@ export class Completer {
     }
     this.inFlight?.cancel();
     if (signal.aborted) return undefined;
-    const onBattery = this.settings.onBattery();
-    const debounceMs = this.rhythm.debounceMs(this.settings.debounceMs()) * (onBattery ? 2 : 1);
+    const debounceMs = this.rhythm.debounceMs(this.settings.debounceMs(), this.settings.onBattery());
     if (!invoked && !(await abortableDelay(debounceMs, signal))) return undefined;
     const asked = performance.now();
     const flight = new InFlight(place.prefix, place.suffix, (flightSignal, onText) =>
