@@ -317,10 +317,19 @@ describe("completer against a real server", function () {
     assert.ok(next === undefined || next.source === "cache");
   });
 
-  it("asked for more, gives sampled alternatives, each once and shaped for the place", async () => {
+  it("asked for more, gives sampled alternatives, each once and shaped for the place, none superseding another", async () => {
+    await eventually(async () => ((await stats()).requests_in_flight === 0 ? true : undefined), "the earlier tests' requests to end");
+    // As an editor window asks: its requests name the window, so that a newer place supersedes an older one.
+    const window = new Completer(() => new ApiClient(squeeze.url, {}, "window-alternatives"), () => squeeze.modelId, { debounceMs: () => 0, onBattery: () => false }, () => {});
     const text = "def area(r):\n    return ";
-    const first = await completer.complete("area.py", text, text.length, new AbortController().signal, { invoked: true });
-    const others = await completer.alternatives("area.py", text, text.length, new AbortController().signal);
+    const first = await window.complete("area.py", text, text.length, new AbortController().signal, { invoked: true });
+    await eventually(async () => ((await stats()).requests_in_flight === 0 ? true : undefined), "the suggestion asked ahead to end");
+    const { cancelled, completed } = await stats();
+    const others = await window.alternatives("area.py", text, text.length, new AbortController().signal);
+    window.dispose();
+    const after = await stats();
+    assert.equal(after.cancelled, cancelled, "the alternatives, all for the same place, went on side by side");
+    assert.ok(after.completed >= completed + 3, `three sampled requests answered (${after.completed - completed})`);
     assert.ok(first && others.length > 0, `alternatives: ${JSON.stringify(others)}`);
     assert.equal(new Set(others).size, others.length, "no alternative twice");
     assert.ok(others.every((o) => o.trim().length > 0 && !o.includes("\n")), "each is one line, as the place asks");

@@ -57,8 +57,8 @@ export class EngineHost implements Engine {
   private readonly queue: Scheduler;
   private readonly maxQueue: number;
   private tokenizing = 0;
-  /** Each client's completion in flight: its next one cancels it. */
-  private readonly latestCompletion = new Map<string, AbortController>();
+  /** Each client's completions in flight, all for one place (see supersede). */
+  private readonly latestCompletion = new Map<string, { place: string; requests: Set<AbortController> }>();
   /** The live worker thread, and the promise of it being ready (model loaded). */
   private current: Worker | undefined;
   private ready: Promise<Worker> | undefined;
@@ -222,17 +222,25 @@ export class EngineHost implements Engine {
   }
 
   /**
-   * A client's new completion cancels the one it sent before (the user typed on), waiting or
-   * running, so that a window never has more than one in flight.
+   * A client's new completion cancels the ones it sent before for another prompt (the user typed
+   * on), waiting or running, so that a window has one place in flight. Completions for the same
+   * prompt (the sampled alternatives the user asked to see) go on side by side.
    */
   private supersede(request: GenerationRequest, signal: AbortSignal | undefined): { signal?: AbortSignal; settled?: () => void } {
-    const client = request.kind === "infill" ? request.options.client : undefined;
-    if (client === undefined) return { signal };
-    this.latestCompletion.get(client)?.abort(new EngineError("cancelled", "a newer completion from the same client superseded it"));
+    if (request.kind !== "infill" || request.options.client === undefined) return { signal };
+    const client = request.options.client;
+    const place = JSON.stringify([request.prefix, request.suffix, request.options.middle, request.options.inputExtra]);
+    let latest = this.latestCompletion.get(client);
+    if (latest?.place !== place) {
+      for (const older of latest?.requests ?? []) older.abort(new EngineError("cancelled", "a newer completion from the same client superseded it"));
+      latest = { place, requests: new Set() };
+      this.latestCompletion.set(client, latest);
+    }
     const controller = new AbortController();
-    this.latestCompletion.set(client, controller);
+    latest.requests.add(controller);
     const settled = () => {
-      if (this.latestCompletion.get(client) === controller) this.latestCompletion.delete(client);
+      latest.requests.delete(controller);
+      if (latest.requests.size === 0 && this.latestCompletion.get(client) === latest) this.latestCompletion.delete(client);
     };
     return { signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal, settled };
   }
