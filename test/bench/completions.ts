@@ -1,27 +1,34 @@
 // npm run bench:completions: replays a typing session (a real source file of this repository typed
 // in bursts with pauses, sometimes typing along a suggestion) through the extension's Completer
 // against `squeeze serve` on the Qwen2.5-0.5B-shaped model, in real time, inside files of 1k, 10k and
-// 50k lines (and the same session against llama.cpp's llama-server when SQUEEZE_BENCH_LLAMA_SERVER
-// names one). Prints the latency from keystroke to suggestion (p50, p95) of the suggestions the model
+// 50k lines, and once more in the 10k-line file while chats stream on the same server (and the same
+// session against llama.cpp's llama-server when SQUEEZE_BENCH_LLAMA_SERVER names one). Prints the latency from keystroke to suggestion (p50, p95) of the suggestions the model
 // answered as its headline, beside the share the cache answered, and the latency of all of them, prompt
 // tokens evaluated per request, and the share of prompt tokens reused from the KV cache.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiClient } from "../../src/editor/apiClient";
 import { Completer, type CompletionReport } from "../../src/editor/completions/completer";
-import { WINDOW_STEP } from "../../src/editor/completions/completionRules";
+import { SUFFIX_CHARS, WINDOW_STEP } from "../../src/editor/completions/completionRules";
 import { delay } from "../../src/core/util/delay";
 import { Rng } from "../fixtures/rng";
 import { QWEN05, ROOT } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
 import { startLlamaServer } from "./llamaServer";
 import { median, percentile, rotate } from "./stats";
+import { streamRequest } from "./streamRequest";
 
 const SOURCE = path.join(ROOT, "src/editor/serverHost.ts");
 const PADDING = ["src/core/store/pull.ts", "src/core/engine/engineHost.ts", "src/core/server/app.ts"].map((f) => readFileSync(path.join(ROOT, f), "utf8"));
 const TYPED_CHARS = Number(process.env.BENCH_TYPED_CHARS ?? 240);
 const DEBOUNCE_MS = Number(process.env.BENCH_DEBOUNCE_MS ?? 150);
+/** Characters after the cursor sent with each request (the completer's default unless set). */
+const SUFFIX = Number(process.env.BENCH_SUFFIX_CHARS ?? SUFFIX_CHARS);
 const SIZES = [1_000, 10_000, 50_000];
+/** The file size of the session replayed while chats stream. */
+const BESIDE_CHAT_LINES = 10_000;
+/** How long chats stream alone first, for their speed without the typing. */
+const CHAT_ALONE_MS = 8_000;
 // The same keystrokes in every file size, so that only the size differs between rows.
 const SESSION_SEED = 1000;
 
@@ -78,7 +85,7 @@ interface Run {
 
 async function replay(client: ApiClient, model: string, lines: number): Promise<Run> {
   const reports: CompletionReport[] = [];
-  const completer = new Completer(() => client, () => model, { debounceMs: () => DEBOUNCE_MS, onBattery: () => false }, (r) => reports.push(r));
+  const completer = new Completer(() => client, () => model, { debounceMs: () => DEBOUNCE_MS, onBattery: () => false }, (r) => reports.push(r), SUFFIX);
   const { before, typed, after } = documentOf(lines);
   let text = before + after;
   let cursor = before.length;
@@ -132,7 +139,7 @@ export async function benchCompletions(): Promise<void> {
       targets.push({ name: "llama-server", url: server.url, model: "qwen05", stop: () => server.stop() });
     }
     console.log(
-      `model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms; ` +
+      `model ${squeeze.modelId}; ${TYPED_CHARS} characters of ${path.relative(ROOT, SOURCE)} typed in real time per file size; debounce ${DEBOUNCE_MS} ms; suffix ${SUFFIX} characters; ` +
         (anchor ? `the same session through the same completer against llama-server (${anchor}, -np 1 --cache-reuse 256), the servers taking turns per file size\n` : "set SQUEEZE_BENCH_LLAMA_SERVER to replay it against llama-server too\n"),
     );
     const runs = new Map<Target, Run[]>(targets.map((t) => [t, []]));
@@ -141,18 +148,65 @@ export async function benchCompletions(): Promise<void> {
     }
     const headlines = targets.map((target) => report(target.name, runs.get(target)!));
     if (headlines.length === 2) console.log(`\nSqueeze against llama-server, p50 of the model's answers: ${(headlines[0]! / headlines[1]!).toFixed(2)}x its time`);
+    await besideChats(squeeze.url, squeeze.modelId);
     console.log("targets on 2 cores: the model's answers p50 ≤ 350 ms and p95 ≤ 650 ms, ≤ 12 prompt tokens evaluated per request, ≥ 95% of prompt tokens reused");
   } finally {
     for (const target of targets) await target.stop();
   }
 }
 
+/**
+ * The session once more while chats stream one after another on the same server (another tool, or
+ * the chat view, answering beside the typing), and the chats' speed with and without it. Squeeze
+ * only: llama-server run as llama.vscode runs it has one slot, so its chat would wait.
+ */
+async function besideChats(url: string, model: string): Promise<void> {
+  const alone = streamChats(url, model);
+  await delay(CHAT_ALONE_MS);
+  const aloneRate = await alone.stop();
+  const beside = streamChats(url, model);
+  const run = await replay(new ApiClient(url), model, BESIDE_CHAT_LINES);
+  const besideRate = await beside.stop();
+  console.log(`### Squeeze, chats streaming beside the typing\n`);
+  console.log(TABLE_HEAD);
+  console.log(row(`${BESIDE_CHAT_LINES}, chats streaming`, run));
+  const fromServer = serverMs(run);
+  console.log(
+    `\nheadline (beside chats): suggestions answered by the model p50 ${percentile(fromServer, 50).toFixed(0)} ms, p95 ${percentile(fromServer, 95).toFixed(0)} ms; ` +
+      `the chats decoded ${besideRate.toFixed(1)} tokens/s meanwhile, ${aloneRate.toFixed(1)} alone (${(besideRate / aloneRate).toFixed(2)}x)\n`,
+  );
+}
+
+/** Chats streamed one after another until stopped; stop() gives the tokens per second they streamed. */
+function streamChats(url: string, model: string): { stop(): Promise<number> } {
+  const controller = new AbortController();
+  const started = performance.now();
+  let tokens = 0;
+  const loop = (async () => {
+    for (let n = 0; !controller.signal.aborted; n++) {
+      const body = { model, messages: [{ role: "user", content: `Chat ${n}: tell me the history of computing, from the abacus to the present day.` }], max_tokens: 512, temperature: 0, stream: true };
+      await streamRequest(`${url}/v1/chat/completions`, body, controller.signal, () => tokens++);
+    }
+  })();
+  return {
+    async stop() {
+      controller.abort();
+      await loop;
+      return (tokens * 1000) / (performance.now() - started);
+    },
+  };
+}
+
+const TABLE_HEAD = [
+  "| file lines | keystrokes | suggestions | answered by the model: p50 ms | p95 ms | answered by the cache | all suggestions: p50 ms | p95 ms | prompt tokens evaluated per request (median, p95) | prompt tokens reused | tokens generated per request (median) | answers taken over from a request in flight |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|",
+].join("\n");
+
 /** Prints one server's table and headline; returns the p50 of the model's answers. */
 function report(name: string, all: Run[]): number {
   // The suggestions the model answers lead: the cache's answers take a millisecond and would hide them.
   console.log(`### ${name}\n`);
-  console.log("| file lines | keystrokes | suggestions | answered by the model: p50 ms | p95 ms | answered by the cache | all suggestions: p50 ms | p95 ms | prompt tokens evaluated per request (median, p95) | prompt tokens reused | tokens generated per request (median) | answers taken over from a request in flight |");
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log(TABLE_HEAD);
   all.forEach((run, i) => console.log(row(String(SIZES[i]), run)));
   const total: Run = { latencies: all.flatMap((r) => r.latencies), reports: all.flatMap((r) => r.reports), keystrokes: all.reduce((n, r) => n + r.keystrokes, 0), warmUpMs: NaN };
   console.log(row("all", total));

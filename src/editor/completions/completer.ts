@@ -9,7 +9,7 @@ import { CompletionCache } from "./completionCache";
 import { ContextRing } from "./contextRing";
 import { InFlight } from "./inFlight";
 import { TypingRhythm } from "./typingRhythm";
-import { budget, type CompletionMode, completionMode, contextWindow, shapeCompletion, stops } from "./completionRules";
+import { budget, type CompletionMode, completionMode, contextWindow, shapeCompletion, stops, SUFFIX_CHARS } from "./completionRules";
 
 /** Sampled requests for the other suggestions shown when the user asks for more: a small model often repeats itself. */
 const ALTERNATIVE_TRIES = 3;
@@ -53,6 +53,8 @@ export class Completer {
     private readonly model: () => string | undefined,
     private readonly settings: CompleterSettings,
     private readonly report: (r: CompletionReport) => void,
+    /** Characters after the cursor sent (the benchmark measures others). */
+    private readonly suffixChars = SUFFIX_CHARS,
   ) {}
 
   /**
@@ -64,7 +66,7 @@ export class Completer {
     if (!model) return undefined;
     const started = performance.now();
     if (!invoked) this.rhythm.keystroke(started);
-    const place = placeOf(text, offset);
+    const place = placeOf(text, offset, this.suffixChars);
     // The user accepted the suggestion shown: the one after it is on its way already. Anywhere
     // else, this request goes first.
     const next = this.next;
@@ -118,7 +120,7 @@ export class Completer {
    */
   private askNext(model: string, filename: string, text: string, offset: number, suggestion: string): void {
     if (this.settings.onBattery()) return;
-    const place = placeOf(text.slice(0, offset) + suggestion + text.slice(offset), offset + suggestion.length);
+    const place = placeOf(text.slice(0, offset) + suggestion + text.slice(offset), offset + suggestion.length, this.suffixChars);
     if (this.cache.get(place.prefix, place.suffix)) return;
     const abort = new AbortController();
     const done = this.ask(model, filename, place, abort.signal, () => {}).then((shaped) => {
@@ -135,7 +137,7 @@ export class Completer {
   async alternatives(filename: string, text: string, offset: number, signal: AbortSignal): Promise<string[]> {
     const model = this.model();
     if (!model) return [];
-    const place = placeOf(text, offset);
+    const place = placeOf(text, offset, this.suffixChars);
     const seeds = Array.from({ length: ALTERNATIVE_TRIES }, (_, i) => i + 1);
     const answers = await Promise.all(seeds.map((seed) => this.ask(model, filename, place, signal, () => {}, { temperature: ALTERNATIVE_TEMPERATURE, seed })));
     return [...new Set(answers.filter((a): a is string => a !== undefined))];
@@ -174,7 +176,7 @@ export class Completer {
     this.warming?.abort();
     if (!model || this.settings.onBattery()) return;
     const warming = (this.warming = new AbortController());
-    const { prefix, suffix } = contextWindow(text, offset);
+    const { prefix, suffix } = contextWindow(text, offset, this.suffixChars);
     const extra = this.ring.chunksFor(filename);
     try {
       await this.client().infill({ model, prefix, suffix, maxTokens: 1, maxPredictMs: 1, stop: [], extra }, warming.signal);
@@ -203,8 +205,8 @@ interface Place {
 }
 
 /** The context window around `offset`, and whether the line there wants one line or several. */
-function placeOf(text: string, offset: number): Place {
-  const { prefix, suffix } = contextWindow(text, offset);
+function placeOf(text: string, offset: number, suffixChars: number): Place {
+  const { prefix, suffix } = contextWindow(text, offset, suffixChars);
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   const lineEnd = text.indexOf("\n", offset);
   return { prefix, suffix, mode: completionMode(text.slice(lineStart, offset), text.slice(offset, lineEnd < 0 ? text.length : lineEnd)) };
