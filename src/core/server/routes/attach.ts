@@ -11,7 +11,7 @@ import type { ServerLife } from "../serverLife";
 const ALIVE_EVERY_MS = 15_000;
 
 export function attach(life: ServerLife, identity: Omit<ServerIdentity, "keep_alive_s">): RequestHandler {
-  return (req, res) => {
+  return (_req, res) => {
     const detach = life.attach();
     const stream = new SseWriter(res);
     const keepAlive = life.keepAliveMs;
@@ -22,11 +22,12 @@ export function attach(life: ServerLife, identity: Omit<ServerIdentity, "keep_al
       await stream.sendEvent("stopping", { reason });
       stream.end();
     });
+    // The response's close, not the request's: a request closes once its body is read, while the
+    // stream it opened still stands.
     res.once("close", () => {
       clearInterval(timer);
       unlisten();
       detach();
     });
-    req.once("close", detach);
   };
 }
