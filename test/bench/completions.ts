@@ -2,9 +2,10 @@
 // in bursts with pauses, sometimes typing along a suggestion) through the extension's Completer
 // against `squeeze serve` on the Qwen2.5-0.5B-shaped model, in real time, inside files of 1k, 10k and
 // 50k lines, and once more in the 10k-line file while chats stream on the same server (and the same
-// session against llama.cpp's llama-server when SQUEEZE_BENCH_LLAMA_SERVER names one). Prints the latency from keystroke to suggestion (p50, p95) of the suggestions the model
-// answered as its headline, beside the share the cache answered, and the latency of all of them, prompt
-// tokens evaluated per request, and the share of prompt tokens reused from the KV cache.
+// session against llama.cpp's llama-server when SQUEEZE_BENCH_LLAMA_SERVER names one). Prints the
+// latency from keystroke to suggestion (p50, p95) of the suggestions the model answered as its
+// headline, beside the share the cache answered, and the latency of all of them, prompt tokens
+// evaluated per request, and the share of prompt tokens reused from the KV cache.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiClient } from "../../src/editor/apiClient";
@@ -170,9 +171,8 @@ async function besideChats(url: string, model: string): Promise<void> {
   console.log(`### Squeeze, chats streaming beside the typing\n`);
   console.log(TABLE_HEAD);
   console.log(row(`${BESIDE_CHAT_LINES}, chats streaming`, run));
-  const fromServer = serverMs(run);
   console.log(
-    `\nheadline (beside chats): suggestions answered by the model p50 ${percentile(fromServer, 50).toFixed(0)} ms, p95 ${percentile(fromServer, 95).toFixed(0)} ms; ` +
+    `\nheadline (beside chats): suggestions answered by the model, from keystroke (debounce included): ${modelAnswers(run)}; ` +
       `the chats decoded ${besideRate.toFixed(1)} tokens/s meanwhile, ${aloneRate.toFixed(1)} alone (${(besideRate / aloneRate).toFixed(2)}x)\n`,
   );
 }
@@ -216,11 +216,14 @@ function report(name: string, all: Run[]): number {
   console.log(`p50 of the server's answers across file sizes: ${p50s.map((p) => p.toFixed(0)).join(", ")} ms, spread ${(((Math.max(...p50s) - Math.min(...p50s)) / Math.min(...p50s)) * 100).toFixed(0)}% (target within 20%)`);
   const fromServer = serverMs(total);
   const cacheShare = (100 * (total.latencies.length - fromServer.length)) / Math.max(1, total.latencies.length);
-  console.log(`\nheadline (${name}): suggestions answered by the model, from keystroke (debounce included): p50 ${percentile(fromServer, 50).toFixed(0)} ms, p95 ${percentile(fromServer, 95).toFixed(0)} ms; ${cacheShare.toFixed(0)}% of suggestions came from the cache instead\n`);
+  console.log(`\nheadline (${name}): suggestions answered by the model, from keystroke (debounce included): ${modelAnswers(total)}; ${cacheShare.toFixed(0)}% of suggestions came from the cache instead\n`);
   return percentile(fromServer, 50);
 }
 
 const serverMs = (run: Run) => run.latencies.filter((l) => l.source === "server").map((l) => l.ms);
+
+/** The headline: p50 and p95 of the suggestions the model answered. */
+const modelAnswers = (run: Run) => `p50 ${percentile(serverMs(run), 50).toFixed(0)} ms, p95 ${percentile(serverMs(run), 95).toFixed(0)} ms`;
 
 function row(label: string, run: Run): string {
   // A request's own report carries its counts; an answer taken over from an earlier request does not.

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { QWEN05 } from "../helpers/paths";
 import { startSqueeze } from "../helpers/squeezeProcess";
-import { median, rotate } from "./stats";
+import { median, rotate, sample } from "./stats";
 import { streamRequest } from "./streamRequest";
 
 const ROUNDS = Number(process.env.BENCH_ROLES_ROUNDS ?? 5);
@@ -31,7 +31,7 @@ export async function benchRoles(): Promise<void> {
         const body = { model: squeeze.modelId, messages: [{ role: "user", content: `Round ${n}: tell me the history of computing.` }], max_tokens: 128, temperature: 0, stream: true };
         const s = await streamRequest(`${squeeze.url}/v1/chat/completions`, body);
         // The first round warms both up.
-        if (n > 0) rates.get(name)!.push(((s.stamps.length - 1) * 1000) / (s.stamps.at(-1)! - s.stamps[0]!));
+        if (n > 0) rates.get(name)!.push(sample(s.start, s.stamps, s.tokens).decodeTps);
       }
     }
     console.log(`qwen05-q4_0 chat on llama.cpp, ${ROUNDS} rounds taking turns, decode tokens/s (median [range]):`);

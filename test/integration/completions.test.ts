@@ -123,6 +123,12 @@ describe("typing rhythm", () => {
     for (const gap of gaps) rhythm.keystroke((now += gap));
     clocks.set(rhythm, now);
   };
+  /** A rhythm whose model has answered within the fast bound. */
+  const answeredFast = () => {
+    const rhythm = new TypingRhythm();
+    rhythm.answered(250);
+    return rhythm;
+  };
 
   it("asks at once on mains power once the model has answered fast", () => {
     const rhythm = new TypingRhythm();
@@ -135,8 +141,7 @@ describe("typing rhythm", () => {
   });
 
   it("on battery waits the configured debounce until it knows the rhythm, then the user's 75th percentile gap within bursts, doubled", () => {
-    const rhythm = new TypingRhythm();
-    rhythm.answered(250);
+    const rhythm = answeredFast();
     typed(rhythm, [60, 70, 80]);
     assert.equal(rhythm.debounceMs(150, true), 300, "three gaps are not a rhythm yet");
     // Pauses between bursts are not part of the rhythm.
@@ -147,12 +152,10 @@ describe("typing rhythm", () => {
   });
 
   it("on battery never waits longer than configured, nor less than its floor, before doubling", () => {
-    const slowTypist = new TypingRhythm();
-    slowTypist.answered(250);
+    const slowTypist = answeredFast();
     typed(slowTypist, [300, 320, 310, 290, 330, 300, 310]);
     assert.equal(slowTypist.debounceMs(150, true), 300);
-    const fast = new TypingRhythm();
-    fast.answered(250);
+    const fast = answeredFast();
     typed(fast, [10, 12, 9, 11, 10, 12, 10]);
     assert.equal(fast.debounceMs(150, true), 2 * MIN_DEBOUNCE_MS);
     assert.equal(fast.debounceMs(0, true), 0, "a debounce configured off stays off");
